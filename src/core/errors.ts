@@ -1,0 +1,73 @@
+/**
+ * The one error class of telltale. Core operations throw it; each HTTP surface turns it into its
+ * documented response shape in one place (`src/http/errors.ts`); `api` callers catch it directly.
+ */
+export type ErrorKind =
+  | 'validation' // 422: the input broke a rule (see `issues`)
+  | 'invalid_json' // 400: the body is not JSON
+  | 'unsupported_media_type' // 415
+  | 'payload_too_large' // 413
+  | 'unauthorized' // 401: no valid credential
+  | 'forbidden' // 403: valid credential, missing scope
+  | 'not_found' // 404
+  | 'conflict' // 409
+  | 'rate_limited' // 429
+
+const STATUS: Record<ErrorKind, number> = {
+  validation: 422,
+  invalid_json: 400,
+  unsupported_media_type: 415,
+  payload_too_large: 413,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  rate_limited: 429,
+}
+
+/** A broken rule, kept structured so each surface can word it in its own style. */
+export type Rule =
+  | { rule: 'required' }
+  | { rule: 'string' }
+  | { rule: 'number' }
+  | { rule: 'boolean' }
+  | { rule: 'object' }
+  | { rule: 'array' }
+  | { rule: 'email' }
+  | { rule: 'date' }
+  | { rule: 'max'; max: number } // string length
+  | { rule: 'max_items'; max: number }
+  | { rule: 'min_items'; min: number }
+  | { rule: 'not_future'; toleranceMs: number }
+  | { rule: 'in'; values: string[] }
+  | { rule: 'integer_range'; min: number; max: number }
+  | { rule: 'invalid'; message: string }
+
+/** Path segments as the caller wrote them in core terms, e.g. `['events', 3, 'name']`. */
+export type IssuePath = Array<string | number>
+export type ValidationIssue = Rule & { path: IssuePath }
+
+export class TelltaleError extends Error {
+  readonly status: number
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    readonly details: { issues?: ValidationIssue[]; headers?: Record<string, string> } = {},
+  ) {
+    super(message)
+    this.name = 'TelltaleError'
+    this.status = STATUS[kind]
+  }
+
+  get issues(): ValidationIssue[] {
+    return this.details.issues ?? []
+  }
+}
+
+export function validationError(issues: ValidationIssue[]): TelltaleError {
+  return new TelltaleError('validation', 'The given data was invalid.', { issues })
+}
+
+export function isTelltaleError(error: unknown): error is TelltaleError {
+  return error instanceof TelltaleError
+}

@@ -1,0 +1,70 @@
+import { timingSafeEqual } from 'node:crypto'
+import type { ApiKey, Scope } from '../storage'
+import { apiKeyInputSchema, type ApiKeyInput } from '../schemas/api-key'
+import { toValidationIssues } from '../schemas/issues'
+import type { CoreContext } from './context'
+import { TelltaleError, validationError } from './errors'
+import { randomBase62, sha256Hex, uuidv7 } from './ids'
+import { getProject } from './projects'
+
+/** `tt_` + 43 base62 characters = 256 bits of randomness. */
+export const KEY_PREFIX = 'tt_'
+const SECRET_LENGTH = 43
+/** Characters kept in clear (`tt_` + 12) to find the row; the rest is only ever hashed. */
+const LOOKUP_LENGTH = KEY_PREFIX.length + 12
+/** `last_used_at` is written at most this often per key. */
+const TOUCH_EVERY_MS = 60_000
+
+export type PublicApiKey = Omit<ApiKey, 'hash'>
+
+/** Creates a key. The plaintext is returned here once and never stored. */
+export async function createApiKey(ctx: CoreContext, input: ApiKeyInput): Promise<{ key: string; apiKey: PublicApiKey }> {
+  const parsed = apiKeyInputSchema.safeParse(input)
+  if (!parsed.success) throw validationError(toValidationIssues(parsed.error.issues, input))
+  await getProject(ctx, { projectId: parsed.data.projectId })
+  const plaintext = KEY_PREFIX + randomBase62(SECRET_LENGTH)
+  const now = ctx.clock.now()
+  const apiKey: ApiKey = {
+    id: uuidv7(now),
+    projectId: parsed.data.projectId,
+    name: parsed.data.name ?? null,
+    prefix: plaintext.slice(0, LOOKUP_LENGTH),
+    hash: sha256Hex(plaintext),
+    scopes: [...new Set(parsed.data.scopes ?? (['read', 'write'] as Scope[]))],
+    createdAt: now,
+    lastUsedAt: null,
+    revokedAt: null,
+  }
+  await ctx.storage.keys.create({ key: apiKey })
+  return { key: plaintext, apiKey: withoutHash(apiKey) }
+}
+
+export async function listApiKeys(ctx: CoreContext, input: { projectId: string }): Promise<PublicApiKey[]> {
+  return (await ctx.storage.keys.list(input)).map(withoutHash)
+}
+
+export async function revokeApiKey(ctx: CoreContext, input: { projectId: string; keyId: string }): Promise<void> {
+  const revoked = await ctx.storage.keys.revoke({ ...input, at: ctx.clock.now() })
+  if (!revoked) throw new TelltaleError('not_found', 'API key not found.')
+}
+
+/**
+ * The live key matching `plaintext`, or `undefined`. The row is found by its clear prefix; the
+ * secret is checked by comparing SHA-256 digests in constant time.
+ */
+export async function verifyApiKey(ctx: CoreContext, plaintext: string): Promise<ApiKey | undefined> {
+  if (!plaintext.startsWith(KEY_PREFIX) || plaintext.length !== KEY_PREFIX.length + SECRET_LENGTH) return undefined
+  const candidates = await ctx.storage.keys.findByPrefix({ prefix: plaintext.slice(0, LOOKUP_LENGTH) })
+  const digest = Buffer.from(sha256Hex(plaintext), 'hex')
+  const match = candidates.find((key) => timingSafeEqual(Buffer.from(key.hash, 'hex'), digest))
+  if (!match || match.revokedAt !== null) return undefined
+  const now = ctx.clock.now()
+  if (match.lastUsedAt === null || match.lastUsedAt < now - TOUCH_EVERY_MS) {
+    await ctx.storage.keys.touch({ projectId: match.projectId, keyId: match.id, at: now, staleMs: TOUCH_EVERY_MS })
+  }
+  return match
+}
+
+function withoutHash({ hash: _hash, ...key }: ApiKey): PublicApiKey {
+  return key
+}

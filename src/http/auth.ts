@@ -1,0 +1,36 @@
+import type { CoreContext } from '../core/context'
+import { TelltaleError } from '../core/errors'
+import { verifyApiKey } from '../core/keys'
+import type { Scope } from '../storage'
+
+/** Who a request acts for. Every route reads and writes only `projectId`'s data. */
+export interface AuthContext {
+  projectId: string
+  scopes: Scope[]
+  /** The API key used, when the request authenticated with one. */
+  keyId?: string
+}
+
+/**
+ * The `auth` option: maps a request to a project with the host app's own session logic.
+ * Return `undefined` to fall back to API keys (`Authorization: Bearer tt_...`).
+ */
+export type AuthResolver = (request: Request) => AuthContext | undefined | null | Promise<AuthContext | undefined | null>
+
+export async function authenticate(ctx: CoreContext, request: Request, resolver?: AuthResolver): Promise<AuthContext> {
+  if (resolver) {
+    const resolved = await resolver(request)
+    if (resolved) return resolved
+  }
+  const header = request.headers.get('authorization') ?? ''
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
+  const key = match ? await verifyApiKey(ctx, match[1]) : undefined
+  if (!key) throw new TelltaleError('unauthorized', 'Invalid API key.')
+  return { projectId: key.projectId, scopes: key.scopes, keyId: key.id }
+}
+
+/** `admin` includes `read` and `write`. */
+export function requireScope(auth: AuthContext, scope: Scope): void {
+  if (auth.scopes.includes(scope) || auth.scopes.includes('admin')) return
+  throw new TelltaleError('forbidden', `This API key does not have the ${scope} scope.`)
+}

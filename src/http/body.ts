@@ -1,0 +1,57 @@
+import { TelltaleError } from '../core/errors'
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i
+
+/**
+ * Reads a JSON object body of at most `maxBytes`. The limit is enforced while streaming: a
+ * declared `content-length` over the limit is refused before reading, and an undeclared or
+ * lying one is cut off at the first chunk past it. A missing content type is accepted (some
+ * clients omit it); a non-JSON one is refused.
+ */
+export async function readJsonObject(request: Request, maxBytes: number): Promise<Record<string, unknown>> {
+  const contentType = request.headers.get('content-type')
+  if (contentType && !JSON_TYPE.test(contentType.split(';')[0].trim())) {
+    throw new TelltaleError('unsupported_media_type', 'The request body must be JSON (Content-Type: application/json).')
+  }
+  const declared = Number(request.headers.get('content-length') ?? Number.NaN)
+  if (declared > maxBytes) throw tooLarge(maxBytes)
+
+  const text = await readText(request, maxBytes)
+  if (text.trim() === '') return {}
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new TelltaleError('invalid_json', 'The request body is not valid JSON.')
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TelltaleError('validation', 'The request body must be a JSON object.', {
+      issues: [{ rule: 'invalid', message: 'The request body must be a JSON object.', path: [] }],
+    })
+  }
+  return value as Record<string, unknown>
+}
+
+async function readText(request: Request, maxBytes: number): Promise<string> {
+  if (!request.body) return ''
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {})
+      throw tooLarge(maxBytes)
+    }
+    chunks.push(value)
+  }
+  return chunks.length === 1 ? decoder.decode(chunks[0]) : decoder.decode(Buffer.concat(chunks))
+}
+
+const decoder = new TextDecoder()
+
+function tooLarge(maxBytes: number): TelltaleError {
+  return new TelltaleError('payload_too_large', `The request body must not be larger than ${maxBytes} bytes.`)
+}

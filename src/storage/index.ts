@@ -1,0 +1,56 @@
+/**
+ * The Storage contract. An adapter (`adapters/*`) is a small factory that returns this object.
+ *
+ * Rules every adapter keeps:
+ * - every method takes one object argument, and every read and write of tenant data is scoped by
+ *   `projectId` (the two documented exceptions look a credential up before its project is known);
+ * - aggregations run in the store (SQL `GROUP BY`, Redis rollups), never over raw rows in JS;
+ * - doc comments on each method state its atomicity and idempotency;
+ * - nothing here needs SQL: Redis and a plain key-value store can implement all of it.
+ *
+ * Domains that later issues add (metrics, stats, monitors, users, webhooks, alerts, dashboards,
+ * annotations) have their repositories written in this folder already and join `Storage` with
+ * their issue.
+ */
+import type { ApiKeyRepository } from './keys'
+import type { EventRepository } from './events'
+import type { JobRepository } from './jobs'
+import type { ProjectRepository } from './projects'
+import type { RateLimitRepository } from './rate-limits'
+
+export interface Storage {
+  /** Adapter name, for logs and error messages (`sqlite`, `postgres`, ...). */
+  readonly name: string
+  /** Creates or upgrades the schema. Safe to call again and from several instances at once. */
+  migrate(): Promise<void>
+  /** Releases what the adapter opened itself; a client the user passed in is left open. */
+  close(): Promise<void>
+  projects: ProjectRepository
+  keys: ApiKeyRepository
+  events: EventRepository
+  rateLimits: RateLimitRepository
+  jobs: JobRepository
+}
+
+/** Thrown by repositories when a unique value (a slug, an email) is already taken. */
+export class ConflictError extends Error {
+  constructor(readonly field: string, message = `${field} is already taken`) {
+    super(message)
+    this.name = 'ConflictError'
+  }
+}
+
+export type * from './annotations'
+export type * from './alerts'
+export type * from './dashboards'
+export type * from './events'
+export type * from './jobs'
+export type * from './keys'
+export type * from './metrics'
+export type * from './monitors'
+export type * from './projects'
+export type * from './rate-limits'
+export type * from './stats'
+export type * from './users'
+export type * from './webhooks'
+export { SYSTEM_PROJECT } from './jobs'

@@ -1,0 +1,56 @@
+import { type RawBuilder, sql } from 'kysely'
+
+export type DialectName = 'sqlite' | 'postgres'
+
+/** JSON path for one object key, quoted so keys with dots or spaces stay one key (SQLite). */
+const jsonKeyPath = (key: string) => `$."${key.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
+
+/**
+ * The few expressions that differ between SQLite and Postgres. Everything else is one kysely
+ * query shared by both.
+ */
+export interface SqlDialect {
+  name: DialectName
+  /** Column type names for migrations. */
+  types: { id: string; text: string; int: string; float: string; json: string; name: string }
+  /** The text value at `column.key`, or null. */
+  jsonText(column: string, key: string): RawBuilder<string | null>
+  /** The numeric value at `column.key`; null when missing or not a JSON number. */
+  jsonNumber(column: string, key: string): RawBuilder<number | null>
+  /** True when the JSON object in `column` has every `pairs` entry. */
+  jsonContains(column: string, pairs: Record<string, string>): RawBuilder<boolean>
+  /** Whether unique-violation errors come from this driver. */
+  isUniqueViolation(error: unknown): boolean
+}
+
+export const sqliteDialect: SqlDialect = {
+  name: 'sqlite',
+  types: { id: 'text', text: 'text', int: 'integer', float: 'real', json: 'text', name: 'text' },
+  jsonText: (column, key) => sql<string | null>`json_extract(${sql.ref(column)}, ${jsonKeyPath(key)})`,
+  jsonNumber: (column, key) =>
+    sql<number | null>`(case when json_type(${sql.ref(column)}, ${jsonKeyPath(key)}) in ('integer', 'real') then json_extract(${sql.ref(column)}, ${jsonKeyPath(key)}) end)`,
+  jsonContains: (column, pairs) =>
+    sql.join(Object.entries(pairs).map(([key, value]) => sql`json_extract(${sql.ref(column)}, ${jsonKeyPath(key)}) = ${value}`), sql` and `) as RawBuilder<boolean>,
+  isUniqueViolation: (error) => String((error as { code?: unknown })?.code ?? '').startsWith('SQLITE_CONSTRAINT'),
+}
+
+export const postgresDialect: SqlDialect = {
+  name: 'postgres',
+  // `collate "C"` on names: byte order, so name-prefix ranges are index scans.
+  types: { id: 'uuid', text: 'text', int: 'bigint', float: 'double precision', json: 'jsonb', name: 'text collate "C"' },
+  jsonText: (column, key) => sql<string | null>`(${sql.ref(column)} ->> ${key})`,
+  jsonNumber: (column, key) =>
+    sql<number | null>`(case when jsonb_typeof(${sql.ref(column)} -> ${key}) = 'number' then (${sql.ref(column)} ->> ${key})::double precision end)`,
+  jsonContains: (column, pairs) => sql<boolean>`(${sql.ref(column)} @> ${JSON.stringify(pairs)}::jsonb)`,
+  isUniqueViolation: (error) => (error as { code?: unknown })?.code === '23505',
+}
+
+/** `pg` returns jsonb parsed; SQLite returns text. */
+export function decodeJson<T>(value: unknown): T | null {
+  if (value === null || value === undefined) return null
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T
+}
+
+export function encodeJson(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value)
+}

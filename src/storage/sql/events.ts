@@ -1,0 +1,173 @@
+import { type ExpressionBuilder, type Kysely, type Selectable, type SelectQueryBuilder, sql } from 'kysely'
+import type { EventField, EventFilter, EventRepository, NumericSummary, StoredEvent } from '../events'
+import { decodeJson, encodeJson, type SqlDialect } from './dialect'
+import type { Database, EventsTable } from './schema'
+
+type Events = SelectQueryBuilder<Database, 'telltale_events', object>
+const table = 'telltale_events' as const
+/** Sorts after every other character in byte order: `name < prefix + MAX` bounds a prefix scan. */
+const MAX_CHAR = '\u{10FFFF}'
+/** Rows per INSERT statement: far below SQLite's 32766 and Postgres' 65535 parameter limits. */
+const INSERT_CHUNK = 500
+
+export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect): EventRepository {
+  const scoped = (projectId: string, filter: EventFilter): Events => applyFilter(db.selectFrom(table).where('project_id', '=', projectId), filter, dialect)
+
+  return {
+    async insert({ projectId, events }) {
+      if (events.length === 0) return { ids: [], created: 0 }
+      return db.transaction().execute(async (trx) => {
+        let created = 0
+        const storedByClientId = new Map<string, string>()
+        for (let i = 0; i < events.length; i += INSERT_CHUNK) {
+          const rows = events.slice(i, i + INSERT_CHUNK).map((e) => ({
+            id: e.id,
+            project_id: projectId,
+            name: e.name,
+            ts: e.timestamp,
+            received_at: e.receivedAt,
+            user_id: e.userId,
+            user_email: e.userEmail,
+            user_name: e.userName,
+            value: e.value,
+            properties: encodeJson(e.properties),
+            tags: encodeJson(e.tags),
+            client_id: e.clientId,
+          }))
+          const inserted = await trx
+            .insertInto(table)
+            .values(rows)
+            .onConflict((oc) => oc.columns(['project_id', 'client_id']).where('client_id', 'is not', null).doNothing())
+            .returning(['id', 'client_id'])
+            .execute()
+          created += inserted.length
+          for (const row of inserted) if (row.client_id !== null) storedByClientId.set(row.client_id, row.id)
+        }
+        // Client ids that were not inserted now were stored before (or earlier in this call).
+        const missing = [...new Set(events.flatMap((e) => (e.clientId !== null && !storedByClientId.has(e.clientId) ? [e.clientId] : [])))]
+        for (let i = 0; i < missing.length; i += INSERT_CHUNK) {
+          const rows = await trx
+            .selectFrom(table)
+            .select(['id', 'client_id'])
+            .where('project_id', '=', projectId)
+            .where('client_id', 'in', missing.slice(i, i + INSERT_CHUNK))
+            .execute()
+          for (const row of rows) storedByClientId.set(row.client_id!, row.id)
+        }
+        return { ids: events.map((e) => (e.clientId === null ? e.id : storedByClientId.get(e.clientId)!)), created }
+      })
+    },
+
+    async get({ projectId, id }) {
+      const row = await db.selectFrom(table).selectAll().where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst()
+      return row && toEvent(row)
+    },
+
+    async list({ projectId, filter, limit, offset }) {
+      const [rows, total] = await Promise.all([
+        scoped(projectId, filter).selectAll().orderBy('ts', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute(),
+        countRows(scoped(projectId, filter)),
+      ])
+      return { events: rows.map(toEvent), total }
+    },
+
+    count: ({ projectId, filter }) => countRows(scoped(projectId, filter)),
+
+    async countSeries({ projectId, filter, bucketMs }) {
+      const size = Math.floor(bucketMs)
+      const bucket = sql<number>`(${sql.ref('ts')} / ${sql.lit(size)}) * ${sql.lit(size)}`
+      const rows = await scoped(projectId, filter)
+        .select([bucket.as('start'), (eb) => eb.fn.countAll().as('count')])
+        .groupBy(bucket)
+        .orderBy(bucket)
+        .execute()
+      return rows.map((r) => ({ start: Number(r.start), count: Number(r.count) }))
+    },
+
+    async countByTag({ projectId, filter, tagKey }) {
+      const value = dialect.jsonText('tags', tagKey)
+      const rows = await scoped(projectId, filter)
+        .select([value.as('value'), (eb) => eb.fn.countAll().as('count')])
+        .where(value, 'is not', null)
+        .groupBy(value)
+        .execute()
+      return rows.map((r) => ({ value: String(r.value), count: Number(r.count) })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value))
+    },
+
+    async summarize({ projectId, filter, field, percentiles }) {
+      const x = fieldExpression(field, dialect)
+      const numbers = scoped(projectId, filter).where(x, 'is not', null)
+      const totals = await numbers
+        .select((eb) => [
+          eb.fn.count(x).as('count'),
+          eb.fn.sum(x).as('sum'),
+          eb.fn.avg(x).as('avg'),
+          eb.fn.min(x).as('min'),
+          eb.fn.max(x).as('max'),
+        ])
+        .executeTakeFirstOrThrow()
+      const count = Number(totals.count)
+      const summary: NumericSummary = {
+        count,
+        sum: count ? Number(totals.sum) : null,
+        avg: count ? Number(totals.avg) : null,
+        min: count ? Number(totals.min) : null,
+        max: count ? Number(totals.max) : null,
+        percentiles: Object.fromEntries(percentiles.map((p) => [p, null])),
+      }
+      if (count === 0 || percentiles.length === 0) return summary
+      // Nearest rank: the value at 1-based rank ceil(p/100 * n). One sorted pass in the store
+      // picks every requested rank (window function), instead of one query per percentile.
+      const rankOf = (p: number) => Math.min(count, Math.max(1, Math.ceil((p / 100) * count)))
+      const ranks = [...new Set(percentiles.map(rankOf))]
+      const ranked = await db
+        .selectFrom(numbers.select([x.as('x'), sql<number>`row_number() over (order by ${x})`.as('rank')]).as('ranked'))
+        .select(['x', 'rank'])
+        .where('rank', 'in', ranks)
+        .execute()
+      const valueAtRank = new Map(ranked.map((r) => [Number(r.rank), Number(r.x)]))
+      for (const p of percentiles) summary.percentiles[p] = valueAtRank.get(rankOf(p)) ?? null
+      return summary
+    },
+  }
+}
+
+async function countRows(query: Events): Promise<number> {
+  const row = await query.select((eb) => eb.fn.countAll().as('count')).executeTakeFirstOrThrow()
+  return Number(row.count)
+}
+
+function applyFilter(query: Events, filter: EventFilter, dialect: SqlDialect): Events {
+  let q = query
+  if (filter.names) q = filter.names.length === 1 ? q.where('name', '=', filter.names[0]) : q.where('name', 'in', filter.names.length ? filter.names : [''])
+  if (filter.namePrefix) q = q.where('name', '>=', filter.namePrefix).where('name', '<', filter.namePrefix + MAX_CHAR)
+  if (filter.from !== undefined) q = q.where('ts', '>=', filter.from)
+  if (filter.to !== undefined) q = q.where('ts', '<', filter.to)
+  if (filter.userId !== undefined) q = q.where('user_id', '=', filter.userId)
+  if (filter.tags && Object.keys(filter.tags).length > 0) {
+    const tags = filter.tags
+    q = q.where((_eb: ExpressionBuilder<Database, typeof table>) => dialect.jsonContains('tags', tags))
+  }
+  return q
+}
+
+function fieldExpression(field: EventField, dialect: SqlDialect) {
+  return field.kind === 'value' ? sql<number | null>`${sql.ref('value')}` : dialect.jsonNumber('properties', field.key)
+}
+
+function toEvent(row: Selectable<EventsTable>): StoredEvent {
+  return {
+    id: row.id,
+    projectId: row.project_id,
+    name: row.name,
+    timestamp: Number(row.ts),
+    receivedAt: Number(row.received_at),
+    userId: row.user_id,
+    userEmail: row.user_email,
+    userName: row.user_name,
+    value: row.value === null ? null : Number(row.value),
+    properties: decodeJson(row.properties),
+    tags: decodeJson(row.tags),
+    clientId: row.client_id,
+  }
+}

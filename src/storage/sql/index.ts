@@ -1,0 +1,32 @@
+import type { Kysely } from 'kysely'
+import type { Storage } from '../index'
+import type { SqlDialect } from './dialect'
+import { sqlEvents } from './events'
+import { sqlJobs } from './jobs'
+import { sqlKeys } from './keys'
+import { migrateToLatest } from './migrations'
+import { sqlProjects } from './projects'
+import { sqlRateLimits } from './rate-limits'
+import type { Database } from './schema'
+
+export { postgresDialect, sqliteDialect } from './dialect'
+
+/**
+ * The Storage contract over any Kysely database. The SQLite and Postgres adapters are thin
+ * factories around this; only `SqlDialect` differs between them.
+ */
+export function createSqlStorage(options: { db: Kysely<Database>; dialect: SqlDialect; onClose?: () => Promise<void> }): Storage {
+  const { db, dialect } = options
+  return {
+    name: dialect.name,
+    migrate: () => migrateToLatest(db, dialect),
+    close: async () => {
+      await options.onClose?.()
+    },
+    projects: sqlProjects(db, dialect),
+    keys: sqlKeys(db),
+    events: sqlEvents(db, dialect),
+    rateLimits: sqlRateLimits(db),
+    jobs: sqlJobs(db),
+  }
+}

@@ -1,0 +1,54 @@
+import { type Kysely, type Selectable, sql } from 'kysely'
+import type { Job, JobRepository } from '../jobs'
+import type { Database, JobsTable } from './schema'
+
+export function sqlJobs(db: Kysely<Database>): JobRepository {
+  const table = 'telltale_jobs' as const
+  return {
+    async ensure({ projectId, key, runAt }) {
+      await db
+        .insertInto(table)
+        .values({ project_id: projectId, key, run_at: runAt, owner: null, lease_until: null, attempts: 0 })
+        .onConflict((oc) => oc.columns(['project_id', 'key']).doNothing())
+        .execute()
+    },
+    async claim({ projectId, key, owner, now, leaseMs }) {
+      // The WHERE clause is the claim: one UPDATE succeeds, concurrent ones match no row.
+      const row = await db
+        .updateTable(table)
+        .set({ owner, lease_until: now + leaseMs, attempts: sql`attempts + 1` })
+        .where('project_id', '=', projectId)
+        .where('key', '=', key)
+        .where('run_at', '<=', now)
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+        .returningAll()
+        .executeTakeFirst()
+      return row && toJob(row)
+    },
+    async complete({ projectId, key, owner, nextRunAt }) {
+      const result = await db
+        .updateTable(table)
+        .set({ owner: null, lease_until: null, run_at: nextRunAt, attempts: 0 })
+        .where('project_id', '=', projectId)
+        .where('key', '=', key)
+        .where('owner', '=', owner)
+        .executeTakeFirst()
+      return Number(result.numUpdatedRows) > 0
+    },
+    async get({ projectId, key }) {
+      const row = await db.selectFrom(table).selectAll().where('project_id', '=', projectId).where('key', '=', key).executeTakeFirst()
+      return row && toJob(row)
+    },
+  }
+}
+
+function toJob(row: Selectable<JobsTable>): Job {
+  return {
+    projectId: row.project_id,
+    key: row.key,
+    runAt: Number(row.run_at),
+    owner: row.owner,
+    leaseUntil: row.lease_until === null ? null : Number(row.lease_until),
+    attempts: Number(row.attempts),
+  }
+}

@@ -1,0 +1,32 @@
+import { type Kysely, sql } from 'kysely'
+import type { RateLimitRepository } from '../rate-limits'
+import type { Database } from './schema'
+
+export function sqlRateLimits(db: Kysely<Database>): RateLimitRepository {
+  const table = 'telltale_rate_limits' as const
+  return {
+    async hit({ projectId, bucket, windowMs, now }) {
+      const windowStart = Math.floor(now / windowMs) * windowMs
+      const windowEnd = windowStart + windowMs
+      // One upsert: the same window counts up, a new window restarts at 1. Atomic in both SQLite
+      // and Postgres, so concurrent instances never lose a hit.
+      const row = await db
+        .insertInto(table)
+        .values({ project_id: projectId, bucket, window_start: windowStart, window_end: windowEnd, count: 1 })
+        .onConflict((oc) =>
+          oc.columns(['project_id', 'bucket']).doUpdateSet({
+            count: sql`case when ${sql.ref(`${table}.window_start`)} = excluded.window_start then ${sql.ref(`${table}.count`)} + 1 else 1 end`,
+            window_start: sql.ref('excluded.window_start'),
+            window_end: sql.ref('excluded.window_end'),
+          }),
+        )
+        .returning(['count', 'window_end'])
+        .executeTakeFirstOrThrow()
+      return { count: Number(row.count), resetAt: Number(row.window_end) }
+    },
+    async purge({ before }) {
+      const result = await db.deleteFrom(table).where('window_end', '<', before).executeTakeFirst()
+      return Number(result.numDeletedRows)
+    },
+  }
+}

@@ -1,0 +1,77 @@
+import type { H3 } from 'h3'
+import { cronerScheduler } from '../adapters/croner'
+import { createApi, type TelltaleApi } from './api'
+import { type Clock, systemClock } from './core/clock'
+import { type CoreContext, type LimitsOption, resolveLimits } from './core/context'
+import { HOUSEKEEPING_EVERY_MS, housekeeping } from './core/housekeeping'
+import { randomBase62 } from './core/ids'
+import { createHttpApp } from './http/app'
+import type { AuthResolver } from './http/auth'
+import { normalizeBasePath } from './http/router'
+import type { Scheduler } from './scheduler'
+import type { Storage } from './storage'
+
+export interface TelltaleOptions {
+  /** Where everything is kept: `sqliteStorage(...)`, `postgresStorage(...)`. */
+  storage: Storage
+  /** Runs background work. Default: `cronerScheduler()` (in-process timers). */
+  scheduler?: Scheduler
+  /** The path telltale is mounted under when the host passes full URLs (e.g. `/telltale`). */
+  basePath?: string
+  /** Default: the system clock. Tests pass a fake one. */
+  clock?: Clock
+  /** Resolve a request to `{ projectId, scopes }` with the host's own sessions (falls back to API keys). */
+  auth?: AuthResolver
+  /** Body size, batch sizes, timestamp tolerance. */
+  limits?: LimitsOption
+}
+
+export interface Telltale {
+  /** The h3 app (Nitro: `export default telltale.app`). */
+  app: H3
+  /** Web-standard handler: `Request` in, `Response` out. */
+  fetch: (request: Request) => Promise<Response>
+  /** The same operations as the HTTP API, in-process. */
+  api: TelltaleApi
+  /** Runs migrations once and starts the scheduler. Concurrent calls share one run. */
+  ready: () => Promise<void>
+  /** Stops the scheduler and releases what telltale opened (not a client you passed in). */
+  close: () => Promise<void>
+}
+
+export function createTelltale(options: TelltaleOptions): Telltale {
+  const ctx: CoreContext = { storage: options.storage, clock: options.clock ?? systemClock, limits: resolveLimits(options.limits) }
+  const scheduler = options.scheduler ?? cronerScheduler()
+  /** Identifies this instance's claims on shared jobs. */
+  const instanceId = randomBase62(12)
+  scheduler.every('telltale:housekeeping', { intervalMs: HOUSEKEEPING_EVERY_MS }, () => housekeeping(ctx, instanceId).then(() => {}))
+
+  let readying: Promise<void> | undefined
+  let closed = false
+  const ready = (): Promise<void> => {
+    if (closed) return Promise.reject(new Error('telltale: this instance is closed'))
+    readying ??= (async () => {
+      await ctx.storage.migrate()
+      scheduler.start()
+    })().catch((error) => {
+      readying = undefined // a failed start (database down) may be retried
+      throw error
+    })
+    return readying
+  }
+
+  const app = createHttpApp(ctx, { basePath: normalizeBasePath(options.basePath), auth: options.auth, ready })
+  return {
+    app,
+    fetch: async (request) => app.fetch(request),
+    api: createApi(ctx, ready),
+    ready,
+    async close() {
+      if (closed) return
+      closed = true
+      await scheduler.stop()
+      await readying?.catch(() => {})
+      await ctx.storage.close()
+    },
+  }
+}
