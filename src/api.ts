@@ -1,7 +1,7 @@
 import type { CoreContext } from './core/context'
 import { getEvent, trackEvent, trackEvents } from './core/events'
 import { createApiKey, listApiKeys, revokeApiKey } from './core/keys'
-import { createProject, getProject } from './core/projects'
+import { createProject, getProject, getProjectBySlug } from './core/projects'
 
 /**
  * Every operation, callable in-process. Each is the same function the HTTP routes call; each waits
@@ -17,6 +17,7 @@ export function createApi(ctx: CoreContext, ready: () => Promise<void>) {
   return {
     createProject: op(createProject),
     getProject: op(getProject),
+    getProjectBySlug: op(getProjectBySlug),
     createApiKey: op(createApiKey),
     listApiKeys: op(listApiKeys),
     revokeApiKey: op(revokeApiKey),

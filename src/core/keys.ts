@@ -22,7 +22,7 @@ export async function createApiKey(ctx: CoreContext, input: ApiKeyInput): Promis
   const parsed = apiKeyInputSchema.safeParse(input)
   if (!parsed.success) throw validationError(toValidationIssues(parsed.error.issues, input))
   await getProject(ctx, { projectId: parsed.data.projectId })
-  const plaintext = KEY_PREFIX + randomBase62(SECRET_LENGTH)
+  const plaintext = parsed.data.key ?? KEY_PREFIX + randomBase62(SECRET_LENGTH)
   const now = ctx.clock.now()
   const apiKey: ApiKey = {
     id: uuidv7(now),

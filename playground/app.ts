@@ -1,0 +1,50 @@
+import express from 'express'
+import { createTelltale, type Telltale } from 'telltale'
+import { toNodeHandler } from 'telltale/node'
+import { sqliteStorage } from 'telltale/adapters/sqlite'
+import type { Storage } from '../src/storage'
+import { seedDemoData } from './seed'
+
+export interface PlaygroundOptions {
+  /** Default: a SQLite file. */
+  storage?: Storage
+  /** Known key to register for the demo project (`TELLTALE_API_KEY`). */
+  apiKey?: string
+  /** Seed demo events on first start. Default true. */
+  seed?: boolean
+}
+
+/**
+ * The demo host: an Express app with telltale mounted at `/`. It makes sure a demo project exists
+ * and returns a key that works for it.
+ */
+export async function createPlayground(options: PlaygroundOptions = {}): Promise<{ app: express.Express; telltale: Telltale; apiKey: string; projectId: string; firstStart: boolean }> {
+  const telltale = createTelltale({ storage: options.storage ?? sqliteStorage({ file: './telltale.db' }) })
+  await telltale.ready()
+
+  const existing = await telltale.api.getProjectBySlug({ slug: 'demo' })
+  const project = existing ?? (await telltale.api.createProject({ name: 'Demo', slug: 'demo' }))
+  const apiKey = await demoKey(telltale, project.id, options.apiKey)
+  if (!existing && options.seed !== false) await seedDemoData(telltale, project.id)
+
+  const app = express()
+  app.disable('x-powered-by')
+  app.get('/healthz', (_req, res) => void res.json({ ok: true }))
+  app.use(toNodeHandler(telltale))
+  return { app, telltale, apiKey, projectId: project.id, firstStart: !existing }
+}
+
+/**
+ * The playground's key: the one from `TELLTALE_API_KEY` if set (registered once), else a fresh
+ * key per start. Earlier generated playground keys are revoked, so they do not pile up live.
+ */
+async function demoKey(telltale: Telltale, projectId: string, known?: string): Promise<string> {
+  const keys = await telltale.api.listApiKeys({ projectId })
+  if (known) {
+    const registered = keys.find((k) => k.prefix === known.slice(0, k.prefix.length) && k.revokedAt === null)
+    if (!registered) await telltale.api.createApiKey({ projectId, name: 'playground (TELLTALE_API_KEY)', key: known })
+    return known
+  }
+  for (const k of keys) if (k.name === 'playground' && k.revokedAt === null) await telltale.api.revokeApiKey({ projectId, keyId: k.id })
+  return (await telltale.api.createApiKey({ projectId, name: 'playground' })).key
+}
