@@ -2,6 +2,7 @@ import type { CoreContext } from './core/context'
 import { getEvent, trackEvent, trackEvents } from './core/events'
 import { createApiKey, listApiKeys, revokeApiKey } from './core/keys'
 import { createProject, getProject, getProjectBySlug } from './core/projects'
+import { countEvents, eventStats, listEvents } from './core/queries'
 
 /**
  * Every operation, callable in-process. Each is the same function the HTTP routes call; each waits
@@ -24,6 +25,9 @@ export function createApi(ctx: CoreContext, ready: () => Promise<void>) {
     trackEvent: op(trackEvent),
     trackEvents: op(trackEvents),
     getEvent: op(getEvent),
+    listEvents: op(listEvents),
+    countEvents: op(countEvents),
+    eventStats: op(eventStats),
   }
 }
 

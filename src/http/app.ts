@@ -3,6 +3,8 @@ import type { CoreContext } from '../core/context'
 import type { AuthResolver } from './auth'
 import { toErrorReply } from './errors'
 import { createRouter, routePath, sendError } from './router'
+import { fluxTrackRoutes } from './flux/events'
+import { fluxQueryRoutes } from './flux/queries'
 import { statusBlocksEventRoutes } from './status-blocks/events'
 
 export interface HttpOptions {
@@ -18,5 +20,7 @@ export function createHttpApp(ctx: CoreContext, options: HttpOptions): H3 {
   })
   const router = createRouter(app, options)
   statusBlocksEventRoutes(router, ctx, options.auth)
+  fluxTrackRoutes(router, ctx, options.auth)
+  fluxQueryRoutes(router, ctx, options.auth)
   return app
 }

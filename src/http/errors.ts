@@ -48,7 +48,7 @@ function validationBody(surface: Surface, issues: ValidationIssue[]): unknown {
     ;(errors[field] ??= []).push(laravelMessage(issue, field))
   }
   const messages = Object.values(errors).flat()
-  if (surface === 'flux') return { error: { code: 'invalid_request', message: messages[0] ?? 'The given data was invalid.', errors } }
+  if (surface === 'flux') return { error: { ...fluxIssueBody(issues), errors } }
   // Laravel: the first message, then "(and N more errors)".
   const more = messages.length - 1
   const message = more > 0 ? `${messages[0]} (and ${more} more error${more === 1 ? '' : 's'})` : messages[0]
@@ -86,4 +86,35 @@ function humanDuration(ms: number): string {
   const units: Array<[number, string]> = [[86_400_000, 'day'], [3_600_000, 'hour'], [60_000, 'minute'], [1000, 'second']]
   for (const [size, unit] of units) if (ms >= size && ms % size === 0) return `${ms / size} ${unit}${ms / size === 1 ? '' : 's'}`
   return `${ms} ms`
+}
+
+/**
+ * Flux error codes (reference 001, "Errors"), plus telltale's own in the same style. The code
+ * comes from the first issue; the message words it.
+ */
+export function fluxIssueBody(issues: ValidationIssue[]): { code: string; message: string } {
+  const first = issues[0]
+  if (!first) return { code: 'invalid_request', message: 'The given data was invalid.' }
+  const field = wirePath(first.path, WIRE_NAMES.flux)
+  return { code: fluxCode(first), message: laravelMessage(first, field) }
+}
+
+function fluxCode(issue: ValidationIssue): string {
+  const field = [...issue.path].reverse().find((segment): segment is string => typeof segment === 'string' && segment !== 'events') ?? (issue.path[0] === 'events' && issue.path.length === 1 ? 'events' : 'body')
+  const top = issue.path.find((segment) => typeof segment === 'string' && segment !== 'events')
+  if (top === 'tags') return 'invalid_tags'
+  switch (field) {
+    case 'name': return issue.rule === 'required' ? 'missing_name' : 'invalid_name'
+    case 'timestamp':
+    case 'from':
+    case 'to': return 'invalid_timestamp'
+    case 'events': return issue.rule === 'max_items' ? 'batch_too_large' : issue.rule === 'required' ? 'missing_events' : 'invalid_batch'
+    case 'limit':
+    case 'offset': return 'invalid_limit'
+    case 'range': return 'invalid_range'
+    case 'interval': return 'invalid_interval'
+    case 'tz': return 'invalid_timezone'
+    case 'body': return 'invalid_request'
+    default: return `invalid_${field}`
+  }
 }

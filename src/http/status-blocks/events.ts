@@ -25,7 +25,7 @@ export function statusBlocksEventRoutes(router: Router, ctx: CoreContext, resolv
     const auth = await authenticate(ctx, event.req, resolver)
     requireScope(auth, 'write')
     const body = await readJsonObject(event.req, ctx.limits.maxBodyBytes)
-    const result = validateEvent(ctx, fromWire(body, FIELDS))
+    const result = validateEvent(ctx, fromStatusBlocks(body))
     if (!result.ok) throw validationError(result.issues)
     const { ids } = await storeEvents(ctx, { projectId: auth.projectId, events: [result.event] })
     event.res.status = 201
@@ -54,10 +54,18 @@ function validateBatch(ctx: CoreContext, items: unknown): ValidEvent[] {
   const issues: ValidationIssue[] = []
   items.forEach((item, index) => {
     if (!isPlainObject(item)) return void issues.push({ rule: 'object', path: ['events', index] })
-    const result = validateEvent(ctx, fromWire(item, FIELDS), ['events', index])
+    const result = validateEvent(ctx, fromStatusBlocks(item), ['events', index])
     if (result.ok) valid.push(result.event)
     else issues.push(...result.issues)
   })
   if (issues.length > 0) throw validationError(issues)
   return valid
+}
+
+/**
+ * Laravel semantics: a `null` field is a missing one (`"event": null` fails `required`, and the
+ * optional fields are `nullable`), so nulls are dropped before renaming.
+ */
+function fromStatusBlocks(item: Record<string, unknown>): Record<string, unknown> {
+  return fromWire(Object.fromEntries(Object.entries(item).filter(([, value]) => value !== null)), FIELDS)
 }

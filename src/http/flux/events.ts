@@ -1,0 +1,68 @@
+import type { CoreContext } from '../../core/context'
+import { validationError, type ValidationIssue } from '../../core/errors'
+import { storeEvents, validateEvent } from '../../core/events'
+import type { ValidEvent } from '../../schemas/event'
+import { type AuthResolver, authenticate, requireScope } from '../auth'
+import { readJsonObject } from '../body'
+import { fluxIssueBody } from '../errors'
+import type { Router } from '../router'
+import { fromWire, isPlainObject } from '../wire'
+import { fluxTracked } from './format'
+import { applyFluxRateLimit } from './limits'
+
+/** Flux wire name → core name. `id` (idempotency key) is a telltale addition. */
+const FIELDS = { name: 'name', timestamp: 'timestamp', user_id: 'userId', value: 'value', properties: 'properties', tags: 'tags', id: 'id' }
+
+/** `POST /api/v1/events` and `POST /api/v1/events/batch` (reference 001, "Track Event", "Batch Track"). */
+export function fluxTrackRoutes(router: Router, ctx: CoreContext, resolver?: AuthResolver): void {
+  router.on('POST', '/api/v1/events', async (event) => {
+    const auth = await authenticate(ctx, event.req, resolver)
+    requireScope(auth, 'write')
+    await applyFluxRateLimit(ctx, event, auth, 'fluxEvent')
+    const body = await readJsonObject(event.req, ctx.limits.maxBodyBytes)
+    const result = validateEvent(ctx, fromWire(body, FIELDS))
+    if (!result.ok) throw validationError(result.issues)
+    const tracked = withTimestamp(result.event, ctx.clock.now())
+    const { ids } = await storeEvents(ctx, { projectId: auth.projectId, events: [tracked] })
+    event.res.status = 201
+    return { data: fluxTracked({ id: ids[0], name: tracked.name, timestamp: tracked.timestamp, userId: tracked.userId ?? null, value: tracked.value ?? null }) }
+  })
+
+  // Per-item acceptance: valid items are stored (atomically, together), invalid ones are counted
+  // as rejected and listed with their index, code and message.
+  router.on('POST', '/api/v1/events/batch', async (event) => {
+    const auth = await authenticate(ctx, event.req, resolver)
+    requireScope(auth, 'write')
+    await applyFluxRateLimit(ctx, event, auth, 'fluxBatch')
+    const body = await readJsonObject(event.req, ctx.limits.maxBodyBytes)
+    const items = body.events
+    const max = ctx.limits.batchSize.flux
+    if (items === undefined || items === null) throw validationError([{ rule: 'required', path: ['events'] }])
+    if (!Array.isArray(items)) throw validationError([{ rule: 'array', path: ['events'] }])
+    if (items.length > max) throw validationError([{ rule: 'max_items', max, path: ['events'] }])
+
+    const now = ctx.clock.now()
+    const accepted: Array<{ index: number; event: ValidEvent & { timestamp: number } }> = []
+    const errors: Array<{ index: number; code: string; message: string }> = []
+    items.forEach((item, index) => {
+      const result = isPlainObject(item) ? validateEvent(ctx, fromWire(item, FIELDS)) : { ok: false as const, issues: [{ rule: 'object', path: [] } as ValidationIssue] }
+      if (result.ok) accepted.push({ index, event: withTimestamp(result.event, now) })
+      else errors.push({ index, ...fluxIssueBody(result.issues) })
+    })
+    const { ids } = accepted.length ? await storeEvents(ctx, { projectId: auth.projectId, events: accepted.map((a) => a.event) }) : { ids: [] }
+    event.res.status = accepted.length > 0 || items.length === 0 ? 201 : 422
+    return {
+      data: {
+        accepted: accepted.length,
+        rejected: errors.length,
+        events: accepted.map((a, i) => ({ index: a.index, ...fluxTracked({ id: ids[i], name: a.event.name, timestamp: a.event.timestamp, userId: a.event.userId ?? null, value: a.event.value ?? null }) })),
+        errors,
+      },
+    }
+  })
+}
+
+/** Fixes the default timestamp before storing, so the reply shows exactly what was stored. */
+function withTimestamp(event: ValidEvent, now: number): ValidEvent & { timestamp: number } {
+  return { ...event, timestamp: event.timestamp ?? now }
+}
