@@ -24,6 +24,9 @@ export async function readJsonObject(request: Request, maxBytes: number): Promis
   } catch {
     throw new TelltaleError('invalid_json', 'The request body is not valid JSON.')
   }
+  if (depthOver(value, MAX_DEPTH)) {
+    throw new TelltaleError('invalid_json', `The request body must not be nested more than ${MAX_DEPTH} levels deep.`)
+  }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new TelltaleError('validation', 'The request body must be a JSON object.', {
       issues: [{ rule: 'invalid', message: 'The request body must be a JSON object.', path: [] }],
@@ -51,6 +54,25 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
 }
 
 const decoder = new TextDecoder()
+
+/**
+ * PHP's `json_decode` depth, which the reference APIs run with. Deeper values are refused up
+ * front: every later step (validation, `JSON.stringify` into the store) recurses, and a 1 MiB body
+ * can nest 200,000 levels, enough to overflow the stack and answer 500.
+ */
+const MAX_DEPTH = 512
+
+/** Whether `value` nests more than `max` arrays/objects deep. Iterative, so it cannot overflow. */
+function depthOver(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]]
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!
+    if (current === null || typeof current !== 'object') continue
+    if (depth > max) return true
+    for (const child of Object.values(current)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1])
+  }
+  return false
+}
 
 function tooLarge(maxBytes: number): TelltaleError {
   return new TelltaleError('payload_too_large', `The request body must not be larger than ${maxBytes} bytes.`)

@@ -45,7 +45,7 @@ export function fluxTrackRoutes(router: Router, ctx: CoreContext, resolver?: Aut
     const accepted: Array<{ index: number; event: ValidEvent & { timestamp: number } }> = []
     const errors: Array<{ index: number; code: string; message: string }> = []
     items.forEach((item, index) => {
-      const result = isPlainObject(item) ? validateEvent(ctx, fromWire(item, FIELDS)) : { ok: false as const, issues: [{ rule: 'object', path: [] } as ValidationIssue] }
+      const result = isPlainObject(item) ? validateEvent(ctx, fromWire(item, FIELDS)) : { ok: false as const, issues: [{ rule: 'invalid', message: 'Each event must be a JSON object.', path: [] } as ValidationIssue] }
       if (result.ok) accepted.push({ index, event: withTimestamp(result.event, now) })
       else errors.push({ index, ...fluxIssueBody(result.issues) })
     })

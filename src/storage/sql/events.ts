@@ -89,7 +89,8 @@ export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect): EventRepos
       const rows = await scoped(projectId, filter)
         .select([value.as('value'), (eb) => eb.fn.countAll().as('count')])
         .where(value, 'is not', null)
-        .groupBy(value)
+        // By position: Postgres cannot match two bound `tags ->> $n` expressions to each other.
+        .groupBy(sql`1`)
         .execute()
       return rows.map((r) => ({ value: String(r.value), count: Number(r.count) })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value))
     },
