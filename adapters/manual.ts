@@ -5,7 +5,8 @@ import type { ScheduledFn, Schedule, Scheduler } from '../src/scheduler'
 export interface ManualScheduler extends Scheduler {
   /**
    * Runs, one after another, every job whose next run time has come by `clock.now()`, then
-   * schedules each one's next run from now. Returns the names that ran.
+   * schedules each one's next run from now. Returns the names that ran. A job that throws does not
+   * stop the others; its error is rethrown once all due jobs ran (an `AggregateError` for several).
    */
   runDue(): Promise<string[]>
   /** Runs one job now, whatever its schedule. */
@@ -42,12 +43,20 @@ export function manualScheduler(options: { clock?: Clock } = {}): ManualSchedule
     async runDue() {
       if (!started) return []
       const ran: string[] = []
+      const errors: unknown[] = []
       for (const [name, job] of jobs) {
         if (job.nextRunAt > clock.now()) continue
-        await job.fn()
+        // A failing job neither blocks the jobs after it nor stays due (it would run on every call).
+        try {
+          await job.fn()
+        } catch (error) {
+          errors.push(error)
+        }
         job.nextRunAt = nextAfter(job.schedule, clock.now())
         ran.push(name)
       }
+      if (errors.length === 1) throw errors[0]
+      if (errors.length > 1) throw new AggregateError(errors, `telltale: ${errors.length} scheduled jobs failed`)
       return ran
     },
     async run(name) {

@@ -4,6 +4,7 @@ import { createApi, type TelltaleApi } from './api'
 import { type Clock, systemClock } from './core/clock'
 import { type CoreContext, type LimitsOption, resolveLimits } from './core/context'
 import { HOUSEKEEPING_EVERY_MS, housekeeping } from './core/housekeeping'
+import { TelltaleError } from './core/errors'
 import { randomBase62 } from './core/ids'
 import { createHttpApp } from './http/app'
 import type { AuthResolver } from './http/auth'
@@ -49,7 +50,7 @@ export function createTelltale(options: TelltaleOptions): Telltale {
   let readying: Promise<void> | undefined
   let closed = false
   const ready = (): Promise<void> => {
-    if (closed) return Promise.reject(new Error('telltale: this instance is closed'))
+    if (closed) return Promise.reject(new TelltaleError('unavailable', 'This telltale instance is shut down.'))
     readying ??= (async () => {
       await ctx.storage.migrate()
       scheduler.start()
@@ -69,8 +70,9 @@ export function createTelltale(options: TelltaleOptions): Telltale {
     async close() {
       if (closed) return
       closed = true
-      await scheduler.stop()
+      // A ready() still migrating starts the scheduler when it finishes: let it, then stop it.
       await readying?.catch(() => {})
+      await scheduler.stop()
       await ctx.storage.close()
     },
   }

@@ -12,6 +12,7 @@ export type ErrorKind =
   | 'not_found' // 404
   | 'conflict' // 409
   | 'rate_limited' // 429
+  | 'unavailable' // 503: this instance is shutting down
 
 const STATUS: Record<ErrorKind, number> = {
   validation: 422,
@@ -23,6 +24,7 @@ const STATUS: Record<ErrorKind, number> = {
   not_found: 404,
   conflict: 409,
   rate_limited: 429,
+  unavailable: 503,
 }
 
 /** A broken rule, kept structured so each surface can word it in its own style. */

@@ -119,7 +119,8 @@ export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect): EventRepos
       if (count === 0 || percentiles.length === 0) return summary
       // Nearest rank: the value at 1-based rank ceil(p/100 * n). One sorted pass in the store
       // picks every requested rank (window function), instead of one query per percentile.
-      const rankOf = (p: number) => Math.min(count, Math.max(1, Math.ceil((p / 100) * count)))
+      // `p * count` first: `(p / 100) * count` drifts past whole ranks (p = 7, n = 100 gave rank 8).
+      const rankOf = (p: number) => Math.min(count, Math.max(1, Math.ceil((p * count) / 100)))
       const ranks = [...new Set(percentiles.map(rankOf))]
       const ranked = await db
         .selectFrom(numbers.select([x.as('x'), sql<number>`row_number() over (order by ${x})`.as('rank')]).as('ranked'))

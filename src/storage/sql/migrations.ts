@@ -90,8 +90,13 @@ function migrations(d: SqlDialect): Record<string, Migration> {
 }
 
 export async function migrateToLatest(db: Kysely<any>, dialect: SqlDialect): Promise<void> {
+  // Kysely looks for its migration tables in every schema: pin them to ours (Postgres), or a second
+  // telltale schema in the same database finds the first one's tables and never creates its own.
+  const migrationTableSchema =
+    dialect.name === 'postgres' ? ((await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db)).rows[0]?.schema ?? undefined) : undefined
   const migrator = new Migrator({
     db,
+    migrationTableSchema,
     provider: { getMigrations: async () => migrations(dialect) },
     migrationTableName: 'telltale_migrations',
     migrationLockTableName: 'telltale_migrations_lock',
