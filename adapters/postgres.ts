@@ -38,7 +38,13 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
   return {
     ...storage,
     async migrate() {
-      if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db)
+      if (schema) {
+        // Concurrent `create schema if not exists` can still collide on Postgres' catalog index;
+        // the loser finds the schema created, which is all it wanted.
+        await sql`create schema if not exists ${sql.id(schema)}`.execute(db).catch((error: unknown) => {
+          if (!postgresDialect.isUniqueViolation(error)) throw error
+        })
+      }
       await storage.migrate()
     },
   }

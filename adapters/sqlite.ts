@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3'
-import { Kysely, SqliteDialect } from 'kysely'
+import { Kysely, SqliteDialect, sql } from 'kysely'
 import type { Storage } from '../src/storage'
 import { createSqlStorage, sqliteDialect } from '../src/storage/sql'
+import { migrateToLatest } from '../src/storage/sql/migrations'
 
 export interface SqliteStorageOptions {
   /** Database file (created if missing), or `':memory:'`. */
@@ -17,6 +18,9 @@ export interface SqliteStorageOptions {
   busyTimeoutMs?: number
 }
 
+/** The last SQLite migration started in this process (a busy wait here would block the event loop). */
+let sqliteMigrations: Promise<unknown> = Promise.resolve()
+
 /** The embedded default: one SQLite file in WAL mode, migrations in code. */
 export function sqliteStorage(options: SqliteStorageOptions = {}): Storage {
   const owned = !options.database
@@ -26,12 +30,36 @@ export function sqliteStorage(options: SqliteStorageOptions = {}): Storage {
   database.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
   database.pragma('foreign_keys = ON')
   const db = new Kysely<any>({ dialect: new SqliteDialect({ database }) })
-  return createSqlStorage({
+  const storage = createSqlStorage({
     db,
     dialect: sqliteDialect,
     // Kysely's destroy closes the database, so only do it when telltale opened it.
     onClose: async () => {
       if (owned) await db.destroy()
     },
+  })
+  return {
+    ...storage,
+    // Kysely takes no migration lock on SQLite: two instances would both run a pending migration.
+    // Migrations in this process take turns; across processes, BEGIN IMMEDIATE holds the write lock
+    // for the whole migration, so another process waits (busy_timeout) and then finds it done.
+    migrate() {
+      const run = sqliteMigrations.then(() => migrateImmediate(db))
+      sqliteMigrations = run.catch(() => {})
+      return run
+    },
+  }
+}
+
+function migrateImmediate(db: Kysely<any>): Promise<void> {
+  return db.connection().execute(async (connection) => {
+    await sql`begin immediate`.execute(connection)
+    try {
+      await migrateToLatest(connection, sqliteDialect)
+    } catch (error) {
+      await sql`rollback`.execute(connection).catch(() => {})
+      throw error
+    }
+    await sql`commit`.execute(connection)
   })
 }

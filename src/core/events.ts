@@ -51,7 +51,7 @@ export async function trackEvents(ctx: CoreContext, input: { projectId: string; 
 }
 
 export async function getEvent(ctx: CoreContext, input: { projectId: string; id: string }): Promise<StoredEvent> {
-  const event = isUuid(input.id) ? await ctx.storage.events.get(input) : undefined
+  const event = isUuid(input.id) && isUuid(input.projectId) ? await ctx.storage.events.get(input) : undefined
   if (!event) throw new TelltaleError('not_found', 'Event not found.')
   return event
 }

@@ -4,7 +4,7 @@ import { apiKeyInputSchema, type ApiKeyInput } from '../schemas/api-key'
 import { toValidationIssues } from '../schemas/issues'
 import type { CoreContext } from './context'
 import { TelltaleError, validationError } from './errors'
-import { randomBase62, sha256Hex, uuidv7 } from './ids'
+import { isUuid, randomBase62, sha256Hex, uuidv7 } from './ids'
 import { getProject } from './projects'
 
 /** `tt_` + 43 base62 characters = 256 bits of randomness. */
@@ -44,7 +44,7 @@ export async function listApiKeys(ctx: CoreContext, input: { projectId: string }
 }
 
 export async function revokeApiKey(ctx: CoreContext, input: { projectId: string; keyId: string }): Promise<void> {
-  const revoked = await ctx.storage.keys.revoke({ ...input, at: ctx.clock.now() })
+  const revoked = isUuid(input.keyId) && isUuid(input.projectId) && (await ctx.storage.keys.revoke({ ...input, at: ctx.clock.now() }))
   if (!revoked) throw new TelltaleError('not_found', 'API key not found.')
 }
 

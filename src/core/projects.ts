@@ -4,7 +4,7 @@ import { projectInputSchema, type ProjectInput } from '../schemas/project'
 import { toValidationIssues } from '../schemas/issues'
 import type { CoreContext } from './context'
 import { TelltaleError, validationError } from './errors'
-import { randomBase62, uuidv7 } from './ids'
+import { isUuid, randomBase62, uuidv7 } from './ids'
 
 export async function createProject(ctx: CoreContext, input: ProjectInput): Promise<Project> {
   const parsed = projectInputSchema.safeParse(input)
@@ -22,7 +22,8 @@ export async function createProject(ctx: CoreContext, input: ProjectInput): Prom
 }
 
 export async function getProject(ctx: CoreContext, input: { projectId: string }): Promise<Project> {
-  const project = await ctx.storage.projects.get(input)
+  // Ids are UUIDs (a uuid column on Postgres): anything else cannot name a project.
+  const project = isUuid(input.projectId) ? await ctx.storage.projects.get(input) : undefined
   if (!project) throw new TelltaleError('not_found', 'Project not found.')
   return project
 }

@@ -16,7 +16,10 @@ export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect): EventRepos
   return {
     async insert({ projectId, events }) {
       if (events.length === 0) return { ids: [], created: 0 }
-      return db.transaction().execute(async (trx) => {
+      // One INSERT statement is atomic on its own; only multi-chunk batches need a transaction.
+      // (The look-up of earlier client ids reads committed rows, which events never lose.)
+      const run = <T>(fn: (trx: Kysely<Database>) => Promise<T>) => (events.length <= INSERT_CHUNK ? fn(db) : db.transaction().execute(fn))
+      return run(async (trx) => {
         let created = 0
         const storedByClientId = new Map<string, string>()
         for (let i = 0; i < events.length; i += INSERT_CHUNK) {
@@ -141,7 +144,7 @@ async function countRows(query: Events): Promise<number> {
 
 function applyFilter(query: Events, filter: EventFilter, dialect: SqlDialect): Events {
   let q = query
-  if (filter.names) q = filter.names.length === 1 ? q.where('name', '=', filter.names[0]) : q.where('name', 'in', filter.names.length ? filter.names : [''])
+  if (filter.names) q = filter.names.length === 0 ? q.where(sql<boolean>`1 = 0`) : filter.names.length === 1 ? q.where('name', '=', filter.names[0]) : q.where('name', 'in', filter.names)
   if (filter.namePrefix) q = q.where('name', '>=', filter.namePrefix).where('name', '<', filter.namePrefix + MAX_CHAR)
   if (filter.from !== undefined) q = q.where('ts', '>=', filter.from)
   if (filter.to !== undefined) q = q.where('ts', '<', filter.to)

@@ -1,0 +1,68 @@
+import pg from 'pg'
+import { postgresStorage } from 'telltale/adapters/postgres'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createSchema, dropSchema, postgresSkipReason, postgresTestUrl, testSchemaName } from '../helpers/postgres'
+import { storageConformance } from './conformance'
+
+// Throws in CI when the URL is missing; locally the file is skipped.
+const url = postgresTestUrl()
+
+if (!url) {
+  describe.skip(`postgres storage: ${postgresSkipReason}`, () => {
+    it('needs Postgres', () => {})
+  })
+} else {
+  // One schema per run of this file, created by the first migrate() and dropped at the end.
+  const schema = testSchemaName()
+  const otherSchema = `${schema}_other`
+  afterAll(async () => {
+    await dropSchema(url, schema)
+    await dropSchema(url, otherSchema)
+  })
+
+  storageConformance('postgres', async () => {
+    const storage = postgresStorage({ connectionString: url, schema, max: 5 })
+    return { storage, cleanup: () => storage.close() }
+  })
+
+  describe('postgres adapter', () => {
+    it('keeps two telltale schemas in one database apart', async () => {
+      const first = postgresStorage({ connectionString: url, schema })
+      const second = postgresStorage({ connectionString: url, schema: otherSchema })
+      try {
+        await first.migrate()
+        await second.migrate()
+        const project = { id: '0190c5b2-7c3e-7000-8000-000000000002', name: 'Twice', slug: `twice-${schema}`, timezone: 'UTC', createdAt: 1_700_000_000_000 }
+        await first.projects.create({ project })
+        expect(await second.projects.get({ projectId: project.id })).toBeUndefined()
+        await second.projects.create({ project })
+        expect(await second.projects.getBySlug({ slug: project.slug })).toEqual(project)
+      } finally {
+        await first.close()
+        await second.close()
+      }
+    })
+
+    it('does not end a pool the caller passed in', async () => {
+      await createSchema(url, schema)
+      const pool = new pg.Pool({ connectionString: url, max: 2, options: `-c search_path=${schema}` })
+      try {
+        const storage = postgresStorage({ pool })
+        await storage.migrate()
+        const project = { id: '0190c5b2-7c3e-7000-8000-000000000001', name: 'Pool', slug: `pool-${schema}`, timezone: 'UTC', createdAt: 1_700_000_000_000 }
+        await storage.projects.create({ project })
+        await storage.close()
+
+        expect(pool.ended).toBe(false)
+        const { rows } = await pool.query('select slug from telltale_projects where id = $1', [project.id])
+        expect(rows).toEqual([{ slug: project.slug }])
+        const again = postgresStorage({ pool })
+        expect(await again.projects.get({ projectId: project.id })).toEqual(project)
+        await again.close()
+        expect(pool.ended).toBe(false)
+      } finally {
+        await pool.end()
+      }
+    })
+  })
+}
