@@ -37,8 +37,10 @@ export async function listEvents(ctx: CoreContext, input: { projectId: string; f
 export async function countEvents(ctx: CoreContext, query: CountQuery): Promise<CountResult> {
   const { projectId } = query
   if (!query.interval) {
-    const total = await ctx.storage.events.count({ projectId, filter: query.filter })
-    return query.groupByTag === undefined ? { total } : { total, groups: await groups(ctx, query, query.filter) }
+    if (query.groupByTag === undefined) return { total: await ctx.storage.events.count({ projectId, filter: query.filter }) }
+    // Two independent reads: concurrent where the store has several connections (Postgres).
+    const [total, byTag] = await Promise.all([ctx.storage.events.count({ projectId, filter: query.filter }), groups(ctx, query, query.filter)])
+    return { total, groups: byTag }
   }
   const { from, to, buckets } = bucketBounds(ctx, query)
   // Only events in [from, to) are counted: edge buckets may be partial, and `total` equals the

@@ -12,6 +12,8 @@ const INSERT_CHUNK = 500
 
 export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect): EventRepository {
   const scoped = (projectId: string, filter: EventFilter): Events => applyFilter(db.selectFrom(table).where('project_id', '=', projectId), filter, dialect)
+  /** Until a query finds it missing (SQLite without the percentile extension). */
+  let hasPercentileDisc = true
 
   return {
     async insert({ projectId, events }) {
@@ -98,42 +100,86 @@ export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect): EventRepos
       return rows.map((r) => ({ value: String(r.value), count: Number(r.count) })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value))
     },
 
-    async summarize({ projectId, filter, field, percentiles }) {
-      const x = fieldExpression(field, dialect)
-      const numbers = scoped(projectId, filter).where(x, 'is not', null)
-      const totals = await numbers
-        .select((eb) => [
-          eb.fn.count(x).as('count'),
-          eb.fn.sum(x).as('sum'),
-          eb.fn.avg(x).as('avg'),
-          eb.fn.min(x).as('min'),
-          eb.fn.max(x).as('max'),
-        ])
-        .executeTakeFirstOrThrow()
-      const count = Number(totals.count)
-      const summary: NumericSummary = {
-        count,
-        sum: count ? Number(totals.sum) : null,
-        avg: count ? Number(totals.avg) : null,
-        min: count ? Number(totals.min) : null,
-        max: count ? Number(totals.max) : null,
-        percentiles: Object.fromEntries(percentiles.map((p) => [p, null])),
+    async summarize(input) {
+      if (hasPercentileDisc) {
+        try {
+          return await summarizeInOnePass(input)
+        } catch (error) {
+          if (!/no such function: percentile_disc/i.test(String((error as Error)?.message))) throw error
+          hasPercentileDisc = false // SQLite built without the percentile extension
+        }
       }
-      if (count === 0 || percentiles.length === 0) return summary
-      // Nearest rank: the value at 1-based rank ceil(p/100 * n). One sorted pass in the store
-      // picks every requested rank (window function), instead of one query per percentile.
-      // `p * count` first: `(p / 100) * count` drifts past whole ranks (p = 7, n = 100 gave rank 8).
-      const rankOf = (p: number) => Math.min(count, Math.max(1, Math.ceil((p * count) / 100)))
-      const ranks = [...new Set(percentiles.map(rankOf))]
-      const ranked = await db
-        .selectFrom(numbers.select([x.as('x'), sql<number>`row_number() over (order by ${x})`.as('rank')]).as('ranked'))
-        .select(['x', 'rank'])
-        .where('rank', 'in', ranks)
-        .execute()
-      const valueAtRank = new Map(ranked.map((r) => [Number(r.rank), Number(r.x)]))
-      for (const p of percentiles) summary.percentiles[p] = valueAtRank.get(rankOf(p)) ?? null
-      return summary
+      return summarizeWithWindow(input)
     },
+  }
+
+  /**
+   * count/sum/avg/min/max and every percentile through the engine's percentile_disc (one native
+   * sort). Engines turn a fraction into a rank with their own rounding, so the count comes first
+   * (an index-only scan with the (project_id, name, ts, value) index) and each percentile asks for
+   * the fraction in the middle of its nearest rank: exact whatever the rounding. Both statements
+   * read one snapshot, so the count is the count the aggregate sees.
+   * (At 100k values 2.5-3x faster than totals plus a row_number() window: test/bench/queries.ts.)
+   */
+  function summarizeInOnePass({ projectId, filter, field, percentiles }: Parameters<EventRepository['summarize']>[0]): Promise<NumericSummary> {
+    const x = fieldExpression(field, dialect)
+    return db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .execute(async (trx) => {
+        const numbers = applyFilter(trx.selectFrom(table).where('project_id', '=', projectId), filter, dialect).where(x, 'is not', null)
+        const n = await countRows(numbers)
+        const ranks = percentiles.map((p) => nearestRank(p, n))
+        const row = await numbers
+          .select((eb) => [
+            eb.fn.count(x).as('count'),
+            eb.fn.sum(x).as('sum'),
+            eb.fn.avg(x).as('avg'),
+            eb.fn.min(x).as('min'),
+            eb.fn.max(x).as('max'),
+            ...(n === 0 ? [] : ranks.map((rank, i) => dialect.percentileDisc(x, rank, n).as(`p${i}`))),
+          ])
+          .executeTakeFirstOrThrow()
+        return summaryOf(row, percentiles, (i) => (row as Record<string, unknown>)[`p${i}`])
+      })
+  }
+
+  /** Totals, then every requested rank in one sorted pass (window function): any SQL engine. */
+  async function summarizeWithWindow({ projectId, filter, field, percentiles }: Parameters<EventRepository['summarize']>[0]): Promise<NumericSummary> {
+    const x = fieldExpression(field, dialect)
+    const numbers = scoped(projectId, filter).where(x, 'is not', null)
+    const totals = await numbers
+      .select((eb) => [eb.fn.count(x).as('count'), eb.fn.sum(x).as('sum'), eb.fn.avg(x).as('avg'), eb.fn.min(x).as('min'), eb.fn.max(x).as('max')])
+      .executeTakeFirstOrThrow()
+    const count = Number(totals.count)
+    if (count === 0 || percentiles.length === 0) return summaryOf(totals, percentiles, () => null)
+    const ranks = [...new Set(percentiles.map((p) => nearestRank(p, count)))]
+    const ranked = await db
+      .selectFrom(numbers.select([x.as('x'), sql<number>`row_number() over (order by ${x})`.as('rank')]).as('ranked'))
+      .select(['x', 'rank'])
+      .where('rank', 'in', ranks)
+      .execute()
+    const valueAtRank = new Map(ranked.map((r) => [Number(r.rank), r.x]))
+    return summaryOf(totals, percentiles, (i) => valueAtRank.get(nearestRank(percentiles[i], count)))
+  }
+}
+
+/**
+ * Nearest rank: the 1-based rank ceil(p / 100 * n), within [1, n]. `p * n` first: `(p / 100) * n`
+ * drifts past whole ranks (p = 7, n = 100 gave rank 8).
+ */
+const nearestRank = (p: number, n: number) => Math.min(n, Math.max(1, Math.ceil((p * n) / 100)))
+
+function summaryOf(totals: Record<'count' | 'sum' | 'avg' | 'min' | 'max', unknown>, percentiles: number[], valueAt: (index: number) => unknown): NumericSummary {
+  const count = Number(totals.count)
+  const num = (v: unknown) => (count === 0 || v === null || v === undefined ? null : Number(v))
+  return {
+    count,
+    sum: num(totals.sum),
+    avg: num(totals.avg),
+    min: num(totals.min),
+    max: num(totals.max),
+    percentiles: Object.fromEntries(percentiles.map((p, i) => [p, num(valueAt(i))])),
   }
 }
 

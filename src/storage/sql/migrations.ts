@@ -54,7 +54,10 @@ function migrations(d: SqlDialect): Record<string, Migration> {
           .execute()
         // Query patterns of the four APIs: by project + name + time (counts, stats, metrics),
         // by project + time (lists without a name), and idempotent retries by client id.
-        await db.schema.createIndex('telltale_events_name_ts').on('telltale_events').columns(['project_id', 'name', 'ts']).execute()
+        // `value` last makes the first one covering for stats on `value` as it is for counts and
+        // series: no table row is read (summarize 4-5x faster at 100k events per name, see
+        // test/bench/queries.ts); 8 more bytes per entry, no extra index, no measurable ingest cost.
+        await db.schema.createIndex('telltale_events_name_ts').on('telltale_events').columns(['project_id', 'name', 'ts', 'value']).execute()
         await db.schema.createIndex('telltale_events_ts').on('telltale_events').columns(['project_id', 'ts']).execute()
         await db.schema
           .createIndex('telltale_events_client_id')
