@@ -100,9 +100,10 @@ export function fluxIssueBody(issues: ValidationIssue[]): { code: string; messag
 }
 
 function fluxCode(issue: ValidationIssue): string {
-  const field = [...issue.path].reverse().find((segment): segment is string => typeof segment === 'string' && segment !== 'events') ?? (issue.path[0] === 'events' && issue.path.length === 1 ? 'events' : 'body')
-  const top = issue.path.find((segment) => typeof segment === 'string' && segment !== 'events')
-  if (top === 'tags') return 'invalid_tags'
+  // The field the issue is about: the last named segment, not counting the batch's `events`.
+  const names = issue.path.filter((segment): segment is string => typeof segment === 'string')
+  if (names.includes('tags')) return 'invalid_tags'
+  const field = names.filter((name) => name !== 'events').pop() ?? names[0] ?? 'body'
   switch (field) {
     case 'name': return issue.rule === 'required' ? 'missing_name' : 'invalid_name'
     case 'timestamp':

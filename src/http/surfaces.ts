@@ -11,10 +11,23 @@ export function surfaceOf(pathname: string): Surface {
   return 'status-blocks'
 }
 
-/** Core field name → wire field name, per surface (names not listed are the same on the wire). */
+/**
+ * The event fields each surface accepts: wire name → core name. Fields a surface does not list are
+ * ignored on input; `id` and (on Status Blocks) `timestamp` are telltale additions.
+ */
+export const EVENT_FIELDS: Record<'status-blocks' | 'flux', Record<string, string>> = {
+  'status-blocks': { event: 'name', user_id: 'userId', user_email: 'userEmail', user_name: 'userName', value: 'value', metadata: 'properties', timestamp: 'timestamp', id: 'id' },
+  flux: { name: 'name', timestamp: 'timestamp', user_id: 'userId', value: 'value', properties: 'properties', tags: 'tags', id: 'id' },
+}
+
+/** Core field name → wire field name, per surface, for naming fields in error messages. */
 export const WIRE_NAMES: Record<Surface, Record<string, string>> = {
-  'status-blocks': { name: 'event', userId: 'user_id', userEmail: 'user_email', userName: 'user_name', properties: 'metadata' },
-  flux: { userId: 'user_id', userEmail: 'user_email', userName: 'user_name' },
+  'status-blocks': invert(EVENT_FIELDS['status-blocks']),
+  flux: invert(EVENT_FIELDS.flux),
   statflow: {},
   statuscore: {},
+}
+
+function invert(fields: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(fields).map(([wire, core]) => [core, wire]))
 }

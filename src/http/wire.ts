@@ -1,3 +1,5 @@
+import { validationError } from '../core/errors'
+
 /**
  * Picks a surface's documented fields out of a request object and renames them to core names.
  * Fields a surface does not document are ignored, so a core name sent on the wire (`name` on
@@ -12,3 +14,13 @@ export function fromWire(body: unknown, fields: Record<string, string>): Record<
 
 export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value)
+
+/** The `events` array of a batch body, with between `min` and `max` items, or a validation error. */
+export function batchItems(body: Record<string, unknown>, limits: { min: number; max: number }): unknown[] {
+  const items = body.events
+  if (items === undefined || items === null) throw validationError([{ rule: 'required', path: ['events'] }])
+  if (!Array.isArray(items)) throw validationError([{ rule: 'array', path: ['events'] }])
+  if (items.length < limits.min) throw validationError([{ rule: 'min_items', min: limits.min, path: ['events'] }])
+  if (items.length > limits.max) throw validationError([{ rule: 'max_items', max: limits.max, path: ['events'] }])
+  return items
+}

@@ -6,12 +6,12 @@ import { type AuthResolver, authenticate, requireScope } from '../auth'
 import { readJsonObject } from '../body'
 import { fluxIssueBody } from '../errors'
 import type { Router } from '../router'
-import { fromWire, isPlainObject } from '../wire'
+import { EVENT_FIELDS } from '../surfaces'
+import { batchItems, fromWire, isPlainObject } from '../wire'
 import { fluxTracked } from './format'
 import { applyFluxRateLimit } from './limits'
 
-/** Flux wire name → core name. `id` (idempotency key) is a telltale addition. */
-const FIELDS = { name: 'name', timestamp: 'timestamp', user_id: 'userId', value: 'value', properties: 'properties', tags: 'tags', id: 'id' }
+const FIELDS = EVENT_FIELDS.flux
 
 /** `POST /api/v1/events` and `POST /api/v1/events/batch` (reference 001, "Track Event", "Batch Track"). */
 export function fluxTrackRoutes(router: Router, ctx: CoreContext, resolver?: AuthResolver): void {
@@ -35,11 +35,7 @@ export function fluxTrackRoutes(router: Router, ctx: CoreContext, resolver?: Aut
     requireScope(auth, 'write')
     await applyFluxRateLimit(ctx, event, auth, 'fluxBatch')
     const body = await readJsonObject(event.req, ctx.limits.maxBodyBytes)
-    const items = body.events
-    const max = ctx.limits.batchSize.flux
-    if (items === undefined || items === null) throw validationError([{ rule: 'required', path: ['events'] }])
-    if (!Array.isArray(items)) throw validationError([{ rule: 'array', path: ['events'] }])
-    if (items.length > max) throw validationError([{ rule: 'max_items', max, path: ['events'] }])
+    const items = batchItems(body, { min: 0, max: ctx.limits.batchSize.flux })
 
     const now = ctx.clock.now()
     const accepted: Array<{ index: number; event: ValidEvent & { timestamp: number } }> = []

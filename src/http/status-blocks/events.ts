@@ -1,23 +1,13 @@
 import type { CoreContext } from '../../core/context'
-import { validationError, type ValidationIssue } from '../../core/errors'
-import { storeEvents, validateEvent } from '../../core/events'
-import type { ValidEvent } from '../../schemas/event'
+import { trackEvent, trackEvents } from '../../core/events'
+import type { EventInput } from '../../schemas/event'
 import { type AuthResolver, authenticate, requireScope } from '../auth'
 import { readJsonObject } from '../body'
 import type { Router } from '../router'
-import { fromWire, isPlainObject } from '../wire'
+import { EVENT_FIELDS } from '../surfaces'
+import { batchItems, fromWire, isPlainObject } from '../wire'
 
-/** Status Blocks wire name → core name. `id` and `timestamp` are telltale additions. */
-const FIELDS = {
-  event: 'name',
-  user_id: 'userId',
-  user_email: 'userEmail',
-  user_name: 'userName',
-  value: 'value',
-  metadata: 'properties',
-  timestamp: 'timestamp',
-  id: 'id',
-}
+const FIELDS = EVENT_FIELDS['status-blocks']
 
 /** `POST /api/events` and `POST /api/events/batch` (reference 000, "Send Event", "Batch Events"). */
 export function statusBlocksEventRoutes(router: Router, ctx: CoreContext, resolver?: AuthResolver): void {
@@ -25,41 +15,21 @@ export function statusBlocksEventRoutes(router: Router, ctx: CoreContext, resolv
     const auth = await authenticate(ctx, event.req, resolver)
     requireScope(auth, 'write')
     const body = await readJsonObject(event.req, ctx.limits.maxBodyBytes)
-    const result = validateEvent(ctx, fromStatusBlocks(body))
-    if (!result.ok) throw validationError(result.issues)
-    const { ids } = await storeEvents(ctx, { projectId: auth.projectId, events: [result.event] })
+    const { id } = await trackEvent(ctx, { ...(fromStatusBlocks(body) as EventInput), projectId: auth.projectId })
     event.res.status = 201
-    return { success: true, event_id: ids[0] }
+    return { success: true, event_id: id }
   })
 
   router.on('POST', '/api/events/batch', async (event) => {
     const auth = await authenticate(ctx, event.req, resolver)
     requireScope(auth, 'write')
     const body = await readJsonObject(event.req, ctx.limits.maxBodyBytes)
-    const events = validateBatch(ctx, body.events)
-    const { ids } = await storeEvents(ctx, { projectId: auth.projectId, events })
+    // All-or-nothing: any invalid item rejects the whole batch, naming it (`events.3.event`).
+    const items = batchItems(body, { min: 1, max: ctx.limits.batchSize.statusBlocks })
+    const { ids } = await trackEvents(ctx, { projectId: auth.projectId, events: items.map((item) => (isPlainObject(item) ? fromStatusBlocks(item) : item) as EventInput) })
     event.res.status = 201
     return { success: true, created_count: ids.length, event_ids: ids }
   })
-}
-
-/** All-or-nothing: any invalid item rejects the whole batch, naming the item (`events.3.event`). */
-function validateBatch(ctx: CoreContext, items: unknown): ValidEvent[] {
-  const max = ctx.limits.batchSize.statusBlocks
-  if (items === undefined || items === null) throw validationError([{ rule: 'required', path: ['events'] }])
-  if (!Array.isArray(items)) throw validationError([{ rule: 'array', path: ['events'] }])
-  if (items.length < 1) throw validationError([{ rule: 'min_items', min: 1, path: ['events'] }])
-  if (items.length > max) throw validationError([{ rule: 'max_items', max, path: ['events'] }])
-  const valid: ValidEvent[] = []
-  const issues: ValidationIssue[] = []
-  items.forEach((item, index) => {
-    if (!isPlainObject(item)) return void issues.push({ rule: 'object', path: ['events', index] })
-    const result = validateEvent(ctx, fromStatusBlocks(item), ['events', index])
-    if (result.ok) valid.push(result.event)
-    else issues.push(...result.issues)
-  })
-  if (issues.length > 0) throw validationError(issues)
-  return valid
 }
 
 /**
