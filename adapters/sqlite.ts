@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3'
-import { Kysely, SqliteDialect, sql } from 'kysely'
+import { Kysely, SqliteDialect, type SqliteDatabase, sql } from 'kysely'
 import type { Storage } from '../src/storage'
 import { createSqlStorage, sqliteDialect } from '../src/storage/sql'
 import { migrateToLatest } from '../src/storage/sql/migrations'
@@ -29,7 +29,7 @@ export function sqliteStorage(options: SqliteStorageOptions = {}): Storage {
   database.pragma(`busy_timeout = ${Math.floor(options.busyTimeoutMs ?? 5000)}`)
   database.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
   database.pragma('foreign_keys = ON')
-  const db = new Kysely<any>({ dialect: new SqliteDialect({ database }) })
+  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) })
   const storage = createSqlStorage({
     db,
     dialect: sqliteDialect,
@@ -62,4 +62,25 @@ function migrateImmediate(db: Kysely<any>): Promise<void> {
     }
     await sql`commit`.execute(connection)
   })
+}
+
+/**
+ * Kysely prepares every statement anew; preparing costs as much as running a small insert. The
+ * same SQL text is the same statement, so the most recently used ones are kept.
+ */
+function withStatementCache(database: Database.Database, size = 200): SqliteDatabase {
+  const statements = new Map<string, Database.Statement>()
+  return {
+    close: () => database.close(),
+    prepare(sql) {
+      let statement = statements.get(sql)
+      if (statement) statements.delete(sql) // re-inserted below: Map order is recency
+      else {
+        statement = database.prepare(sql)
+        if (statements.size >= size) statements.delete(statements.keys().next().value!)
+      }
+      statements.set(sql, statement)
+      return statement
+    },
+  }
 }

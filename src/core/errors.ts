@@ -5,6 +5,7 @@
 export type ErrorKind =
   | 'validation' // 422: the input broke a rule (see `issues`)
   | 'invalid_json' // 400: the body is not JSON
+  | 'bad_request' // 400: the body could not be read (the client went away)
   | 'unsupported_media_type' // 415
   | 'payload_too_large' // 413
   | 'unauthorized' // 401: no valid credential
@@ -17,6 +18,7 @@ export type ErrorKind =
 const STATUS: Record<ErrorKind, number> = {
   validation: 422,
   invalid_json: 400,
+  bad_request: 400,
   unsupported_media_type: 415,
   payload_too_large: 413,
   unauthorized: 401,

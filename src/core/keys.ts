@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto'
-import type { ApiKey, Scope } from '../storage'
+import type { ApiKey, Scope, Storage } from '../storage'
 import { apiKeyInputSchema, type ApiKeyInput } from '../schemas/api-key'
 import { toValidationIssues } from '../schemas/issues'
 import type { CoreContext } from './context'
@@ -14,6 +14,21 @@ const SECRET_LENGTH = 43
 const LOOKUP_LENGTH = KEY_PREFIX.length + 12
 /** `last_used_at` is written at most this often per key. */
 const TOUCH_EVERY_MS = 60_000
+/**
+ * How long a verified key is trusted without reading the store again. Revoking through an
+ * instance drops its entry at once; other instances sharing the store notice within this time.
+ */
+export const KEY_CACHE_MS = 5_000
+const KEY_CACHE_SIZE = 10_000
+
+/** Verified keys per store, by SHA-256 of the plaintext. Only successes are kept. */
+const verifiedKeys = new WeakMap<Storage, Map<string, { key: ApiKey; until: number }>>()
+
+function keyCache(storage: Storage): Map<string, { key: ApiKey; until: number }> {
+  let cache = verifiedKeys.get(storage)
+  if (!cache) verifiedKeys.set(storage, (cache = new Map()))
+  return cache
+}
 
 export type PublicApiKey = Omit<ApiKey, 'hash'>
 
@@ -46,6 +61,8 @@ export async function listApiKeys(ctx: CoreContext, input: { projectId: string }
 export async function revokeApiKey(ctx: CoreContext, input: { projectId: string; keyId: string }): Promise<void> {
   const revoked = isUuid(input.keyId) && isUuid(input.projectId) && (await ctx.storage.keys.revoke({ ...input, at: ctx.clock.now() }))
   if (!revoked) throw new TelltaleError('not_found', 'API key not found.')
+  const cache = keyCache(ctx.storage)
+  for (const [digest, entry] of cache) if (entry.key.id === input.keyId) cache.delete(digest)
 }
 
 /**
@@ -54,12 +71,21 @@ export async function revokeApiKey(ctx: CoreContext, input: { projectId: string;
  */
 export async function verifyApiKey(ctx: CoreContext, plaintext: string): Promise<ApiKey | undefined> {
   if (!plaintext.startsWith(KEY_PREFIX) || plaintext.length !== KEY_PREFIX.length + SECRET_LENGTH) return undefined
-  const candidates = await ctx.storage.keys.findByPrefix({ prefix: plaintext.slice(0, LOOKUP_LENGTH) })
-  const digest = Buffer.from(sha256Hex(plaintext), 'hex')
-  const match = candidates.find((key) => timingSafeEqual(Buffer.from(key.hash, 'hex'), digest))
-  if (!match || match.revokedAt !== null) return undefined
   const now = ctx.clock.now()
+  const hex = sha256Hex(plaintext)
+  const cache = keyCache(ctx.storage)
+  const cached = cache.get(hex)
+  let match = cached && cached.until > now ? cached.key : undefined
+  if (!match) {
+    const candidates = await ctx.storage.keys.findByPrefix({ prefix: plaintext.slice(0, LOOKUP_LENGTH) })
+    const digest = Buffer.from(hex, 'hex')
+    match = candidates.find((key) => timingSafeEqual(Buffer.from(key.hash, 'hex'), digest))
+    if (!match || match.revokedAt !== null) return undefined
+    if (cache.size >= KEY_CACHE_SIZE) cache.delete(cache.keys().next().value!) // oldest first
+    cache.set(hex, { key: match, until: now + KEY_CACHE_MS })
+  }
   if (match.lastUsedAt === null || match.lastUsedAt < now - TOUCH_EVERY_MS) {
+    match.lastUsedAt = now
     await ctx.storage.keys.touch({ projectId: match.projectId, keyId: match.id, at: now, staleMs: TOUCH_EVERY_MS })
   }
   return match

@@ -1,0 +1,153 @@
+// `npm run bench`: telltale's ingest throughput against hand-written servers doing the same
+// writes, measured in one run with one load tool. Environment:
+//   BENCH_DURATION    seconds per measurement (default 10)
+//   BENCH_WARMUP      seconds of warm-up per server (default a quarter of that, 1..3)
+//   BENCH_QUIET_WAIT  seconds to wait for other processes to calm down before each measurement
+//                     (default 60; 0 turns it off)
+//   BENCH_CPU_PROF    a directory: every server runs with --cpu-prof and writes its profile there
+//   BENCH_PG_URL      default postgres://postgres@127.0.0.1:5432/test; a throwaway database is
+//                     created and dropped there
+//   BENCH_PART        `ingest` or `queries` to run one part only (default both; the query bench
+//                     has its own settings: test/bench/queries.ts)
+import { mkdtempSync, rmSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { batchBodies, singleBodies } from './bodies'
+import { runQueryBench } from './queries'
+import { randomBase62 } from '../../src/core/ids'
+import { startServer, stopAll } from './child'
+import { waitForQuiet } from './cpu'
+import { CONNECTIONS, checkOnce, measure } from './load'
+import { type BenchDatabase, createBenchDatabase, PG_URL, postgresProblem } from './postgres'
+import { BUSY_MACHINE, type Comparison, header, printComparison, printSummary, printTitle, type Side } from './report'
+import type { ServerSpec } from './servers'
+
+const durationS = Number(process.env.BENCH_DURATION ?? 10)
+const warmupS = Number(process.env.BENCH_WARMUP ?? Math.min(3, Math.max(1, durationS / 4)))
+const cpuProfDir = process.env.BENCH_CPU_PROF || undefined
+const quietWaitS = Number(process.env.BENCH_QUIET_WAIT ?? 60)
+const BATCH_SIZE = 100
+
+const tmp = mkdtempSync(join(tmpdir(), 'telltale-bench-'))
+/** Created when the Postgres part starts; dropped by `cleanUp`. */
+let database: BenchDatabase | undefined
+const apiKey = `tt_${randomBase62(43)}`
+const bodies = { single: singleBodies(500), batch: batchBodies(50, BATCH_SIZE) }
+
+type Load = 'single' | 'batch'
+const PATHS: Record<Load, string> = { single: '/api/events', batch: '/api/events/batch' }
+
+/** Starts `spec` in its own process, loads it, reads its peak RSS, stops it. */
+async function measureServer(label: string, spec: ServerSpec, load: Load): Promise<Side> {
+  const server = await startServer(spec, { cpuProfDir })
+  try {
+    const options = { url: server.url, path: PATHS[load], bodies: bodies[load], headers: { authorization: `Bearer ${apiKey}` }, durationS, warmupS, serverPid: server.pid }
+    await checkOnce(options)
+    if (quietWaitS > 0) {
+      const waited = await waitForQuiet(server.pid, quietWaitS, BUSY_MACHINE)
+      if (waited === undefined) console.log(`  (${label}: the machine stayed busy for ${quietWaitS} s; measuring anyway)`)
+      else if (waited >= 1) console.log(`  (${label}: waited ${waited.toFixed(0)} s for other processes to calm down)`)
+    }
+    const measurement = await measure(options)
+    return { label, measurement, perRequest: load === 'batch' ? BATCH_SIZE : 1, peakRssMiB: server.peakRssMiB(), stderr: server.stderr }
+  } finally {
+    await server.stop()
+  }
+}
+
+const sqliteFile = (name: string) => join(tmp, `${name}.db`)
+
+async function main(): Promise<boolean> {
+  header([
+    `telltale ingest bench: autocannon, ${CONNECTIONS} connections, no pipelining, ${durationS} s per measurement after ${warmupS} s warm-up`,
+    `node ${process.version}, ${availableParallelism()} CPUs; every server runs in its own process on 127.0.0.1`,
+  ])
+  const comparisons: Comparison[] = []
+  type Run = () => Promise<Side>
+  const compare = async (c: Omit<Comparison, 'baseline' | 'telltale' | 'references'>, baseline: Run, telltale: Run, ...references: Run[]) => {
+    printTitle(c.title)
+    const result: Comparison = { ...c, baseline: await baseline(), telltale: await telltale(), references: [] }
+    for (const reference of references) result.references.push(await reference())
+    comparisons.push(result)
+    return { title: c.title, pass: printComparison(result), clean: [result.baseline, result.telltale].every((s) => s.measurement.non2xx === 0 && s.measurement.errors === 0) }
+  }
+
+  const results = [
+    await compare(
+      { title: '1. single-event ingest: playground (Express + telltale, SQLite) vs bare h3 (JSON parse → 201)', unit: 'req/s', target: 0.5 },
+      () => measureServer('bare h3', { kind: 'bare-h3' }, 'single'),
+      () => measureServer('telltale playground, SQLite', { kind: 'telltale-sqlite', file: sqliteFile('telltale-single'), apiKey }, 'single'),
+      // What one synchronous INSERT + COMMIT per request costs on this machine, without telltale.
+      () => measureServer('better-sqlite3, 1 row/request', { kind: 'sqlite-baseline', file: sqliteFile('baseline-single') }, 'single'),
+    ),
+    await compare(
+      { title: `2. batch-${BATCH_SIZE} ingest: playground on SQLite vs hand-written better-sqlite3`, unit: 'events/s', target: 0.3 },
+      () => measureServer('better-sqlite3 + h3', { kind: 'sqlite-baseline', file: sqliteFile('baseline-batch') }, 'batch'),
+      () => measureServer('telltale playground, SQLite', { kind: 'telltale-sqlite', file: sqliteFile('telltale-batch'), apiKey }, 'batch'),
+    ),
+  ]
+
+  const pgDown = await postgresProblem()
+  if (pgDown) {
+    console.log(`\n3. Postgres: SKIPPED (${PG_URL} unreachable: ${pgDown})`)
+  } else {
+    const db = (database = await createBenchDatabase())
+    /** A Postgres server on a schema of its own, dropped as soon as the measurement is done. */
+    const onPostgres = (label: string, kind: 'pg-baseline' | 'telltale-pg', load: Load) => () =>
+      db.withSchema(`${kind}_${load}`, (schema) =>
+        measureServer(label, kind === 'telltale-pg' ? { kind, connectionString: db.url, schema, apiKey } : { kind, connectionString: db.url, schema }, load),
+      )
+    results.push(
+      await compare(
+        { title: '3a. single-event ingest: playground on Postgres vs hand-written pg (single-row INSERT)', unit: 'req/s', target: 0.3 },
+        onPostgres('pg + h3', 'pg-baseline', 'single'),
+        onPostgres('telltale playground, Postgres', 'telltale-pg', 'single'),
+      ),
+      await compare(
+        { title: `3b. batch-${BATCH_SIZE} ingest: playground on Postgres vs hand-written pg (one multi-row INSERT)`, unit: 'events/s', target: 0.3 },
+        onPostgres('pg + h3', 'pg-baseline', 'batch'),
+        onPostgres('telltale playground, Postgres', 'telltale-pg', 'batch'),
+      ),
+    )
+  }
+
+  const peak = Math.max(...comparisons.map((c) => c.telltale.peakRssMiB))
+  const bare = comparisons[0].baseline.peakRssMiB
+  console.log(`\npeak RSS of the telltale server process under load: ${peak.toFixed(0)} MiB (VmHWM, highest telltale run above;`)
+  console.log(`  the bare h3 server, under the same tsx loader, peaked at ${bare.toFixed(0)} MiB)`)
+  printSummary(results)
+  if (cpuProfDir) console.log(`CPU profiles of every server: ${cpuProfDir}`)
+  return results.every((r) => r.clean)
+}
+
+async function cleanUp(): Promise<void> {
+  await stopAll()
+  rmSync(tmp, { recursive: true, force: true })
+  const dropping = database
+  database = undefined // cleanUp runs again after the query bench and on signals
+  await dropping?.drop().catch((error) => console.error('could not drop the bench database:', error))
+}
+
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping the servers`)
+    void cleanUp().finally(() => process.exit(130))
+  })
+}
+
+const part = process.env.BENCH_PART
+let clean = false
+try {
+  clean = part === 'queries' ? true : await main()
+  if (part !== 'ingest') {
+    await cleanUp()
+    await runQueryBench()
+  }
+} catch (error) {
+  console.error(error)
+} finally {
+  await cleanUp()
+}
+// Misses are results; failed requests or errors make the run itself invalid.
+process.exit(clean ? 0 : 1)
