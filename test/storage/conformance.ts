@@ -352,6 +352,40 @@ function insertTests(makeStorage: MakeStorage) {
       expect(await store().events.get({ projectId: b, id: inB.id })).toEqual({ ...inB, projectId: b })
     })
 
+    it('answers concurrent calls each with their own ids, a shared clientId stored once per project', async () => {
+      const [a, b] = [await newProject(store()), await newProject(store())]
+      // 30 calls at once: every third repeats clientId 'same' in its project; the rest are new.
+      const calls = Array.from({ length: 30 }, (_, i) => ({
+        projectId: i % 2 ? a : b,
+        events: [event('burst', T0 + i, { clientId: i % 3 === 0 ? 'same' : `own-${i}` }), event('burst', T0 + i)],
+      }))
+      const results = await Promise.all(calls.map((call) => store().events.insert(call)))
+      for (const projectId of [a, b]) {
+        const mine = calls.map((call, i) => ({ call, result: results[i] })).filter(({ call }) => call.projectId === projectId)
+        const sameIds = new Set(mine.filter(({ call }) => call.events[0].clientId === 'same').map(({ result }) => result.ids[0]))
+        expect(sameIds.size).toBe(1) // every call naming 'same' got the one stored id
+        for (const { call, result } of mine) {
+          if (call.events[0].clientId !== 'same') expect(result.ids[0]).toBe(call.events[0].id)
+          expect(result.ids[1]).toBe(call.events[1].id)
+        }
+        const created = mine.reduce((sum, { result }) => sum + result.created, 0)
+        expect(created).toBe(await store().events.count({ projectId, filter: {} }))
+        expect(created).toBe(15 + 15 - mine.filter(({ call }) => call.events[0].clientId === 'same').length + 1)
+      }
+    })
+
+    it('fails only the call that fails when calls arrive together', async () => {
+      const projectId = await newProject(store())
+      const existing = event('old', T0)
+      await store().events.insert({ projectId, events: [existing] })
+      const good = Array.from({ length: 5 }, (_, i) => [event('good', T0 + i)])
+      const bad = [event('bad', T0), { ...event('bad', T0), id: existing.id }] // a primary-key clash
+      const settled = await Promise.allSettled([...good, bad, ...good.map(() => [event('good', T0)])].map((events) => store().events.insert({ projectId, events })))
+      expect(settled.map((r) => r.status)).toEqual([...Array(5).fill('fulfilled'), 'rejected', ...Array(5).fill('fulfilled')])
+      expect(await store().events.count({ projectId, filter: { names: ['good'] } })).toBe(10)
+      expect(await store().events.count({ projectId, filter: { names: ['bad'] } })).toBe(0)
+    })
+
     it('inserts batches larger than 500 events, with repeats across the batch', async () => {
       const projectId = await newProject(store())
       // 1200 events, 1000 client ids: events 1000..1199 repeat the client ids of 0..199.

@@ -1,67 +1,21 @@
 import { type ExpressionBuilder, type Kysely, type Selectable, type SelectQueryBuilder, sql } from 'kysely'
 import type { EventField, EventFilter, EventRepository, NumericSummary, StoredEvent } from '../events'
-import { decodeJson, encodeJson, type SqlDialect } from './dialect'
+import { decodeJson, type SqlDialect } from './dialect'
+import type { createEventWriter } from './event-writer'
 import type { Database, EventsTable } from './schema'
 
 type Events = SelectQueryBuilder<Database, 'telltale_events', object>
 const table = 'telltale_events' as const
 /** Sorts after every other character in byte order: `name < prefix + MAX` bounds a prefix scan. */
 const MAX_CHAR = '\u{10FFFF}'
-/** Rows per INSERT statement: far below SQLite's 32766 and Postgres' 65535 parameter limits. */
-const INSERT_CHUNK = 500
 
-export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect): EventRepository {
+export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect, writer: ReturnType<typeof createEventWriter>): EventRepository {
   const scoped = (projectId: string, filter: EventFilter): Events => applyFilter(db.selectFrom(table).where('project_id', '=', projectId), filter, dialect)
   /** Until a query finds it missing (SQLite without the percentile extension). */
   let hasPercentileDisc = true
 
   return {
-    async insert({ projectId, events }) {
-      if (events.length === 0) return { ids: [], created: 0 }
-      // One INSERT statement is atomic on its own; only multi-chunk batches need a transaction.
-      // (The look-up of earlier client ids reads committed rows, which events never lose.)
-      const run = <T>(fn: (trx: Kysely<Database>) => Promise<T>) => (events.length <= INSERT_CHUNK ? fn(db) : db.transaction().execute(fn))
-      return run(async (trx) => {
-        let created = 0
-        const storedByClientId = new Map<string, string>()
-        for (let i = 0; i < events.length; i += INSERT_CHUNK) {
-          const rows = events.slice(i, i + INSERT_CHUNK).map((e) => ({
-            id: e.id,
-            project_id: projectId,
-            name: e.name,
-            ts: e.timestamp,
-            received_at: e.receivedAt,
-            user_id: e.userId,
-            user_email: e.userEmail,
-            user_name: e.userName,
-            value: e.value,
-            properties: encodeJson(e.properties),
-            tags: encodeJson(e.tags),
-            client_id: e.clientId,
-          }))
-          const inserted = await trx
-            .insertInto(table)
-            .values(rows)
-            .onConflict((oc) => oc.columns(['project_id', 'client_id']).where('client_id', 'is not', null).doNothing())
-            .returning(['id', 'client_id'])
-            .execute()
-          created += inserted.length
-          for (const row of inserted) if (row.client_id !== null) storedByClientId.set(row.client_id, row.id)
-        }
-        // Client ids that were not inserted now were stored before (or earlier in this call).
-        const missing = [...new Set(events.flatMap((e) => (e.clientId !== null && !storedByClientId.has(e.clientId) ? [e.clientId] : [])))]
-        for (let i = 0; i < missing.length; i += INSERT_CHUNK) {
-          const rows = await trx
-            .selectFrom(table)
-            .select(['id', 'client_id'])
-            .where('project_id', '=', projectId)
-            .where('client_id', 'in', missing.slice(i, i + INSERT_CHUNK))
-            .execute()
-          for (const row of rows) storedByClientId.set(row.client_id!, row.id)
-        }
-        return { ids: events.map((e) => (e.clientId === null ? e.id : storedByClientId.get(e.clientId)!)), created }
-      })
-    },
+    insert: ({ projectId, events }) => writer.insert(projectId, events),
 
     async get({ projectId, id }) {
       const row = await db.selectFrom(table).selectAll().where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst()

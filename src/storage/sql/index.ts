@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { Storage } from '../index'
 import type { SqlDialect } from './dialect'
+import { createEventWriter } from './event-writer'
 import { sqlEvents } from './events'
 import { sqlJobs } from './jobs'
 import { sqlKeys } from './keys'
@@ -17,15 +18,17 @@ export { postgresDialect, sqliteDialect } from './dialect'
  */
 export function createSqlStorage(options: { db: Kysely<Database>; dialect: SqlDialect; onClose?: () => Promise<void> }): Storage {
   const { db, dialect } = options
+  const writer = createEventWriter(db)
   return {
     name: dialect.name,
     migrate: () => migrateToLatest(db, dialect),
     close: async () => {
+      await writer.drain() // acknowledged inserts are committed before the database closes
       await options.onClose?.()
     },
     projects: sqlProjects(db, dialect),
     keys: sqlKeys(db),
-    events: sqlEvents(db, dialect),
+    events: sqlEvents(db, dialect, writer),
     rateLimits: sqlRateLimits(db),
     jobs: sqlJobs(db),
   }
