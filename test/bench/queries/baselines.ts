@@ -4,6 +4,7 @@
 import type Database from 'better-sqlite3'
 import type pg from 'pg'
 import { DAY, FROM, QUERY, TO } from './generate'
+import type { NumericSummary } from '../../../src/storage'
 
 export interface Answers {
   /** Per UTC day over [FROM, TO), zero-filled, for QUERY.name. */
@@ -20,14 +21,8 @@ export interface Answers {
   statsSql?(): Promise<Stats>
 }
 
-export interface Stats {
-  count: number
-  sum: number | null
-  avg: number | null
-  min: number | null
-  max: number | null
-  percentiles: Record<number, number | null>
-}
+/** The same shape telltale's `summarize` returns. */
+export type Stats = NumericSummary
 
 /** Zero-filled days from the non-empty ones. */
 function fillDays(rows: Array<{ start: number; count: number }>) {
