@@ -79,6 +79,10 @@ async function main(): Promise<boolean> {
       () => measureServer('telltale playground, SQLite', { kind: 'telltale-sqlite', file: sqliteFile('telltale-single'), apiKey }, 'single'),
       // What one synchronous INSERT + COMMIT per request costs on this machine, without telltale.
       () => measureServer('better-sqlite3, 1 row/request', { kind: 'sqlite-baseline', file: sqliteFile('baseline-single') }, 'single'),
+      // The stack's own ceiling: the bare handler behind Express + toNodeHandler, as telltale is.
+      () => measureServer('bare h3 behind Express', { kind: 'express-bare-h3' }, 'single'),
+      // telltale's own cost: the same telltale on node:http, without Express.
+      () => measureServer('telltale on node:http, SQLite', { kind: 'telltale-sqlite', file: sqliteFile('telltale-single-node'), apiKey, withoutExpress: true }, 'single'),
     ),
     await compare(
       { title: `2. batch-${BATCH_SIZE} ingest: playground on SQLite vs hand-written better-sqlite3`, unit: 'events/s', target: 0.3 },

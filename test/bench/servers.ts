@@ -6,24 +6,34 @@ import type { AddressInfo } from 'node:net'
 import { toNodeHandler as h3NodeHandler } from 'h3/node'
 import { postgresStorage } from '../../adapters/postgres'
 import { sqliteStorage } from '../../adapters/sqlite'
+import express from 'express'
 import { createPlayground } from '../../playground/app'
+import { toNodeHandler } from '../../src/node'
 import { type Baseline, bareH3, pgBaseline, sqliteBaseline } from './baselines'
 
 export type ServerSpec =
   | { kind: 'bare-h3' }
   | { kind: 'sqlite-baseline'; file: string }
   | { kind: 'pg-baseline'; connectionString: string; schema: string }
-  | { kind: 'telltale-sqlite'; file: string; apiKey: string }
+  | { kind: 'telltale-sqlite'; file: string; apiKey: string; withoutExpress?: boolean }
+  | { kind: 'express-bare-h3' }
   | { kind: 'telltale-pg'; connectionString: string; schema: string; apiKey: string }
 
 async function start(spec: ServerSpec): Promise<{ server: Server; close: () => Promise<void> }> {
   switch (spec.kind) {
+    case 'express-bare-h3': {
+      // The bare h3 handler mounted the way the playground mounts telltale: what the stack costs.
+      const app = express()
+      app.use(toNodeHandler({ fetch: async (request) => bareH3().app.fetch(request) }))
+      return { server: createServer(app), close: async () => {} }
+    }
     case 'telltale-sqlite':
     case 'telltale-pg': {
       // The playground stack exactly as `npm start` builds it: Express with telltale at `/`.
       const storage = spec.kind === 'telltale-sqlite' ? sqliteStorage({ file: spec.file }) : postgresStorage({ connectionString: spec.connectionString, schema: spec.schema })
       const { app, telltale } = await createPlayground({ storage, apiKey: spec.apiKey, seed: false })
-      return { server: createServer(app), close: () => telltale.close() }
+      const withoutExpress = spec.kind === 'telltale-sqlite' && spec.withoutExpress
+      return { server: createServer(withoutExpress ? toNodeHandler(telltale) : app), close: () => telltale.close() }
     }
     default: {
       const baseline: Baseline =
