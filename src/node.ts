@@ -3,7 +3,8 @@ import { toNodeHandler as toStreamingNodeHandler } from 'srvx/node'
 import type { Telltale } from './telltale'
 
 type ParsedRequest = IncomingMessage & { body?: unknown; _body?: boolean }
-export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>
+/** A `node:http` handler, and Connect/Express middleware (`next` given). */
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => Promise<void>
 
 /**
  * Mounts telltale in Express, Connect or `node:http`: `app.use(toNodeHandler(telltale))`.
@@ -12,10 +13,14 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise
  * pass full URLs set `basePath` instead. Bodies are streamed (so size limits hold while reading).
  * If a body parser such as `express.json()` ran first and consumed the body, the parsed value is
  * re-encoded as JSON, so telltale still works, only without streaming.
+ *
+ * As middleware (Express passes `next`), requests outside telltale's API paths go on to the
+ * host's own routes, so telltale may be mounted at the root ahead of them.
  */
-export function toNodeHandler(telltale: Pick<Telltale, 'fetch'>): NodeHandler {
+export function toNodeHandler(telltale: Pick<Telltale, 'fetch'> & Partial<Pick<Telltale, 'handles'>>): NodeHandler {
   const streaming = toStreamingNodeHandler((request) => telltale.fetch(request))
-  return async (req, res) => {
+  return async (req, res, next) => {
+    if (next && telltale.handles && !telltale.handles(pathOf(req.url))) return next()
     if (bodyWasConsumed(req as ParsedRequest)) await replayParsedBody(telltale, req as ParsedRequest, res)
     else await streaming(req as never, res as never)
   }
@@ -42,4 +47,9 @@ async function replayParsedBody(telltale: Pick<Telltale, 'fetch'>, req: ParsedRe
   res.statusCode = response.status
   response.headers.forEach((value, name) => res.setHeader(name, value))
   res.end(Buffer.from(await response.arrayBuffer()))
+}
+
+function pathOf(url = '/'): string {
+  const end = url.search(/[?#]/)
+  return end === -1 ? url : url.slice(0, end)
 }

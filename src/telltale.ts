@@ -8,7 +8,8 @@ import { TelltaleError } from './core/errors'
 import { randomBase62 } from './core/ids'
 import { createHttpApp } from './http/app'
 import type { AuthResolver } from './http/auth'
-import { normalizeBasePath } from './http/router'
+import { normalizeBasePath, routePath } from './http/router'
+import { ownsPath } from './http/surfaces'
 import type { Scheduler } from './scheduler'
 import type { Storage } from './storage'
 
@@ -38,6 +39,11 @@ export interface Telltale {
   ready: () => Promise<void>
   /** Stops the scheduler and releases what telltale opened (not a client you passed in). */
   close: () => Promise<void>
+  /**
+   * Whether a path is telltale's (its API prefixes, with or without `basePath`). Middleware
+   * adapters pass other paths on to the host.
+   */
+  handles: (pathname: string) => boolean
 }
 
 export function createTelltale(options: TelltaleOptions): Telltale {
@@ -61,12 +67,14 @@ export function createTelltale(options: TelltaleOptions): Telltale {
     return readying
   }
 
-  const app = createHttpApp(ctx, { basePath: normalizeBasePath(options.basePath), auth: options.auth, ready })
+  const basePath = normalizeBasePath(options.basePath)
+  const app = createHttpApp(ctx, { basePath, auth: options.auth, ready })
   return {
     app,
     fetch: async (request) => app.fetch(request),
     api: createApi(ctx, ready),
     ready,
+    handles: (pathname) => ownsPath(routePath(pathname, basePath)),
     async close() {
       if (closed) return
       closed = true

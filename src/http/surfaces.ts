@@ -4,6 +4,16 @@
  */
 export type Surface = 'status-blocks' | 'flux' | 'statflow' | 'statuscore'
 
+/**
+ * The paths telltale answers, roadmap surfaces included so that mounting never changes meaning
+ * later. Mounted as middleware, telltale passes every other path on to the host.
+ */
+const OWNED = /^\/(?:api\/(?:events|metrics|v1|auth|monitors|public|webhooks)|v1|status)(?:\/|$)/
+
+export function ownsPath(pathname: string): boolean {
+  return OWNED.test(pathname)
+}
+
 export function surfaceOf(pathname: string): Surface {
   if (pathname.startsWith('/api/v1/')) return 'flux'
   if (pathname.startsWith('/v1/')) return 'statflow'

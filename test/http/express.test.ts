@@ -104,7 +104,11 @@ describe.each([
       status: 422,
       body: { message: 'The request body must be a JSON object.', errors: { body: ['The request body must be a JSON object.'] } },
     })
-    expect(await reply(await post(`${base}/telltale/nope`, '{}', { authorization: `Bearer ${t.keys.write}` }))).toEqual({ status: 404, body: { message: 'Not found.' } })
+    // Unknown paths inside telltale's API answer its JSON 404; others go on to the host (Express's 404).
+    expect(await reply(await post(`${base}/telltale/api/events/nope`, '{}', { authorization: `Bearer ${t.keys.write}` }))).toEqual({ status: 404, body: { message: 'Not found.' } })
+    const outside = await post(`${base}/telltale/nope`, '{}', { authorization: `Bearer ${t.keys.write}` })
+    expect(outside.status).toBe(404)
+    expect(outside.headers.get('content-type')).toMatch(/^text\/html/)
     expect(await t.count()).toBe(0)
   })
 
@@ -167,13 +171,18 @@ test('the auth option with the host app’s own session header (x-session), fall
   expect(await t.count(t.other.project.id)).toBe(1)
 })
 
-test('mounted at the root (as the playground does): host routes registered before it still answer', async () => {
+test('mounted at the root: host routes before and after it still answer', async () => {
   t = await makeTelltale()
   const app = express()
   app.get('/healthz', (_req, res) => void res.json({ ok: true }))
   app.use(toNodeHandler(t.telltale))
+  app.get('/after', (_req, res) => void res.json({ after: true }))
+  app.post('/api/orders', (_req, res) => void res.status(201).json({ host: true })) // the host's own /api
   const base = await serve(app)
   expect(await reply(await fetch(`${base}/healthz`))).toEqual({ status: 200, body: { ok: true } })
+  expect(await reply(await fetch(`${base}/after`))).toEqual({ status: 200, body: { after: true } })
+  expect(await reply(await post(`${base}/api/orders`, '{}', {}))).toEqual({ status: 201, body: { host: true } })
   expect((await post(`${base}/api/events`, SINGLE, { authorization: `Bearer ${t.keys.write}` })).status).toBe(201)
-  expect(await reply(await fetch(`${base}/missing`))).toEqual({ status: 404, body: { message: 'Not found.' } })
+  expect(await reply(await fetch(`${base}/api/v1/nope`, { headers: { authorization: `Bearer ${t.keys.read}` } }))).toEqual({ status: 404, body: { error: { code: 'not_found', message: 'Not found.' } } })
+  expect((await fetch(`${base}/missing`)).status).toBe(404) // Express's own 404
 })
