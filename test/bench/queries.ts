@@ -23,7 +23,7 @@ import type { Storage } from '../../src/storage'
 import { type Answers, postgresAnswers, type Stats, sqliteAnswers } from './queries/baselines'
 import { emptyTruth, FROM, generateEvents, NAMES, PLANS, PROJECT_ID, QUERY, TO, type Truth, VALUE } from './queries/generate'
 import { type Loader, type LoadMode, postgresBulkLoader, sqliteBulkLoader, storageLoader } from './queries/load'
-import { int, ms, printHeader, printRow, timeEach } from './queries/timing'
+import { int, printHeader, printRow, timeEach } from './queries/timing'
 
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const LOAD_CHUNK = 5000
