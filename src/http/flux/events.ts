@@ -25,7 +25,7 @@ export function fluxTrackRoutes(router: Router, ctx: CoreContext, resolver?: Aut
     const tracked = withTimestamp(result.event, ctx.clock.now())
     const { ids } = await storeEvents(ctx, { projectId: auth.projectId, events: [tracked] })
     event.res.status = 201
-    return { data: fluxTracked({ id: ids[0], name: tracked.name, timestamp: tracked.timestamp, userId: tracked.userId ?? null, value: tracked.value ?? null }) }
+    return { data: reply(ids[0], tracked) }
   })
 
   // Per-item acceptance: valid items are stored (atomically, together), invalid ones are counted
@@ -38,7 +38,7 @@ export function fluxTrackRoutes(router: Router, ctx: CoreContext, resolver?: Aut
     const items = batchItems(body, { min: 0, max: ctx.limits.batchSize.flux })
 
     const now = ctx.clock.now()
-    const accepted: Array<{ index: number; event: ValidEvent & { timestamp: number } }> = []
+    const accepted: Array<{ index: number; event: Timed }> = []
     const errors: Array<{ index: number; code: string; message: string }> = []
     items.forEach((item, index) => {
       const result = isPlainObject(item) ? validateEvent(ctx, fromWire(item, FIELDS)) : { ok: false as const, issues: [{ rule: 'invalid', message: 'Each event must be a JSON object.', path: [] } as ValidationIssue] }
@@ -51,14 +51,18 @@ export function fluxTrackRoutes(router: Router, ctx: CoreContext, resolver?: Aut
       data: {
         accepted: accepted.length,
         rejected: errors.length,
-        events: accepted.map((a, i) => ({ index: a.index, ...fluxTracked({ id: ids[i], name: a.event.name, timestamp: a.event.timestamp, userId: a.event.userId ?? null, value: a.event.value ?? null }) })),
+        events: accepted.map((a, i) => ({ index: a.index, ...reply(ids[i], a.event) })),
         errors,
       },
     }
   })
 }
 
+type Timed = ValidEvent & { timestamp: number }
+
+const reply = (id: string, event: Timed) => fluxTracked({ id, name: event.name, timestamp: event.timestamp, userId: event.userId ?? null, value: event.value ?? null })
+
 /** Fixes the default timestamp before storing, so the reply shows exactly what was stored. */
-function withTimestamp(event: ValidEvent, now: number): ValidEvent & { timestamp: number } {
+function withTimestamp(event: ValidEvent, now: number): Timed {
   return { ...event, timestamp: event.timestamp ?? now }
 }
