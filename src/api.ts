@@ -1,34 +1,33 @@
+import type { z } from 'zod'
 import type { CoreContext } from './core/context'
-import { getEvent, trackEvent, trackEvents } from './core/events'
-import { createApiKey, listApiKeys, revokeApiKey } from './core/keys'
-import { createProject, getProject, getProjectBySlug } from './core/projects'
-import { countEvents, eventStats, listEvents } from './core/queries'
+import { isTelltaleError, TelltaleError } from './core/errors'
+import { type Operation, runOperation } from './core/operation'
+import { operations } from './core/operations'
 
-/**
- * Every operation, callable in-process. Each is the same function the HTTP routes call; each waits
- * for `ready()` first, so `api` works before the app has served a request.
- */
-export function createApi(ctx: CoreContext, ready: () => Promise<void>) {
-  const op =
-    <I, O>(fn: (ctx: CoreContext, input: I) => Promise<O>) =>
-    async (input: I): Promise<O> => {
-      await ready()
-      return fn(ctx, input)
-    }
-  return {
-    createProject: op(createProject),
-    getProject: op(getProject),
-    getProjectBySlug: op(getProjectBySlug),
-    createApiKey: op(createApiKey),
-    listApiKeys: op(listApiKeys),
-    revokeApiKey: op(revokeApiKey),
-    trackEvent: op(trackEvent),
-    trackEvents: op(trackEvents),
-    getEvent: op(getEvent),
-    listEvents: op(listEvents),
-    countEvents: op(countEvents),
-    eventStats: op(eventStats),
-  }
+type Operations = typeof operations
+
+/** Each operation as a function: input as its schema accepts it, output as its `run` returns it. */
+export type TelltaleApi = {
+  [Name in keyof Operations]: Operations[Name] extends Operation<infer Schema, infer Output> ? (input: z.input<Schema>) => Promise<Output> : never
 }
 
-export type TelltaleApi = ReturnType<typeof createApi>
+/**
+ * Every operation, callable in-process, built from the registry the HTTP routes use. Each call
+ * waits for `ready()`, is validated by the operation's schema, and fails only with a
+ * `TelltaleError`: a store failure becomes `internal`, with the driver error as its `cause`.
+ */
+export function createApi(ctx: CoreContext, ready: () => Promise<void>): TelltaleApi {
+  const api: Record<string, (input: unknown) => Promise<unknown>> = {}
+  for (const [name, operation] of Object.entries(operations) as Array<[string, Operation]>) {
+    api[name] = async (input) => {
+      try {
+        await ready()
+        return await runOperation(ctx, operation, input)
+      } catch (error) {
+        if (isTelltaleError(error)) throw error
+        throw new TelltaleError('internal', `telltale: ${name} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+      }
+    }
+  }
+  return api as TelltaleApi
+}

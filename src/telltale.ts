@@ -2,14 +2,14 @@ import type { H3 } from 'h3'
 import { cronerScheduler } from '../adapters/croner'
 import { createApi, type TelltaleApi } from './api'
 import { type Clock, systemClock } from './core/clock'
-import { type CoreContext, type LimitsOption, resolveLimits } from './core/context'
+import type { CoreContext } from './core/context'
 import { HOUSEKEEPING_EVERY_MS, housekeeping } from './core/housekeeping'
 import { TelltaleError } from './core/errors'
 import { randomBase62 } from './core/ids'
-import { createHttpApp } from './http/app'
+import { createHttpApp, normalizeBasePath, routePath } from './http/app'
 import type { AuthResolver } from './http/auth'
-import { normalizeBasePath, routePath } from './http/router'
-import { ownsPath } from './http/surfaces'
+import { type LimitsOption, resolveLimits } from './limits'
+import { SURFACES, type Surface, surfaceOf, surfaceRateLimits } from './surfaces'
 import type { Scheduler } from './scheduler'
 import type { Storage } from './storage'
 
@@ -24,8 +24,13 @@ export interface TelltaleOptions {
   clock?: Clock
   /** Resolve a request to `{ projectId, scopes }` with the host's own sessions (falls back to API keys). */
   auth?: AuthResolver
-  /** Body size, batch sizes, timestamp tolerance. */
+  /** Body size, batch sizes, timestamp tolerance, rate limits per surface and rule. */
   limits?: LimitsOption
+  /**
+   * @internal The API surfaces to serve. Default: all of them. Tests add a surface of their own
+   * this way to prove that a surface is a folder and a line.
+   */
+  surfaces?: Surface[]
 }
 
 export interface Telltale {
@@ -47,7 +52,8 @@ export interface Telltale {
 }
 
 export function createTelltale(options: TelltaleOptions): Telltale {
-  const ctx: CoreContext = { storage: options.storage, clock: options.clock ?? systemClock, limits: resolveLimits(options.limits) }
+  const surfaces = options.surfaces ?? SURFACES
+  const ctx: CoreContext = { storage: options.storage, clock: options.clock ?? systemClock, limits: resolveLimits(options.limits, surfaceRateLimits(surfaces)) }
   const scheduler = options.scheduler ?? cronerScheduler()
   /** Identifies this instance's claims on shared jobs. */
   const instanceId = randomBase62(12)
@@ -68,13 +74,13 @@ export function createTelltale(options: TelltaleOptions): Telltale {
   }
 
   const basePath = normalizeBasePath(options.basePath)
-  const app = createHttpApp(ctx, { basePath, auth: options.auth, ready })
+  const app = createHttpApp(ctx, { basePath, auth: options.auth, ready, surfaces })
   return {
     app,
     fetch: async (request) => app.fetch(request),
     api: createApi(ctx, ready),
     ready,
-    handles: (pathname) => ownsPath(routePath(pathname, basePath)),
+    handles: (pathname) => surfaceOf(surfaces, routePath(pathname, basePath)) !== undefined,
     async close() {
       if (closed) return
       closed = true

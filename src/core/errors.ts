@@ -14,6 +14,7 @@ export type ErrorKind =
   | 'conflict' // 409
   | 'rate_limited' // 429
   | 'unavailable' // 503: this instance is shutting down
+  | 'internal' // 500: a bug or a store failure; the details go to the log, not to the client
 
 const STATUS: Record<ErrorKind, number> = {
   validation: 422,
@@ -27,6 +28,7 @@ const STATUS: Record<ErrorKind, number> = {
   conflict: 409,
   rate_limited: 429,
   unavailable: 503,
+  internal: 500,
 }
 
 /** A broken rule, kept structured so each surface can word it in its own style. */
@@ -39,6 +41,10 @@ export type Rule =
   | { rule: 'array' }
   | { rule: 'email' }
   | { rule: 'date' }
+  | { rule: 'date_range'; min: number; max: number } // epoch ms
+  | { rule: 'text' } // NUL or an unpaired surrogate
+  | { rule: 'timezone' } // not an IANA zone
+  | { rule: 'json'; message: string } // not plain JSON (the message says why)
   | { rule: 'max'; max: number } // string length
   | { rule: 'max_items'; max: number }
   | { rule: 'min_items'; min: number }
@@ -56,9 +62,9 @@ export class TelltaleError extends Error {
   constructor(
     readonly kind: ErrorKind,
     message: string,
-    readonly details: { issues?: ValidationIssue[]; headers?: Record<string, string> } = {},
+    readonly details: { issues?: ValidationIssue[]; headers?: Record<string, string>; cause?: unknown } = {},
   ) {
-    super(message)
+    super(message, details.cause === undefined ? undefined : { cause: details.cause })
     this.name = 'TelltaleError'
     this.status = STATUS[kind]
   }

@@ -1,66 +1,101 @@
-import type { EventInsertResult, NewEvent, StoredEvent } from '../storage'
-import { eventInputSchema, type EventInput, type ValidEvent } from '../schemas/event'
+import { z } from 'zod'
+import { eventInputSchema, type ValidEvent } from '../schemas/event'
 import { toValidationIssues } from '../schemas/issues'
+import type { EventInsertResult, NewEvent, StoredEvent } from '../storage'
 import type { CoreContext } from './context'
 import { type IssuePath, TelltaleError, type ValidationIssue, validationError } from './errors'
 import { isUuid, uuidv7 } from './ids'
+import { defineOperation } from './operation'
 
-export type EventValidation = { ok: true; event: ValidEvent } | { ok: false; issues: ValidationIssue[] }
+/** A stored event as its track call wrote it: the defaults (`timestamp`) filled in. */
+export type TrackedEvent = ValidEvent & { timestamp: number }
+
+/** Validates and stores one event. A repeated client `id` returns the first event's id. */
+export const trackEvent = defineOperation({
+  input: eventInputSchema.extend({ projectId: z.string() }),
+  scope: 'write',
+  async run(ctx, { projectId, ...event }): Promise<{ id: string; created: boolean; event: TrackedEvent }> {
+    const issues = futureIssues(ctx, event, [])
+    if (issues.length > 0) throw validationError(issues)
+    const tracked = withDefaults(ctx, event)
+    const { ids, created } = await storeEvents(ctx, projectId, [tracked])
+    return { id: ids[0], created: created === 1, event: tracked }
+  },
+})
+
+/** Stores every event, or none when any is invalid (the errors name each item: `events.3.name`). */
+export const trackEvents = defineOperation({
+  input: z.object({ projectId: z.string(), events: z.array(eventInputSchema) }),
+  scope: 'write',
+  async run(ctx, { projectId, events }): Promise<EventInsertResult> {
+    const issues = events.flatMap((event, index) => futureIssues(ctx, event, ['events', index]))
+    if (issues.length > 0) throw validationError(issues)
+    return storeEvents(
+      ctx,
+      projectId,
+      events.map((event) => withDefaults(ctx, event)),
+    )
+  },
+})
 
 /**
- * Validates one event in core field names. `path` prefixes issue paths so batch errors name their
- * item (`['events', 3]`). Timestamps more than `limits.futureToleranceMs` ahead are rejected.
+ * Per-item acceptance (Flux batches): the valid events are stored together, atomically; each
+ * invalid one is reported with its index and issues (paths relative to the item).
  */
-export function validateEvent(ctx: CoreContext, input: unknown, path: IssuePath = []): EventValidation {
-  const parsed = eventInputSchema.safeParse(input)
-  if (!parsed.success) return { ok: false, issues: toValidationIssues(parsed.error.issues, input, path) }
-  const { timestamp } = parsed.data
+export const trackEventsEach = defineOperation({
+  input: z.object({ projectId: z.string(), events: z.array(z.unknown()) }),
+  scope: 'write',
+  async run(ctx, { projectId, events }) {
+    const valid: Array<{ index: number; event: TrackedEvent }> = []
+    const rejected: Array<{ index: number; issues: ValidationIssue[] }> = []
+    events.forEach((item, index) => {
+      const parsed = eventInputSchema.safeParse(item)
+      const issues = parsed.success ? futureIssues(ctx, parsed.data, []) : toValidationIssues(parsed.error.issues, item)
+      if (parsed.success && issues.length === 0) valid.push({ index, event: withDefaults(ctx, parsed.data) })
+      else rejected.push({ index, issues })
+    })
+    const { ids } = await storeEvents(
+      ctx,
+      projectId,
+      valid.map((v) => v.event),
+    )
+    return { accepted: valid.map((v, i) => ({ index: v.index, id: ids[i], event: v.event })), rejected }
+  },
+})
+
+export const getEvent = defineOperation({
+  input: z.object({ projectId: z.string(), id: z.string() }),
+  scope: 'read',
+  async run(ctx, input): Promise<StoredEvent> {
+    const event = isUuid(input.id) ? await ctx.storage.events.get(input) : undefined
+    if (!event) throw new TelltaleError('not_found', 'Event not found.')
+    return event
+  },
+})
+
+/** Timestamps more than `limits.futureToleranceMs` ahead of the clock are refused (clock skew). */
+function futureIssues(ctx: CoreContext, event: ValidEvent, path: IssuePath): ValidationIssue[] {
   const tolerance = ctx.limits.futureToleranceMs
-  if (timestamp !== undefined && timestamp > ctx.clock.now() + tolerance) {
-    return { ok: false, issues: [{ rule: 'not_future', toleranceMs: tolerance, path: [...path, 'timestamp'] }] }
-  }
-  return { ok: true, event: parsed.data }
+  if (event.timestamp === undefined || event.timestamp <= ctx.clock.now() + tolerance) return []
+  return [{ rule: 'not_future', toleranceMs: tolerance, path: [...path, 'timestamp'] }]
 }
 
-/** Stores already-validated events in one atomic write. Repeated client ids return their first id. */
-export function storeEvents(ctx: CoreContext, input: { projectId: string; events: ValidEvent[] }): Promise<EventInsertResult> {
+/** Fixes the default timestamp before storing, so a reply shows exactly what was stored. */
+function withDefaults(ctx: CoreContext, event: ValidEvent): TrackedEvent {
+  return { ...event, timestamp: event.timestamp ?? ctx.clock.now() }
+}
+
+/** One atomic write. Repeated client ids return their first id. */
+function storeEvents(ctx: CoreContext, projectId: string, events: TrackedEvent[]): Promise<EventInsertResult> {
   const now = ctx.clock.now()
-  return ctx.storage.events.insert({ projectId: input.projectId, events: input.events.map((event) => toNewEvent(event, now)) })
+  return ctx.storage.events.insert({ projectId, events: events.map((event) => toNewEvent(event, now)) })
 }
 
-/** Validates and stores one event. */
-export async function trackEvent(ctx: CoreContext, input: EventInput & { projectId: string }): Promise<{ id: string; created: boolean }> {
-  const { projectId, ...event } = input
-  const result = validateEvent(ctx, event)
-  if (!result.ok) throw validationError(result.issues)
-  const { ids, created } = await storeEvents(ctx, { projectId, events: [result.event] })
-  return { id: ids[0], created: created === 1 }
-}
-
-/** Validates every event first; stores all of them, or none when any is invalid. */
-export async function trackEvents(ctx: CoreContext, input: { projectId: string; events: EventInput[] }): Promise<EventInsertResult> {
-  const valid: ValidEvent[] = []
-  const issues: ValidationIssue[] = []
-  input.events.forEach((event, index) => {
-    const result = validateEvent(ctx, event, ['events', index])
-    if (result.ok) valid.push(result.event)
-    else issues.push(...result.issues)
-  })
-  if (issues.length > 0) throw validationError(issues)
-  return storeEvents(ctx, { projectId: input.projectId, events: valid })
-}
-
-export async function getEvent(ctx: CoreContext, input: { projectId: string; id: string }): Promise<StoredEvent> {
-  const event = isUuid(input.id) && isUuid(input.projectId) ? await ctx.storage.events.get(input) : undefined
-  if (!event) throw new TelltaleError('not_found', 'Event not found.')
-  return event
-}
-
-function toNewEvent(event: ValidEvent, now: number): NewEvent {
+function toNewEvent(event: TrackedEvent, now: number): NewEvent {
   return {
     id: uuidv7(now),
     name: event.name,
-    timestamp: event.timestamp ?? now,
+    timestamp: event.timestamp,
     receivedAt: now,
     userId: event.userId ?? null,
     userEmail: event.userEmail ?? null,

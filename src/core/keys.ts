@@ -1,11 +1,11 @@
 import { timingSafeEqual } from 'node:crypto'
+import { z } from 'zod'
+import { apiKeyInputSchema } from '../schemas/api-key'
 import type { ApiKey, Scope, Storage } from '../storage'
-import { apiKeyInputSchema, type ApiKeyInput } from '../schemas/api-key'
-import { toValidationIssues } from '../schemas/issues'
 import type { CoreContext } from './context'
-import { TelltaleError, validationError } from './errors'
+import { TelltaleError } from './errors'
 import { isUuid, randomBase62, sha256Hex, uuidv7 } from './ids'
-import { getProject } from './projects'
+import { defineOperation } from './operation'
 
 /** `tt_` + 43 base62 characters = 256 bits of randomness. */
 export const KEY_PREFIX = 'tt_'
@@ -33,37 +33,44 @@ function keyCache(storage: Storage): Map<string, { key: ApiKey; until: number }>
 export type PublicApiKey = Omit<ApiKey, 'hash'>
 
 /** Creates a key. The plaintext is returned here once and never stored. */
-export async function createApiKey(ctx: CoreContext, input: ApiKeyInput): Promise<{ key: string; apiKey: PublicApiKey }> {
-  const parsed = apiKeyInputSchema.safeParse(input)
-  if (!parsed.success) throw validationError(toValidationIssues(parsed.error.issues, input))
-  await getProject(ctx, { projectId: parsed.data.projectId })
-  const plaintext = parsed.data.key ?? KEY_PREFIX + randomBase62(SECRET_LENGTH)
-  const now = ctx.clock.now()
-  const apiKey: ApiKey = {
-    id: uuidv7(now),
-    projectId: parsed.data.projectId,
-    name: parsed.data.name ?? null,
-    prefix: plaintext.slice(0, LOOKUP_LENGTH),
-    hash: sha256Hex(plaintext),
-    scopes: [...new Set(parsed.data.scopes ?? (['read', 'write'] as Scope[]))],
-    createdAt: now,
-    lastUsedAt: null,
-    revokedAt: null,
-  }
-  await ctx.storage.keys.create({ key: apiKey })
-  return { key: plaintext, apiKey: withoutHash(apiKey) }
-}
+export const createApiKey = defineOperation({
+  input: apiKeyInputSchema,
+  scope: 'admin',
+  async run(ctx, input): Promise<{ key: string; apiKey: PublicApiKey }> {
+    const plaintext = input.key ?? KEY_PREFIX + randomBase62(SECRET_LENGTH)
+    const now = ctx.clock.now()
+    const apiKey: ApiKey = {
+      id: uuidv7(now),
+      projectId: input.projectId,
+      name: input.name ?? null,
+      prefix: plaintext.slice(0, LOOKUP_LENGTH),
+      hash: sha256Hex(plaintext),
+      scopes: [...new Set(input.scopes ?? (['read', 'write'] as Scope[]))],
+      createdAt: now,
+      lastUsedAt: null,
+      revokedAt: null,
+    }
+    await ctx.storage.keys.create({ key: apiKey })
+    return { key: plaintext, apiKey: withoutHash(apiKey) }
+  },
+})
 
-export async function listApiKeys(ctx: CoreContext, input: { projectId: string }): Promise<PublicApiKey[]> {
-  return (await ctx.storage.keys.list(input)).map(withoutHash)
-}
+export const listApiKeys = defineOperation({
+  input: z.object({ projectId: z.string() }),
+  scope: 'admin',
+  run: async (ctx, input): Promise<PublicApiKey[]> => (await ctx.storage.keys.list(input)).map(withoutHash),
+})
 
-export async function revokeApiKey(ctx: CoreContext, input: { projectId: string; keyId: string }): Promise<void> {
-  const revoked = isUuid(input.keyId) && isUuid(input.projectId) && (await ctx.storage.keys.revoke({ ...input, at: ctx.clock.now() }))
-  if (!revoked) throw new TelltaleError('not_found', 'API key not found.')
-  const cache = keyCache(ctx.storage)
-  for (const [digest, entry] of cache) if (entry.key.id === input.keyId) cache.delete(digest)
-}
+export const revokeApiKey = defineOperation({
+  input: z.object({ projectId: z.string(), keyId: z.string() }),
+  scope: 'admin',
+  async run(ctx, input): Promise<void> {
+    const revoked = isUuid(input.keyId) && (await ctx.storage.keys.revoke({ ...input, at: ctx.clock.now() }))
+    if (!revoked) throw new TelltaleError('not_found', 'API key not found.')
+    const cache = keyCache(ctx.storage)
+    for (const [digest, entry] of cache) if (entry.key.id === input.keyId) cache.delete(digest)
+  },
+})
 
 /**
  * The live key matching `plaintext`, or `undefined`. The row is found by its clear prefix; the

@@ -61,3 +61,14 @@ export function formatLocalIso(instant: number, timeZone: string): string {
 export function formatUtcIso(instant: number): string {
   return new Date(instant).toISOString().replace('.000Z', 'Z')
 }
+
+/**
+ * Starts of the local days overlapping `[from, to)`, then the start of the day after the last:
+ * n + 1 ascending instants for n day buckets. (Interim version; replaced by the fast one.)
+ */
+export function localDayStarts(from: number, to: number, timeZone: string): number[] {
+  const bounds: number[] = []
+  for (let start = startOfLocalDay(from, timeZone); start < to; start = nextLocalDay(start, timeZone)) bounds.push(start)
+  bounds.push(nextLocalDay(bounds[bounds.length - 1], timeZone))
+  return bounds
+}

@@ -1,4 +1,5 @@
 import { TelltaleError } from '../core/errors'
+import { MAX_JSON_DEPTH } from '../schemas/text'
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i
 
@@ -67,11 +68,10 @@ async function readText(request: Request, maxBytes: number, lengthDeclared: bool
 const decoder = new TextDecoder()
 
 /**
- * PHP's `json_decode` depth, which the reference APIs run with. Deeper values are refused up
- * front: every later step (validation, `JSON.stringify` into the store) recurses, and a 1 MiB body
- * can nest 200,000 levels, enough to overflow the stack and answer 500.
+ * Deeper values are refused up front: every later step (validation, `JSON.stringify` into the
+ * store) recurses, and a 1 MiB body can nest 200,000 levels, enough to overflow the stack.
  */
-const MAX_DEPTH = 512
+const MAX_DEPTH = MAX_JSON_DEPTH
 
 /** Whether `value` nests more than `max` arrays/objects deep. Iterative, so it cannot overflow. */
 function depthOver(value: unknown, max: number): boolean {

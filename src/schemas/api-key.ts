@@ -1,10 +1,11 @@
 import { z } from 'zod'
+import { safeText } from './text'
 
 export const SCOPES = ['read', 'write', 'admin'] as const
 
 export const apiKeyInputSchema = z.object({
-  projectId: z.string().min(1),
-  name: z.string().max(255).optional(),
+  projectId: z.string(),
+  name: safeText().max(255).optional(),
   /** Defaults to read + write. `admin` may also manage keys. */
   scopes: z.array(z.enum(SCOPES)).min(1).optional(),
   /**

@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { parseIsoTimestamp } from './time'
+import { inTimestampRange, MAX_TIMESTAMP, MIN_TIMESTAMP, parseIsoTimestamp } from './time'
+import { jsonObject, safeText, stringMap } from './text'
 
 /**
  * One event as every surface hands it to the core, in core field names. Surfaces rename their
@@ -9,31 +10,40 @@ import { parseIsoTimestamp } from './time'
 export const EVENT_NAME_MAX = 100
 export const USER_FIELD_MAX = 255
 
+/** `null` means absent (Laravel's `nullable`): the output is `undefined` either way. */
 const optional = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined)
 
-/** ISO-8601 string or epoch ms (in-process callers may pass a Date). Becomes epoch ms. */
-export const timestampSchema = z
-  .union([z.string(), z.number(), z.date()])
-  .transform((input, ctx) => {
-    const ms = typeof input === 'string' ? parseIsoTimestamp(input) : input instanceof Date ? input.getTime() : input
-    if (ms === undefined || !Number.isFinite(ms)) {
-      ctx.addIssue({ code: 'custom', message: 'invalid date', params: { rule: 'date' } })
-      return z.NEVER
-    }
-    return ms
-  })
+/**
+ * ISO-8601 string or epoch ms (in-process callers may pass a Date). Becomes whole epoch ms in
+ * 1970..9999: a fraction of a millisecond is dropped; anything outside the range is refused.
+ */
+export const timestampSchema = z.union([z.string(), z.number(), z.date()]).transform((input, ctx) => {
+  const ms = typeof input === 'string' ? parseIsoTimestamp(input) : input instanceof Date ? input.getTime() : input
+  if (ms === undefined || !Number.isFinite(ms)) {
+    ctx.addIssue({ code: 'custom', message: 'invalid date', params: { rule: 'date' } })
+    return z.NEVER
+  }
+  const whole = Math.floor(ms)
+  if (!inTimestampRange(whole)) {
+    ctx.addIssue({ code: 'custom', message: 'date out of range', params: { rule: 'date_range', min: MIN_TIMESTAMP, max: MAX_TIMESTAMP } })
+    return z.NEVER
+  }
+  return whole
+})
+
+export const eventNameSchema = safeText().min(1).max(EVENT_NAME_MAX)
 
 export const eventInputSchema = z.object({
   /** Client-chosen idempotency key: the same id twice stores one event. */
-  id: optional(z.string().min(1).max(USER_FIELD_MAX)),
-  name: z.string().min(1).max(EVENT_NAME_MAX),
+  id: optional(safeText().min(1).max(USER_FIELD_MAX)),
+  name: eventNameSchema,
   timestamp: optional(timestampSchema),
-  userId: optional(z.string().max(USER_FIELD_MAX)),
+  userId: optional(safeText().max(USER_FIELD_MAX)),
   userEmail: optional(z.email().max(USER_FIELD_MAX)),
-  userName: optional(z.string().max(USER_FIELD_MAX)),
+  userName: optional(safeText().max(USER_FIELD_MAX)),
   value: optional(z.number()),
-  properties: optional(z.record(z.string(), z.unknown())),
-  tags: optional(z.record(z.string(), z.string())),
+  properties: optional(jsonObject()),
+  tags: optional(stringMap()),
 })
 
 /** What callers send (`api.trackEvent`, or a surface after renaming its fields). */

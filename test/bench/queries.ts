@@ -17,7 +17,9 @@ import pg from 'pg'
 import { postgresStorage } from '../../adapters/postgres'
 import { sqliteStorage } from '../../adapters/sqlite'
 import { systemClock } from '../../src/core/clock'
-import { type CoreContext, resolveLimits } from '../../src/core/context'
+import type { CoreContext } from '../../src/core/context'
+import { runOperation } from '../../src/core/operation'
+import { resolveLimits } from '../../src/limits'
 import { countEvents, eventStats, listEvents } from '../../src/core/queries'
 import type { Storage } from '../../src/storage'
 import { type Answers, postgresAnswers, type Stats, sqliteAnswers } from './queries/baselines'
@@ -65,14 +67,14 @@ function telltaleAnswers(ctx: CoreContext) {
   const projectId = PROJECT_ID
   const filter = { names: [QUERY.name], from: FROM, to: TO }
   return {
-    series: async () => (await countEvents(ctx, { projectId, filter, interval: '1d' })).series!,
+    series: async () => (await runOperation(ctx, countEvents, { projectId, filter, interval: '1d' })).series!,
     groups: async () => {
-      const r = await countEvents(ctx, { projectId, filter, groupByTag: 'plan' })
+      const r = await runOperation(ctx, countEvents, { projectId, filter, groupByTag: 'plan' })
       return { total: r.total, groups: r.groups! }
     },
-    stats: (): Promise<Stats> => eventStats(ctx, { projectId, filter, field: { kind: 'value' } }),
+    stats: (): Promise<Stats> => runOperation(ctx, eventStats, { projectId, filter, field: { kind: 'value' } }),
     list: async () => {
-      const r = await listEvents(ctx, { projectId, filter: { tags: { plan: QUERY.plan } }, limit: QUERY.limit, offset: 0 })
+      const r = await runOperation(ctx, listEvents, { projectId, filter: { tags: { plan: QUERY.plan } }, limit: QUERY.limit, offset: 0 })
       return { ids: r.events.map((e) => e.id), total: r.total }
     },
   }

@@ -250,7 +250,7 @@ describe('rate limits', () => {
 
   it('limits queries to 60 per minute, configurable through limits', async () => {
     await telltale.close()
-    await setup({ rateLimits: { fluxQuery: { limit: 3, windowMs: 60_000 } } })
+    await setup({ rateLimits: { flux: { query: { limit: 3, windowMs: 60_000 } } } })
     for (let i = 0; i < 3; i++) expect((await call('GET', '/api/v1/events/count')).status).toBe(200)
     expect((await call('GET', '/api/v1/events/stats')).status).toBe(429)
     expect((await call('GET', '/api/v1/events')).status).toBe(429)

@@ -179,7 +179,7 @@ if (pgUrl) {
       const schema = testSchemaName()
       await createSchema(pgUrl, schema)
       const clock = createFakeClock('2024-04-10T00:00:00Z')
-      const make = () => createTelltale({ storage: postgresStorage({ connectionString: pgUrl, schema }), clock, scheduler: manualScheduler({ clock }), limits: { rateLimits: { fluxBatch: { limit: 4, windowMs: 60_000 } } } })
+      const make = () => createTelltale({ storage: postgresStorage({ connectionString: pgUrl, schema }), clock, scheduler: manualScheduler({ clock }), limits: { rateLimits: { flux: { batch: { limit: 4, windowMs: 60_000 } } } } })
       const [a, b] = [make(), make()]
       try {
         await a.ready()

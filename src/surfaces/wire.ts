@@ -5,15 +5,16 @@ import { validationError } from '../core/errors'
  * Fields a surface does not document are ignored, so a core name sent on the wire (`name` on
  * Status Blocks) cannot slip past that surface's own field.
  */
-export function fromWire(body: unknown, fields: Record<string, string>): Record<string, unknown> {
-  const source = body as Record<string, unknown>
+export function fromWire(body: Record<string, unknown>, fields: Record<string, string>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
-  for (const [wire, core] of Object.entries(fields)) if (source[wire] !== undefined) out[core] = source[wire]
+  for (const wire of Object.keys(fields)) if (Object.hasOwn(body, wire) && body[wire] !== undefined) out[fields[wire]] = body[wire]
   return out
 }
 
-export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value)
+/** Core field name → wire field name, for naming fields in error messages. */
+export function invert(fields: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(fields).map(([wire, core]) => [core, wire]))
+}
 
 /** The `events` array of a batch body, with between `min` and `max` items, or a validation error. */
 export function batchItems(body: Record<string, unknown>, limits: { min: number; max: number }): unknown[] {

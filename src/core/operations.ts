@@ -1,0 +1,24 @@
+import { getEvent, trackEvent, trackEvents, trackEventsEach } from './events'
+import { createApiKey, listApiKeys, revokeApiKey } from './keys'
+import { createProject, getProject, getProjectBySlug } from './projects'
+import { countEvents, eventStats, listEvents } from './queries'
+
+/**
+ * Every operation telltale has, by the name `api` exposes it under. HTTP routes name the same
+ * objects, so the in-process API and the HTTP API are one list.
+ */
+export const operations = {
+  createProject,
+  getProject,
+  getProjectBySlug,
+  createApiKey,
+  listApiKeys,
+  revokeApiKey,
+  trackEvent,
+  trackEvents,
+  trackEventsEach,
+  getEvent,
+  listEvents,
+  countEvents,
+  eventStats,
+}

@@ -1,0 +1,28 @@
+import type { Project, Storage } from '../storage'
+import type { CoreContext } from './context'
+import { TelltaleError } from './errors'
+import { isUuid } from './ids'
+
+/**
+ * Projects known to exist, per store, so that checking the project of every event costs a map
+ * look-up, not a query. Projects are never deleted today; the time limit bounds how long a
+ * deleted one would still be accepted once they can be.
+ */
+const CACHE_MS = 60_000
+const CACHE_SIZE = 10_000
+const known = new WeakMap<Storage, Map<string, { project: Project; until: number }>>()
+
+/** The project, or a not-found `TelltaleError` (also for ids that cannot be project ids). */
+export async function requireProject(ctx: CoreContext, projectId: string): Promise<Project> {
+  let cache = known.get(ctx.storage)
+  if (!cache) known.set(ctx.storage, (cache = new Map()))
+  const now = ctx.clock.now()
+  const hit = cache.get(projectId)
+  if (hit && hit.until > now) return hit.project
+  // Ids are UUIDs (a uuid column on Postgres): anything else cannot name a project.
+  const project = isUuid(projectId) ? await ctx.storage.projects.get({ projectId }) : undefined
+  if (!project) throw new TelltaleError('not_found', 'Project not found.')
+  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!)
+  cache.set(projectId, { project, until: now + CACHE_MS })
+  return project
+}

@@ -1,0 +1,41 @@
+import type { RateLimitRule } from './core/rate-limit'
+
+/** Request size, batch and rate limits. Every field has a default; hosts override what they need. */
+export interface Limits {
+  /** Largest request body accepted, in bytes (413 above it). Default 1 MiB. */
+  maxBodyBytes: number
+  /** Items per batch request, per surface (the reference documents' numbers by default). */
+  batchSize: { statusBlocks: number; flux: number }
+  /** How far in the future an event timestamp may be (clock skew). Default 1 hour. */
+  futureToleranceMs: number
+  /**
+   * Per-credential request limits by surface and rule, counted in the store (so they hold across
+   * instances). `false` turns one off. Defaults live with each surface (`src/surfaces/<id>/index.ts`).
+   */
+  rateLimits: RateLimits
+}
+
+export type RateLimits = Record<string, Record<string, RateLimitRule | false>> & {
+  /** `event`: `POST /api/events` (6000/min); `batch`: `POST /api/events/batch` (60/min). */
+  statusBlocks?: { event?: RateLimitRule | false; batch?: RateLimitRule | false }
+  /** `event` (6000/min), `batch` (10/min), `query`: list, count and stats together (60/min). */
+  flux?: { event?: RateLimitRule | false; batch?: RateLimitRule | false; query?: RateLimitRule | false }
+}
+
+export type LimitsOption = Partial<Omit<Limits, 'batchSize'>> & { batchSize?: Partial<Limits['batchSize']> }
+
+const DEFAULTS = { maxBodyBytes: 1024 * 1024, batchSize: { statusBlocks: 100, flux: 500 }, futureToleranceMs: 60 * 60 * 1000 }
+
+/** The option merged over the defaults; `surfaceRateLimits` are each surface's own defaults, by surface id. */
+export function resolveLimits(option: LimitsOption = {}, surfaceRateLimits: RateLimits = {}): Limits {
+  const rateLimits: RateLimits = {}
+  for (const id of new Set([...Object.keys(surfaceRateLimits), ...Object.keys(option.rateLimits ?? {})])) {
+    rateLimits[id] = { ...surfaceRateLimits[id], ...option.rateLimits?.[id] }
+  }
+  return {
+    maxBodyBytes: option.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
+    futureToleranceMs: option.futureToleranceMs ?? DEFAULTS.futureToleranceMs,
+    batchSize: { ...DEFAULTS.batchSize, ...option.batchSize },
+    rateLimits,
+  }
+}

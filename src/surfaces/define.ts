@@ -1,0 +1,58 @@
+import type { HTTPMethod } from 'h3'
+import type { z } from 'zod'
+import type { Limits } from '../limits'
+import type { TelltaleError } from '../core/errors'
+import type { Operation } from '../core/operation'
+import type { RateLimitRule } from '../core/rate-limit'
+import type { AuthContext } from '../http/auth'
+import type { Scope } from '../storage'
+
+/** What a route's input mapping may look at besides the request's body or query. */
+export interface RouteContext {
+  auth: AuthContext
+  limits: Limits
+}
+
+/**
+ * One endpoint: which operation it calls, how the request becomes the operation's input, and how
+ * the output becomes the documented reply. The router runs the same prologue for every route:
+ * ready → authenticate → scope → rate limit → read body or query → validate → run → reply.
+ */
+export interface Route<Schema extends z.ZodType = z.ZodType, Output = unknown> {
+  method: HTTPMethod
+  path: string
+  operation: Operation<Schema, Output>
+  /** The scope a credential needs. Default: the operation's. */
+  scope?: Scope
+  /** A rule of the surface's `rateLimits`, counted per credential before the body is read. */
+  rateLimit?: string
+  /**
+   * Wire → operation input from the JSON object body (read and size-checked by the router).
+   * The caller's `projectId` is added after, so a body can never name another project.
+   */
+  body?: (body: Record<string, unknown>, route: RouteContext) => Record<string, unknown>
+  /** Wire → operation input from the query string. */
+  query?: (params: URLSearchParams, route: RouteContext) => Record<string, unknown>
+  /** Success status. Default 200. */
+  status?: number | ((output: Output) => number)
+  reply: (output: Output, input: z.output<Schema>) => unknown
+}
+
+/** Turns a `TelltaleError` into the documented error body of a surface. */
+export type ErrorFormatter = (error: TelltaleError) => unknown
+
+export interface Surface {
+  /** Key of this surface in `limits.rateLimits` and `limits.batchSize` (`statusBlocks`, `flux`). */
+  id: string
+  /** Path prefixes this surface answers under; every path below one is this surface's. */
+  prefixes: string[]
+  errors: ErrorFormatter
+  /** Default rate limits by rule name; hosts override them in `limits.rateLimits[id]`. */
+  rateLimits?: Record<string, RateLimitRule | false>
+  routes: Route[]
+}
+
+export const defineSurface = (surface: Surface): Surface => surface
+
+/** Typed route definition: `reply` sees the operation's real output and parsed input. */
+export const defineRoute = <Schema extends z.ZodType, Output>(route: Route<Schema, Output>): Route => route as unknown as Route
