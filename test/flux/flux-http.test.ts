@@ -1,20 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createFakeClock, createTelltale, type FakeClock, type LimitsOption, type Telltale } from 'telltale'
-import { sqliteStorage } from 'telltale/adapters/sqlite'
-import { manualScheduler } from 'telltale/adapters/manual'
+import type { FakeClock, LimitsOption, Telltale } from 'telltale'
+import { makeTelltale, type TestApp } from '../helpers/app'
 
-// The Flux surface (reference 001) over HTTP, in-process, on SQLite.
+// The Flux surface (reference 001) over HTTP, in-process, on every adapter (vitest projects).
 
+let app: TestApp
 let clock: FakeClock
 let telltale: Telltale
 let projectId: string
 let key: string
 
-async function setup(limits?: LimitsOption, storage = sqliteStorage({ file: ':memory:' })) {
-  clock = createFakeClock('2024-02-01T00:00:00Z')
-  telltale = createTelltale({ storage, clock, scheduler: manualScheduler({ clock }), limits })
-  projectId = (await telltale.api.createProject({ name: 'Flux test' })).id
-  key = (await telltale.api.createApiKey({ projectId })).key
+async function setup(limits?: LimitsOption) {
+  app = await makeTelltale({ limits, now: '2024-02-01T00:00:00Z' })
+  ;({ clock, telltale } = app)
+  projectId = app.project.id
+  key = app.keys.readWrite
 }
 
 async function call(method: string, path: string, body?: unknown, bearer = key) {
@@ -29,7 +29,7 @@ async function call(method: string, path: string, body?: unknown, bearer = key) 
 }
 
 beforeEach(() => setup())
-afterEach(() => telltale.close())
+afterEach(() => app.close())
 
 describe('POST /api/v1/events', () => {
   it('answers the documented example with the documented shape', async () => {
@@ -249,7 +249,7 @@ describe('rate limits', () => {
   })
 
   it('limits queries to 60 per minute, configurable through limits', async () => {
-    await telltale.close()
+    await app.close()
     await setup({ rateLimits: { flux: { query: { limit: 3, windowMs: 60_000 } } } })
     for (let i = 0; i < 3; i++) expect((await call('GET', '/api/v1/events/count')).status).toBe(200)
     expect((await call('GET', '/api/v1/events/stats')).status).toBe(429)

@@ -5,6 +5,7 @@ import { createFakeClock, createTelltale, type FakeClock, type Telltale, type Te
 import { sqliteStorage } from 'telltale/adapters/sqlite'
 import { type ManualScheduler, manualScheduler } from 'telltale/adapters/manual'
 import type { Project, Storage } from '../../src/storage'
+import { currentAdapter, type TestStorage } from './adapters'
 
 /** The fake clock's default start. Event timestamps in tests are relative to it. */
 export const NOW = '2024-01-15T10:30:00Z'
@@ -35,18 +36,23 @@ export interface TestApp {
 
 export interface MakeOptions extends Partial<Omit<TelltaleOptions, 'storage' | 'clock' | 'scheduler'>> {
   storage?: Storage
-  /** A SQLite file instead of `:memory:`. */
+  /** A SQLite file instead of the current adapter's fresh store. */
   file?: string
+  /** Where the fake clock starts. Default `NOW`. */
+  now?: string
 }
 
 /**
- * An in-process telltale over in-memory SQLite (or `file`), a fake clock, a manual scheduler,
- * one project with a key of each scope and a second project with its own key.
+ * The one way tests build an app: an in-process telltale over a fresh store of the current
+ * adapter (`TELLTALE_TEST_ADAPTER`: in-memory SQLite or a throwaway Postgres schema), a fake
+ * clock, a manual scheduler, one project with a key of each scope and a second project with its
+ * own key. `close()` also removes the store.
  */
 export async function makeTelltale(options: MakeOptions = {}): Promise<TestApp> {
-  const { storage: given, file, ...rest } = options
-  const storage = given ?? sqliteStorage({ file: file ?? ':memory:' })
-  const clock = createFakeClock(NOW)
+  const { storage: given, file, now, ...rest } = options
+  const opened: TestStorage = given ? { storage: given, cleanup: async () => {} } : file ? { storage: sqliteStorage({ file }), cleanup: async () => {} } : currentAdapter().open()
+  const storage = opened.storage
+  const clock = createFakeClock(now ?? NOW)
   const scheduler = manualScheduler({ clock })
   const telltale = createTelltale({ ...rest, storage, clock, scheduler })
   const project = await telltale.api.createProject({ name: 'Acme', slug: 'acme' })
@@ -70,7 +76,11 @@ export async function makeTelltale(options: MakeOptions = {}): Promise<TestApp> 
       }),
     )
   const count = (projectId = project.id) => storage.events.count({ projectId, filter: {} })
-  return { telltale, storage, clock, scheduler, project, keys, other, post, count, close: () => telltale.close() }
+  const close = async () => {
+    await telltale.close()
+    await opened.cleanup()
+  }
+  return { telltale, storage, clock, scheduler, project, keys, other, post, count, close }
 }
 
 /** A fresh temporary directory; `cleanup()` removes it. */
