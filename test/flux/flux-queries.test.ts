@@ -1,41 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createFakeClock, createTelltale, type EventInput, type Storage, type Telltale } from 'telltale'
+import { createFakeClock, createTelltale, type EventInput, type Telltale } from 'telltale'
 import { manualScheduler } from 'telltale/adapters/manual'
 import { postgresStorage } from 'telltale/adapters/postgres'
-import { sqliteStorage } from 'telltale/adapters/sqlite'
-import { createSchema, dropSchema, postgresSkipReason, postgresTestUrl, testSchemaName } from '../helpers/postgres'
-import { tempSqliteFile } from '../helpers/sqlite'
+import { testAdapters } from '../helpers/adapters'
+import { createSchema, dropSchema, postgresTestUrl, testSchemaName } from '../helpers/postgres'
 
 // Counts, groups and percentiles from the store, checked against answers computed here from the
 // inserted data, on every adapter.
 
-interface Adapter {
-  name: string
-  open(): Promise<{ storage: () => Storage; cleanup(): Promise<void> }>
-}
-
+const adapters = testAdapters()
 const pgUrl = postgresTestUrl()
-const adapters: Adapter[] = [
-  {
-    name: 'sqlite',
-    async open() {
-      const tmp = tempSqliteFile('flux')
-      return { storage: () => sqliteStorage({ file: tmp.file }), cleanup: async () => tmp.remove() }
-    },
-  },
-]
-if (pgUrl) {
-  adapters.push({
-    name: 'postgres',
-    async open() {
-      const schema = testSchemaName()
-      await createSchema(pgUrl, schema)
-      return { storage: () => postgresStorage({ connectionString: pgUrl, schema }), cleanup: () => dropSchema(pgUrl, schema) }
-    },
-  })
-} else {
-  describe.skip(`flux queries on postgres: ${postgresSkipReason}`, () => {})
-}
 
 /** Deterministic pseudo-random numbers (mulberry32). */
 function random(seed: number) {
@@ -90,10 +64,10 @@ for (const adapter of adapters) {
     let cleanup: () => Promise<void>
 
     beforeAll(async () => {
-      const opened = await adapter.open()
+      const opened = adapter.open()
       cleanup = opened.cleanup
       const clock = createFakeClock('2024-04-10T00:00:00Z')
-      telltale = createTelltale({ storage: opened.storage(), clock, scheduler: manualScheduler({ clock }) })
+      telltale = createTelltale({ storage: opened.storage, clock, scheduler: manualScheduler({ clock }) })
       projectId = (await telltale.api.createProject({ name: 'Queries' })).id
       otherProject = (await telltale.api.createProject({ name: 'Noise' })).id
       for (let i = 0; i < rows.length; i += 100) await telltale.api.trackEvents({ projectId, events: rows.slice(i, i + 100).map(toInput) })

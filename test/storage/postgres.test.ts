@@ -8,9 +8,8 @@ import { storageConformance } from './conformance'
 const url = postgresTestUrl()
 
 if (!url) {
-  describe.skip(`postgres storage: ${postgresSkipReason}`, () => {
-    it('needs Postgres', () => {})
-  })
+  // Reported as skipped, with the reason: never as a pass.
+  it.skip(`postgres storage: ${postgresSkipReason}`)
 } else {
   // One schema per run of this file, created by the first migrate() and dropped at the end.
   const schema = testSchemaName()
