@@ -9,8 +9,12 @@ import { localDayStarts } from './time-zones'
 const DEFAULT_SPAN: Record<Interval, number> = { '1m': 3_600_000, '5m': 21_600_000, '1h': 86_400_000, '1d': 30 * 86_400_000 }
 /** Largest series one request may ask for. */
 export const MAX_BUCKETS = 10_000
-/** Every current UTC offset is a multiple of 15 minutes, so local days are unions of these. */
-const QUARTER_HOUR = 900_000
+/**
+ * Store-side bucket sizes for zoned days, largest first. Every UTC offset in use today is a
+ * multiple of 15 minutes, so local days are unions of quarter hours; a few zones had odd offsets
+ * after 1970 (Africa/Monrovia: -0:44:30 until 1972), whose days need finer buckets.
+ */
+const ZONED_BUCKETS = [900_000, 60_000, 1000]
 
 export interface CountResult {
   total: number
@@ -42,7 +46,7 @@ export const countEvents = defineOperation({
     // Only events in [from, to) are counted: edge buckets may be partial, and `total` equals the
     // count of the same range without an interval.
     const filter = { ...query.filter, from, to }
-    const size = query.timeZone ? QUARTER_HOUR : INTERVALS[query.interval]
+    const size = query.timeZone ? (ZONED_BUCKETS.find((ms) => buckets.every((b) => b % ms === 0)) ?? 1) : INTERVALS[query.interval]
     const rows = await ctx.storage.events.countSeries({ projectId, filter, bucketMs: size })
     const series = buckets.slice(0, -1).map((start) => ({ start, count: 0 }))
     let day = 0
