@@ -68,7 +68,9 @@ function checkSqliteFile(file: string): void {
   const path = resolve(file)
   const dir = dirname(path)
   if (!existsSync(dir)) {
-    throw new StartupError(`TELLTALE_DB=${file} is in a directory that does not exist (${dir}): create it (mkdir -p ${dir}) or point TELLTALE_DB at a file in an existing directory`)
+    throw new StartupError(
+      `TELLTALE_DB=${file} is in a directory that does not exist (${dir}): create it (mkdir -p ${dir}) or point TELLTALE_DB at a file in an existing directory`,
+    )
   }
   if (existsSync(path) && statSync(path).isDirectory()) {
     throw new StartupError(`TELLTALE_DB=${file} is a directory: point TELLTALE_DB at a database file, e.g. TELLTALE_DB=${file.replace(/\/+$/, '')}/telltale.db`)
