@@ -1,22 +1,52 @@
-// `npm start`: the demo. Express on PORT (default 3000), SQLite file TELLTALE_DB (default
-// ./telltale.db), telltale mounted at `/`.
-import { sqliteStorage } from 'telltale/adapters/sqlite'
-import { createPlayground } from './app'
+// `npm start`: the demo. Express on PORT (default 3000), telltale mounted at `/`, stored in the
+// SQLite file TELLTALE_DB (default ./telltale.db) or in the Postgres database TELLTALE_DATABASE_URL.
+// A misconfiguration prints one line saying what to fix (startup-errors.ts) and exits with 1.
+import { createServer, type RequestListener, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Storage } from '../src/storage'
+import { displayPostgresUrl, explainStartupError, type PlaygroundConfig, readPlaygroundConfig } from './startup-errors'
 
-const port = Number(process.env.PORT ?? 3000)
-const file = process.env.TELLTALE_DB ?? './telltale.db'
-const { app, telltale, apiKey, firstStart } = await createPlayground({ storage: sqliteStorage({ file }), apiKey: process.env.TELLTALE_API_KEY })
+let config: PlaygroundConfig | undefined
+try {
+  config = readPlaygroundConfig(process.env)
+  const { database } = config
+  // Loaded once the config is known to be good, so a bad one is reported at once.
+  const { createPlayground } = await import('./app')
+  const storage: Storage =
+    database.kind === 'sqlite'
+      ? (await import('telltale/adapters/sqlite')).sqliteStorage({ file: database.file })
+      : (await import('telltale/adapters/postgres')).postgresStorage({ connectionString: database.url.href })
+  const playground = await createPlayground({ storage, apiKey: config.apiKey })
+  const server = await listen(playground.app, config.port, config.host)
 
-const server = app.listen(port, '127.0.0.1', () => {
-  const base = `http://127.0.0.1:${port}`
-  console.log(`telltale playground on ${base} (database ${file}${firstStart ? ', demo data seeded' : ''})`)
+  const base = `http://${config.host}:${(server.address() as AddressInfo).port}`
+  const shown = database.kind === 'sqlite' ? database.file : displayPostgresUrl(database.url)
+  const { apiKey } = playground
+  console.log(`telltale playground on ${base} (database ${shown}${playground.firstStart ? ', demo data seeded' : ''})`)
   console.log(`API key for the demo project: ${apiKey}`)
   console.log(`\nTry it:\n  curl -X POST ${base}/api/events \\\n    -H "Authorization: Bearer ${apiKey}" \\\n    -H "Content-Type: application/json" \\\n    -d '{"event": "user_signup", "user_id": "123", "user_email": "john@example.com"}'`)
-})
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    server.close()
-    void telltale.close().then(() => process.exit(0))
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      server.close()
+      void playground.telltale.close().then(() => process.exit(0))
+    })
+  }
+} catch (error) {
+  const line = explainStartupError(error, config)
+  if (line === undefined) throw error // unexpected: Node prints it with its stack and exits with 1
+  console.error(line)
+  process.exit(1)
+}
+
+/** Resolves once listening; rejects with the listen error (EADDRINUSE, EACCES) instead of throwing it later. */
+function listen(handler: RequestListener, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer(handler)
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve(server)
+    })
   })
 }

@@ -1,0 +1,166 @@
+// What `npm start` says when the playground is misconfigured: one line that names the problem and
+// the fix, no stack. Errors not recognised here are unexpected and keep their stack.
+import { existsSync, statSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+
+/** A misconfiguration, already worded for the person starting the playground. */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'StartupError'
+  }
+}
+
+export type PlaygroundDatabase = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: URL }
+
+export interface PlaygroundConfig {
+  port: number
+  host: string
+  apiKey?: string
+  database: PlaygroundDatabase
+}
+
+const DEFAULT_PORT = 3000
+const DEFAULT_SQLITE_FILE = './telltale.db'
+const API_KEY = /^tt_[0-9A-Za-z]{43}$/
+
+/** Reads `PORT`, `TELLTALE_API_KEY`, `TELLTALE_DB` and `TELLTALE_DATABASE_URL`. Throws a StartupError. */
+export function readPlaygroundConfig(env: NodeJS.ProcessEnv): PlaygroundConfig {
+  const apiKey = env.TELLTALE_API_KEY || undefined
+  if (apiKey !== undefined && !API_KEY.test(apiKey)) {
+    throw new StartupError(
+      `TELLTALE_API_KEY is not a telltale key (it must be tt_ followed by 43 letters or digits; got ${apiKey.length} characters): fix it, or unset it to get a fresh key on each start`,
+    )
+  }
+
+  const portText = env.PORT?.trim() || undefined
+  const port = portText === undefined ? DEFAULT_PORT : /^\d{1,5}$/.test(portText) ? Number(portText) : Number.NaN
+  if (!(port >= 0 && port <= 65535)) {
+    throw new StartupError(`PORT=${JSON.stringify(env.PORT)} is not a port: set PORT to a whole number from 0 to 65535 (0 picks a free one), or unset it for ${DEFAULT_PORT}`)
+  }
+
+  const sqliteFile = env.TELLTALE_DB || undefined
+  const databaseUrl = env.TELLTALE_DATABASE_URL || undefined
+  if (sqliteFile && databaseUrl) {
+    throw new StartupError('both TELLTALE_DB (SQLite) and TELLTALE_DATABASE_URL (Postgres) are set: unset the one you do not want')
+  }
+  const database: PlaygroundDatabase = databaseUrl ? { kind: 'postgres', url: parsePostgresUrl(databaseUrl) } : { kind: 'sqlite', file: sqliteFile ?? DEFAULT_SQLITE_FILE }
+  if (database.kind === 'sqlite') checkSqliteFile(database.file)
+  return { port, host: '127.0.0.1', apiKey, database }
+}
+
+function parsePostgresUrl(text: string): URL {
+  let url: URL | undefined
+  try {
+    url = new URL(text)
+  } catch {
+    // The URL may hold a password: it is not repeated back.
+  }
+  if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')) {
+    throw new StartupError('TELLTALE_DATABASE_URL is not a Postgres URL: write it as postgres://user:password@host:5432/database')
+  }
+  return url
+}
+
+/** What can be told before SQLite tries the file: a missing directory, a directory in place of a file. */
+function checkSqliteFile(file: string): void {
+  if (file === ':memory:') return
+  const path = resolve(file)
+  const dir = dirname(path)
+  if (!existsSync(dir)) {
+    throw new StartupError(
+      `TELLTALE_DB=${file} is in a directory that does not exist (${dir}): create it (mkdir -p ${dir}) or point TELLTALE_DB at a file in an existing directory`,
+    )
+  }
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    throw new StartupError(`TELLTALE_DB=${file} is a directory: point TELLTALE_DB at a database file, e.g. TELLTALE_DB=${file.replace(/\/+$/, '')}/telltale.db`)
+  }
+}
+
+/** `postgres://user:***@host:port/db`: the URL for printing, without its password. */
+export function displayPostgresUrl(url: URL): string {
+  const shown = new URL(url.href)
+  if (shown.password) shown.password = '***'
+  return shown.href
+}
+
+/**
+ * The one line for an error thrown while starting (reading the config, opening the database,
+ * migrating, listening), or `undefined` when the error is unexpected and should keep its stack.
+ */
+export function explainStartupError(error: unknown, config?: PlaygroundConfig): string | undefined {
+  if (error instanceof StartupError) return error.message
+  if (!config) return undefined
+  const code = errorCode(error)
+
+  if (code === 'EADDRINUSE') {
+    return `port ${config.port} on ${config.host} is already in use: stop what is listening there, or start on another port, e.g. PORT=${config.port === 65535 ? 3000 : config.port + 1} npm start`
+  }
+  if (code === 'EACCES' && isListenError(error)) {
+    return `no permission to listen on port ${config.port}: use a port above 1023, e.g. PORT=3000 npm start`
+  }
+
+  if (config.database.kind === 'sqlite') {
+    const file = config.database.file
+    const dir = dirname(resolve(file))
+    // Primary result code: SQLITE_READONLY_DIRECTORY is a SQLITE_READONLY.
+    switch (code?.match(/^SQLITE_[A-Z]+/)?.[0]) {
+      case 'SQLITE_CANTOPEN':
+        return `TELLTALE_DB=${file} cannot be opened or created (can you write to ${dir}?): make the directory writable, or point TELLTALE_DB at a file in a directory you can write to`
+      case 'SQLITE_READONLY':
+      case 'SQLITE_PERM':
+        return `TELLTALE_DB=${file} is read-only: make the file and ${dir} writable, or point TELLTALE_DB at another file`
+      case 'SQLITE_NOTADB':
+        return `TELLTALE_DB=${file} is not a SQLite database: point TELLTALE_DB at a new file or an existing telltale database`
+      case 'SQLITE_CORRUPT':
+        return `TELLTALE_DB=${file} is a damaged SQLite database: point TELLTALE_DB at a new file, or restore the database from a backup`
+    }
+    return undefined
+  }
+
+  const url = config.database.url
+  const host = url.hostname || 'localhost'
+  const port = url.port || '5432'
+  const database = decodeURIComponent(url.pathname.slice(1)) || decodeURIComponent(url.username) || 'postgres'
+  const user = decodeURIComponent(url.username) || 'the default user'
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `no Postgres server answers at ${host}:${port} (connection refused): start Postgres, or fix the host and port in TELLTALE_DATABASE_URL`
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `the Postgres host ${host} is not found: fix the host in TELLTALE_DATABASE_URL`
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `the Postgres server at ${host}:${port} cannot be reached (${code}): check that it runs and that the host and port in TELLTALE_DATABASE_URL are right`
+    case '3D000': // invalid_catalog_name
+      return `the Postgres database "${database}" does not exist on ${host}:${port}: create it (createdb -h ${host} -p ${port} ${database}) or fix the database name in TELLTALE_DATABASE_URL`
+    case '28P01': // invalid_password
+    case '28000': // invalid_authorization_specification: unknown role, no pg_hba.conf entry
+      return `Postgres at ${host}:${port} refused the login as ${user} (${messageOf(error)}): fix the user and password in TELLTALE_DATABASE_URL`
+    case '42501': // insufficient_privilege, e.g. no CREATE on the schema
+      return `Postgres user ${user} may not create telltale's tables in "${database}" (${messageOf(error)}): grant it CREATE, or use another user or database in TELLTALE_DATABASE_URL`
+  }
+  // pg's SCRAM client throws a plain Error when the server asks for a password the URL lacks.
+  if (/client password must be a string/.test(messageOf(error))) {
+    return `Postgres at ${host}:${port} asks ${user} for a password: put it in TELLTALE_DATABASE_URL (postgres://user:password@host:port/database)`
+  }
+  return undefined
+}
+
+/** `code` of a Node or driver error; a failed multi-address connect (AggregateError) uses its first error's. */
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined
+  const { code, errors } = error as { code?: unknown; errors?: unknown }
+  if (typeof code === 'string') return code
+  if (Array.isArray(errors)) return errorCode(errors[0])
+  return undefined
+}
+
+function isListenError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { syscall?: unknown }).syscall === 'listen'
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

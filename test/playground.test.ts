@@ -1,0 +1,260 @@
+// `npm start` as a person runs it: the real playground in a child process. A misconfiguration
+// prints one line on stderr that says what to fix, no stack, and exits non-zero; a good config
+// serves requests until SIGTERM.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { postgresSkipReason, postgresTestUrl } from './helpers/postgres'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const STARTED = /^telltale playground on (http:\/\/127\.0\.0\.1:(\d+)) \(database (.*)\)$/m
+const KEY_LINE = /^API key for the demo project: (tt_[0-9A-Za-z]{43})$/m
+const STACK_LINE = /^ {4}at /m
+
+interface Run {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+/** `node --import tsx playground/server.ts` with only the given playground variables set. */
+function startPlayground(env: Record<string, string>): ChildProcess & { output: { stdout: string; stderr: string } } {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'PORT' && !name.startsWith('TELLTALE_')))
+  const child = spawn(process.execPath, ['--import', 'tsx', 'playground/server.ts'], { cwd: ROOT, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const output = { stdout: '', stderr: '' }
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk))
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk))
+  return Object.assign(child, { output })
+}
+
+function exited(child: ReturnType<typeof startPlayground>, timeoutMs = 15_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`playground still running after ${timeoutMs} ms; output so far:\n${child.output.stdout}${child.output.stderr}`))
+    }, timeoutMs)
+    child.once('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, ...child.output })
+    })
+  })
+}
+
+/** Resolves once the "playground on" line and the key line are out. */
+function started(child: ReturnType<typeof startPlayground>, timeoutMs = 15_000): Promise<{ base: string; line: string; key: string }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "playground on" line after ${timeoutMs} ms; output so far:\n${child.output.stdout}${child.output.stderr}`)), timeoutMs)
+    const check = () => {
+      const match = STARTED.exec(child.output.stdout)
+      const key = KEY_LINE.exec(child.output.stdout)?.[1]
+      if (!match || !key) return
+      clearTimeout(timer)
+      child.stdout?.off('data', check)
+      resolve({ base: match[1], line: match[0], key })
+    }
+    child.stdout?.on('data', check)
+    child.once('close', () => {
+      clearTimeout(timer)
+      reject(new Error(`playground exited before listening:\n${child.output.stdout}${child.output.stderr}`))
+    })
+  })
+}
+
+/** Runs a misconfigured start and checks the one-line answer. */
+async function expectOneLine(env: Record<string, string>, hint: RegExp): Promise<string> {
+  const run = await exited(startPlayground(env))
+  expect(run.code, `exit code; stderr:\n${run.stderr}`).not.toBe(0)
+  expect(run.code).not.toBeNull()
+  expect(run.stderr).not.toMatch(STACK_LINE)
+  expect(run.stderr.endsWith('\n')).toBe(true)
+  const lines = run.stderr.trimEnd().split('\n')
+  expect(lines, run.stderr).toHaveLength(1)
+  expect(lines[0]).toMatch(hint)
+  expect(run.stdout).toBe('')
+  return lines[0]
+}
+
+function listenOnFreePort(): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve(server))
+  })
+}
+
+const portOf = (server: Server) => (server.address() as { port: number }).port
+const close = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()))
+
+/** A port nothing listens on (it was free a moment ago). */
+async function freePort(): Promise<number> {
+  const server = await listenOnFreePort()
+  const port = portOf(server)
+  await close(server)
+  return port
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'telltale-playground-'))
+const dbFile = (name: string) => join(dir, `${name}.db`)
+afterAll(() => {
+  if (existsSync(join(dir, 'readonly'))) chmodSync(join(dir, 'readonly'), 0o755)
+  rmSync(dir, { recursive: true, force: true })
+})
+
+/**
+ * A directory this process cannot create files in. root can write to any directory with plain
+ * permissions, so as root it is /proc (Linux), where nobody can create files.
+ */
+function unwritableDir(): string | undefined {
+  if (process.getuid?.() === 0) return existsSync('/proc/self') ? '/proc' : undefined
+  const readonly = join(dir, 'readonly')
+  mkdirSync(readonly, { mode: 0o555 })
+  return readonly
+}
+
+describe('a misconfigured playground prints one line and exits', () => {
+  it('TELLTALE_API_KEY in the wrong format', async () => {
+    const line = await expectOneLine(
+      { TELLTALE_DB: dbFile('key'), PORT: '0', TELLTALE_API_KEY: 'tt_not-a-real-key' },
+      /^TELLTALE_API_KEY .*tt_ followed by 43 letters or digits.*unset it/,
+    )
+    expect(line).not.toContain('not-a-real-key') // a key is a secret: not echoed
+  })
+
+  it('a key one character too long', async () => {
+    await expectOneLine({ TELLTALE_DB: dbFile('key-long'), PORT: '0', TELLTALE_API_KEY: `tt_${'A'.repeat(44)}` }, /got 47 characters/)
+  })
+
+  it.each(['abc', '70000', '-1', '3.5'])('PORT=%s', async (port) => {
+    await expectOneLine({ TELLTALE_DB: dbFile(`port-${port}`), PORT: port }, /^PORT=".*" is not a port: set PORT to a whole number from 0 to 65535/)
+  })
+
+  it('the port is already in use', async () => {
+    const taken = await listenOnFreePort()
+    try {
+      const port = portOf(taken)
+      await expectOneLine({ TELLTALE_DB: dbFile('in-use'), PORT: String(port) }, new RegExp(`^port ${port} on 127\\.0\\.0\\.1 is already in use: .*PORT=\\d+ npm start`))
+    } finally {
+      await close(taken)
+    }
+  })
+
+  it('TELLTALE_DB in a directory that does not exist', async () => {
+    const missing = join(dir, 'missing', 'deeper')
+    await expectOneLine({ TELLTALE_DB: join(missing, 'telltale.db'), PORT: '0' }, new RegExp(`does not exist .*mkdir -p ${missing}`))
+  })
+
+  it('TELLTALE_DB in a directory that is not writable', async ({ skip }) => {
+    const readonly = unwritableDir()
+    if (!readonly) skip('no unwritable directory for root on this system')
+    await expectOneLine({ TELLTALE_DB: join(readonly!, 'telltale.db'), PORT: '0' }, /cannot be opened or created .*point TELLTALE_DB at a file in a directory you can write to/)
+  })
+
+  it('TELLTALE_DB is a directory', async () => {
+    await expectOneLine({ TELLTALE_DB: dir, PORT: '0' }, /is a directory: point TELLTALE_DB at a database file/)
+  })
+
+  it('TELLTALE_DB is not a SQLite database', async () => {
+    const notes = join(dir, 'notes.txt')
+    writeFileSync(notes, 'these are not the tables you are looking for\n'.repeat(100))
+    await expectOneLine({ TELLTALE_DB: notes, PORT: '0' }, /is not a SQLite database: point TELLTALE_DB at a new file/)
+  })
+
+  it('TELLTALE_DATABASE_URL that is not a Postgres URL', async () => {
+    const line = await expectOneLine(
+      { TELLTALE_DATABASE_URL: 'mysql://root:hunter2@127.0.0.1/app', PORT: '0' },
+      /^TELLTALE_DATABASE_URL is not a Postgres URL: write it as postgres:\/\//,
+    )
+    expect(line).not.toContain('hunter2')
+  })
+
+  it('both TELLTALE_DB and TELLTALE_DATABASE_URL', async () => {
+    await expectOneLine({ TELLTALE_DB: dbFile('both'), TELLTALE_DATABASE_URL: 'postgres://postgres@127.0.0.1/test', PORT: '0' }, /both .* are set: unset the one/)
+  })
+
+  it('no Postgres server at TELLTALE_DATABASE_URL (connection refused)', async () => {
+    const port = await freePort()
+    await expectOneLine(
+      { TELLTALE_DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/test`, PORT: '0' },
+      new RegExp(`no Postgres server answers at 127\\.0\\.0\\.1:${port} \\(connection refused\\): start Postgres`),
+    )
+  })
+})
+
+const pgUrl = postgresTestUrl()
+if (!pgUrl) describe.skip(`playground on postgres: ${postgresSkipReason}`, () => {})
+
+describe.runIf(pgUrl)('playground on postgres', () => {
+  it('a database name that does not exist', async () => {
+    const url = new URL(pgUrl!)
+    url.pathname = '/telltale_no_such_database'
+    await expectOneLine(
+      { TELLTALE_DATABASE_URL: url.href, PORT: '0' },
+      /the Postgres database "telltale_no_such_database" does not exist on .*: create it \(createdb .*\) or fix the database name/,
+    )
+  })
+
+  describe('in a throwaway database', () => {
+    // A database of its own: telltale's tables in the shared test database's public schema
+    // would disturb the other suites' migrations (see test/bench/postgres.ts).
+    const name = `telltale_playground_${process.pid}_${Date.now().toString(36)}`
+    const admin = async (statement: string) => {
+      const client = new pg.Client({ connectionString: pgUrl })
+      await client.connect()
+      try {
+        await client.query(statement)
+      } finally {
+        await client.end()
+      }
+    }
+    beforeAll(() => admin(`create database "${name}"`))
+    afterAll(() => admin(`drop database if exists "${name}" with (force)`))
+
+    it('starts, serves and stops on SIGTERM', async () => {
+      const url = new URL(pgUrl!)
+      url.pathname = `/${name}`
+      url.password = 'not-shown'
+      const child = startPlayground({ TELLTALE_DATABASE_URL: url.href, PORT: '0' })
+      try {
+        const { base, line } = await started(child)
+        expect(line).toContain(', demo data seeded')
+        expect(line).not.toContain('not-shown')
+        expect(line).toContain(`:***@`)
+        expect(await fetch(`${base}/healthz`).then((r) => r.json())).toEqual({ ok: true })
+      } finally {
+        child.kill('SIGTERM')
+      }
+      const run = await exited(child)
+      expect(run.code).toBe(0)
+      expect(run.stderr).toBe('')
+    })
+  })
+})
+
+describe('a well-configured playground', () => {
+  it('starts on a fresh SQLite file, takes an event with the printed key, and stops on SIGTERM', async () => {
+    const file = dbFile('happy')
+    const child = startPlayground({ TELLTALE_DB: file, PORT: '0' })
+    try {
+      const { base, line, key } = await started(child)
+      expect(line).toBe(`telltale playground on ${base} (database ${file}, demo data seeded)`)
+      expect(await fetch(`${base}/healthz`).then((r) => r.json())).toEqual({ ok: true })
+      const response = await fetch(`${base}/api/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ event: 'user_signup', user_id: '123' }),
+      })
+      expect(response.status).toBe(201)
+    } finally {
+      child.kill('SIGTERM')
+    }
+    const run = await exited(child)
+    expect(run.code).toBe(0)
+    expect(run.stderr).toBe('')
+  })
+})
