@@ -1,5 +1,5 @@
 import express from 'express'
-import { createTelltale, type Telltale } from 'telltale'
+import { createTelltale, type LimitsOption, type Telltale } from 'telltale'
 import { toNodeHandler } from 'telltale/node'
 import { sqliteStorage } from 'telltale/adapters/sqlite'
 import type { Storage } from '../src/storage'
@@ -12,6 +12,8 @@ export interface PlaygroundOptions {
   apiKey?: string
   /** Seed demo events on first start. Default true. */
   seed?: boolean
+  /** telltale's limits (the bench raises the rate limits so that they count but never refuse). */
+  limits?: LimitsOption
 }
 
 /**
@@ -19,7 +21,7 @@ export interface PlaygroundOptions {
  * and returns a key that works for it.
  */
 export async function createPlayground(options: PlaygroundOptions = {}): Promise<{ app: express.Express; telltale: Telltale; apiKey: string; projectId: string; firstStart: boolean }> {
-  const telltale = createTelltale({ storage: options.storage ?? sqliteStorage({ file: './telltale.db' }) })
+  const telltale = createTelltale({ storage: options.storage ?? sqliteStorage({ file: './telltale.db' }), limits: options.limits })
   await telltale.ready()
 
   const existing = await telltale.api.getProjectBySlug({ slug: 'demo' })
