@@ -45,7 +45,7 @@ async function replayParsedBody(telltale: Pick<Telltale, 'fetch'>, req: ParsedRe
   })
   const response = await telltale.fetch(request)
   res.statusCode = response.status
-  response.headers.forEach((value, name) => res.setHeader(name, value))
+  for (const [name, value] of response.headers) res.setHeader(name, value)
   res.end(Buffer.from(await response.arrayBuffer()))
 }
 

@@ -1,11 +1,12 @@
 import { timingSafeEqual } from 'node:crypto'
 import { z } from 'zod'
 import { apiKeyInputSchema } from '../schemas/api-key'
-import type { ApiKey, Scope, Storage } from '../storage'
+import type { ApiKey, Scope } from '../storage'
 import type { CoreContext } from './context'
 import { TelltaleError } from './errors'
 import { isUuid, randomBase62, sha256Hex, uuidv7 } from './ids'
 import { defineOperation } from './operation'
+import { perStore } from './per-store'
 
 /** `tt_` + 43 base62 characters = 256 bits of randomness. */
 export const KEY_PREFIX = 'tt_'
@@ -22,13 +23,7 @@ export const KEY_CACHE_MS = 5_000
 const KEY_CACHE_SIZE = 10_000
 
 /** Verified keys per store, by SHA-256 of the plaintext. Only successes are kept. */
-const verifiedKeys = new WeakMap<Storage, Map<string, { key: ApiKey; until: number }>>()
-
-function keyCache(storage: Storage): Map<string, { key: ApiKey; until: number }> {
-  let cache = verifiedKeys.get(storage)
-  if (!cache) verifiedKeys.set(storage, (cache = new Map()))
-  return cache
-}
+const keyCache = perStore(() => new Map<string, { key: ApiKey; until: number }>())
 
 export type PublicApiKey = Omit<ApiKey, 'hash'>
 

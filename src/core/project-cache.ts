@@ -1,7 +1,8 @@
-import type { Project, Storage } from '../storage'
+import type { Project } from '../storage'
 import type { CoreContext } from './context'
 import { TelltaleError } from './errors'
 import { isUuid } from './ids'
+import { perStore } from './per-store'
 
 /**
  * Projects known to exist, per store, so that checking the project of every event costs a map
@@ -10,12 +11,11 @@ import { isUuid } from './ids'
  */
 const CACHE_MS = 60_000
 const CACHE_SIZE = 10_000
-const known = new WeakMap<Storage, Map<string, { project: Project; until: number }>>()
+const knownProjects = perStore(() => new Map<string, { project: Project; until: number }>())
 
 /** The project, or a not-found `TelltaleError` (also for ids that cannot be project ids). */
 export async function requireProject(ctx: CoreContext, projectId: string): Promise<Project> {
-  let cache = known.get(ctx.storage)
-  if (!cache) known.set(ctx.storage, (cache = new Map()))
+  const cache = knownProjects(ctx.storage)
   const now = ctx.clock.now()
   const hit = cache.get(projectId)
   if (hit && hit.until > now) return hit.project

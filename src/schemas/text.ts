@@ -5,10 +5,10 @@ import { z } from 'zod'
 // would no longer match itself). Both are refused at the boundary, on every adapter alike, rather
 // than stored on SQLite and refused by Postgres.
 
-/** A NUL, or a surrogate half without its partner. */
-const UNSAFE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+/** A surrogate half without its partner. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
-export const isSafeText = (text: string): boolean => !UNSAFE.test(text)
+export const isSafeText = (text: string): boolean => !text.includes('\u0000') && !LONE_SURROGATE.test(text)
 
 export const SAFE_TEXT_MESSAGE = 'must not contain NUL characters or unpaired UTF-16 surrogates'
 

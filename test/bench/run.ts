@@ -95,7 +95,8 @@ async function main(): Promise<boolean> {
   if (pgDown) {
     console.log(`\n3. Postgres: SKIPPED (${PG_URL} unreachable: ${pgDown})`)
   } else {
-    const db = (database = await createBenchDatabase())
+    database = await createBenchDatabase()
+    const db = database
     /** A Postgres server on a schema of its own, dropped as soon as the measurement is done. */
     const onPostgres = (label: string, kind: 'pg-baseline' | 'telltale-pg', load: Load) => () =>
       db.withSchema(`${kind}_${load}`, (schema) =>

@@ -107,6 +107,7 @@ export async function migrateToLatest(db: Kysely<any>, dialect: SqlDialect): Pro
   const { error, results } = await migrator.migrateToLatest()
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName
-    throw new Error(`telltale: migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+    const which = failed ? `migration ${failed}` : 'migrating the database'
+    throw new Error(`telltale: ${which} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
   }
 }

@@ -33,12 +33,14 @@ export function fluxQueryInput(params: URLSearchParams): Record<string, unknown>
   if (to !== undefined) filter.to = parseBound(to, 'end', zone)
   if (params.has('user_id')) filter.userId = get('user_id')
 
+  const tags: Array<[string, string]> = []
   for (const [key, value] of params) {
     const tag = /^tags\[(.+)\]$/s.exec(key)
-    // defineProperty: a `__proto__` tag is a tag like any other, not the object's prototype.
-    if (tag) Object.defineProperty((filter.tags ??= {}) as object, tag[1], { value, enumerable: true, configurable: true, writable: true })
+    if (tag) tags.push([tag[1], value])
     else if (key.startsWith('tags')) issues.push({ rule: 'invalid', message: 'Tag filters are written tags[key]=value.', path: ['tags'] })
   }
+  // fromEntries defines own keys: a `__proto__` tag is a tag like any other, not a prototype.
+  if (tags.length > 0) filter.tags = Object.fromEntries(tags)
 
   const input: Record<string, unknown> = { filter }
   if (params.has('limit')) input.limit = integer(get('limit')!)
