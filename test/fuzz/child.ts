@@ -48,7 +48,10 @@ interface Process {
 export class FuzzServer {
   private current: Process | undefined
   private spare: Promise<Process> | undefined
+  /** Fuzz requests: one keep-alive connection, reused the way clients reuse it. */
   private agent: http.Agent | undefined
+  /** The side channel: connections of its own, so a connection a fuzz request spoiled cannot block it. */
+  private sideAgent: http.Agent | undefined
   restarts = 0
 
   constructor(readonly spec: ServerSpec) {}
@@ -71,7 +74,10 @@ export class FuzzServer {
 
   private use(process: Process): void {
     this.current = process
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 4 })
+    this.agent?.destroy()
+    this.sideAgent?.destroy()
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    this.sideAgent = new http.Agent({ keepAlive: true, maxSockets: 2 })
   }
 
   private prepareSpare(): void {
@@ -110,12 +116,14 @@ export class FuzzServer {
 
   async kill(): Promise<void> {
     this.agent?.destroy()
+    this.sideAgent?.destroy()
     if (this.current) await killProcess(this.current.child, 'SIGKILL')
   }
 
   /** SIGTERM (closes the store cleanly), SIGKILL after 5 s; the spare too. */
   async stop(): Promise<void> {
     this.agent?.destroy()
+    this.sideAgent?.destroy()
     const spare = await this.spare?.catch(() => undefined)
     this.spare = undefined
     await Promise.all([this.current, spare].map((p) => p && killProcess(p.child, 'SIGTERM')))
@@ -130,7 +138,19 @@ export class FuzzServer {
     else if (auth.kind === 'raw') headers.authorization = auth.header.replaceAll('{key}', keys.fuzz)
     const body = request.bodyBase64 !== undefined ? Buffer.from(request.bodyBase64, 'base64') : request.body !== undefined ? Buffer.from(request.body, 'utf8') : undefined
     if (body && !request.chunked) headers['content-length'] = String(body.length)
-    return this.raw(request.method, request.path, headers, body, request.chunked === true, timeoutMs, true)
+    return this.raw(request.method, request.path, headers, body, request.chunked === true, timeoutMs, true, this.agent)
+  }
+
+  /**
+   * Whether the keep-alive connection the last fuzz request left behind still serves a request.
+   * When it does not, the connection is dropped (a fresh one is used from then on).
+   */
+  async connectionReusable(): Promise<boolean> {
+    const outcome = await this.raw('GET', '/__fuzz/ping', {}, undefined, false, PING_TIMEOUT_MS, false, this.agent)
+    if (outcome.kind === 'reply' && outcome.status === 200) return true
+    this.agent?.destroy()
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    return false
   }
 
   /**
@@ -138,7 +158,7 @@ export class FuzzServer {
    * pinged on a fresh connection every second; a ping left unanswered means its event loop is
    * blocked, and the request counts as a hang at once rather than after `timeoutMs`.
    */
-  raw(method: string, path: string, headers: Record<string, string>, body: Buffer | undefined, chunked: boolean, timeoutMs: number, probe = false): Promise<Outcome> {
+  raw(method: string, path: string, headers: Record<string, string>, body: Buffer | undefined, chunked: boolean, timeoutMs: number, probe = false, agent = this.sideAgent): Promise<Outcome> {
     const started = performance.now()
     const ms = () => Math.round(performance.now() - started)
     const port = this.port
@@ -154,7 +174,7 @@ export class FuzzServer {
       }
       let req: http.ClientRequest
       try {
-        req = http.request({ host: '127.0.0.1', port, method, path, headers, agent: this.agent })
+        req = http.request({ host: '127.0.0.1', port, method, path, headers, agent })
       } catch (error) {
         return done({ kind: 'network', error: `request not sent: ${(error as Error).message}`, ms: ms() })
       }

@@ -572,6 +572,16 @@ export function corpus(ctx: GenContext): FuzzRequest[] {
   post('truncated', ROUTES.fluxEvent, '{"name":"x","properties":{"a":')
   post('text/plain', ROUTES.sbEvent, '{"event":"x"}', { 'content-type': 'text/plain' })
   post('array body', ROUTES.fluxBatch, '[{"name":"x"}]')
+  // Bodies over the 1 MiB limit, with a declared length and streamed (chunked).
+  for (const chunked of [false, true]) {
+    for (const route of [ROUTES.sbEvent, ROUTES.fluxEvent] as const) {
+      const key = route === ROUTES.sbEvent ? 'event' : 'name'
+      out.push({
+        route, method: 'POST', path: route.slice(5), headers: { 'content-type': 'application/json' }, auth: { kind: 'fuzz' },
+        body: `{"${key}":"huge","properties":{"p":"${'x'.repeat(2 * 1024 * 1024)}"}}`, ...(chunked ? { chunked } : {}), origin: `corpus:2 MiB body${chunked ? ', chunked' : ''}`,
+      })
+    }
+  }
 
   // Queries: intervals that are Object.prototype members, bad zones, ranges, limits.
   for (const interval of ['toString', '__proto__', 'constructor', 'hasOwnProperty', '2h']) get(`interval=${interval}`, ROUTES.count, `interval=${interval}`)

@@ -175,6 +175,17 @@ class Fuzzer {
       await this.unresponsive(request, outcome, findings)
       return findings
     }
+    // A reply that left the keep-alive connection unusable (e.g. a body not read to its end on a
+    // connection kept open): the next request on it would never be answered.
+    if ((request.body !== undefined || request.bodyBase64 !== undefined) && !(await this.server.connectionReusable()) && (await this.server.responsive())) {
+      findings.push({
+        key: `${request.route} | ${outcome.status} | keep-alive connection unusable after the reply`,
+        status: String(outcome.status),
+        symptom: `replied ${outcome.status} (connection: ${String(outcome.headers.connection ?? 'keep-alive')}), but the next request on that connection is never answered`,
+        detail: outcome.body.slice(0, 200),
+        shrinkable: true,
+      })
+    }
     try {
       await this.checkReply(request, outcome, findings)
       if (isWrite) await this.checkWrite(request, outcome, findings, [before, after])
