@@ -58,7 +58,9 @@ async function readText(request: Request, maxBytes: number, lengthDeclared: bool
     size += value.byteLength
     if (size > maxBytes) {
       await reader.cancel().catch(() => {})
-      throw tooLarge(maxBytes)
+      // The rest of the body stays unread on the socket: closing the connection after the reply
+      // keeps the next request on it from being parsed out of the leftover bytes (or waiting forever).
+      throw tooLarge(maxBytes, { Connection: 'close' })
     }
     chunks.push(value)
   }
@@ -85,6 +87,6 @@ function depthOver(value: unknown, max: number): boolean {
   return false
 }
 
-function tooLarge(maxBytes: number): TelltaleError {
-  return new TelltaleError('payload_too_large', `The request body must not be larger than ${maxBytes} bytes.`)
+function tooLarge(maxBytes: number, headers?: Record<string, string>): TelltaleError {
+  return new TelltaleError('payload_too_large', `The request body must not be larger than ${maxBytes} bytes.`, { headers })
 }

@@ -157,6 +157,15 @@ describe('GET /api/v1/events', () => {
     expect(page.body.data.map((e: any) => e.name)).toEqual(['users.export', 'user.login'])
   })
 
+  it('matches a prefix exactly, whatever characters follow it (U+10FFFF, emoji, the next code point)', async () => {
+    const events = ['a', 'ab', 'a\u{10FFFF}b', 'a😀', 'a\u{10FFFF}', 'b', '`z', 'A'].map((name) => ({ name }))
+    expect((await call('POST', '/api/v1/events/batch', { events })).body.data.accepted).toBe(8)
+    const names = async (prefix: string) => (await call('GET', `/api/v1/events?name=${encodeURIComponent(prefix)}*&limit=50`)).body.data.map((e: any) => e.name).sort()
+    expect(await names('a')).toEqual(['a', 'a\u{10FFFF}', 'a\u{10FFFF}b', 'ab', 'a😀'].sort())
+    expect(await names('a\u{10FFFF}')).toEqual(['a\u{10FFFF}', 'a\u{10FFFF}b'])
+    expect(await names('`')).toEqual(['`z'])
+  })
+
   it.each([
     ['limit=0', 'invalid_limit'],
     ['limit=1001', 'invalid_limit'],

@@ -139,7 +139,8 @@ export function readbackDiffs(item: Record<string, unknown>, surface: 'sb' | 'fl
   if (!(typeof stored.timestamp === 'number' && Number.isFinite(stored.timestamp) && Math.abs(stored.timestamp) <= MAX_DATE_MS)) {
     diffs.push({ path: ['timestamp'], kind: 'changed', sent: ts, stored: stored.timestamp })
   } else if (typeof ts === 'number') {
-    if (!sameNumber(ts, stored.timestamp)) diffs.push({ path: ['timestamp'], kind: 'changed', sent: ts, stored: stored.timestamp })
+    // The README's rule: whole milliseconds, a fraction is dropped.
+    if (!sameNumber(Math.floor(ts), stored.timestamp)) diffs.push({ path: ['timestamp'], kind: 'changed', sent: ts, stored: stored.timestamp })
   } else if (typeof ts === 'string') {
     const ms = isoMs(ts)
     if (!sameNumber(ms, stored.timestamp)) diffs.push({ path: ['timestamp'], kind: 'changed', sent: ts, stored: stored.timestamp })
@@ -329,7 +330,8 @@ export function queryShapeProblems(route: string, body: unknown): string[] {
     if (keys.slice(1).some((k) => data[k] !== null)) problems.push('stats: values for count 0')
   } else {
     for (const k of ['min', 'max', 'p50', 'p95', 'p99']) if (typeof data[k] !== 'number') problems.push(`stats: \`${k}\` is not a number with count > 0`)
-    if (typeof data.sum !== 'number' || typeof data.avg !== 'number') problems.push('stats: `sum`/`avg` is null (not a finite number) with count > 0')
+    // `sum`/`avg` may be null with count > 0: the README's rule for sums that are not a finite double.
+    if ((data.sum !== null && typeof data.sum !== 'number') || (data.avg !== null && typeof data.avg !== 'number')) problems.push('stats: `sum`/`avg` neither a number nor null')
     const order = ['min', 'p50', 'p95', 'p99', 'max'].map((k) => data[k])
     if (order.every((x) => typeof x === 'number') && !order.every((x, i) => i === 0 || (order[i - 1] as number) <= (x as number))) problems.push('stats: not min ≤ p50 ≤ p95 ≤ p99 ≤ max')
   }

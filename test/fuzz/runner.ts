@@ -346,6 +346,9 @@ class Fuzzer {
     }
     const wrong = Object.keys(expected).filter((k) => data[k] !== expected[k] && !(data[k] === 0 && expected[k] === 0))
     if (wrong.length) add(`stats: ${wrong.join(',')} differ from the model`, `got ${JSON.stringify(pick(data, wrong))}, expected ${JSON.stringify(pick(expected, wrong))}`)
+    if (values.length > 0 && Number.isFinite(values.reduce((a, b) => a + b, 0)) && values.every((v) => Math.abs(v) < 1e300) && data.sum === null) {
+      add('stats: sum is null although it is a finite number', `values ${JSON.stringify(values.slice(0, 5))}…`)
+    }
     if (values.length > 0 && values.every((v) => Math.abs(v) < 1e15) && typeof data.sum === 'number') {
       const sum = values.reduce((a, b) => a + b, 0)
       if (Math.abs(data.sum - sum) > 1e-6 * Math.max(1, Math.abs(sum))) add('stats: sum differs from the model', `got ${data.sum}, expected ≈ ${sum}`)

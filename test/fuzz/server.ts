@@ -66,7 +66,7 @@ const storage: Storage =
 const telltale = createTelltale({
   storage,
   scheduler: manualScheduler(),
-  limits: { rateLimits: { fluxEvent: false, fluxBatch: false, fluxQuery: false } },
+  limits: { rateLimits: { flux: { event: false, batch: false, query: false }, statusBlocks: { event: false, batch: false } } },
 })
 await telltale.ready()
 

@@ -28,7 +28,7 @@ const post = (url: string, body: string, key: string, headers: Record<string, st
   fetch(url, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers }, body })
 
 /** Sends `total` bytes in chunks with `Transfer-Encoding: chunked` (no content-length). */
-function postChunked(url: string, key: string, total: number): Promise<{ status: number; body: string; bytesWritten: number }> {
+function postChunked(url: string, key: string, total: number): Promise<{ status: number; body: string; bytesWritten: number; connection?: string }> {
   return new Promise((resolve, reject) => {
     const chunk = Buffer.alloc(64 * 1024, 'x')
     let written = 0
@@ -39,7 +39,7 @@ function postChunked(url: string, key: string, total: number): Promise<{ status:
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (d) => (body += d))
-      res.on('end', () => resolve({ status: res.statusCode!, body, bytesWritten: written }))
+      res.on('end', () => resolve({ status: res.statusCode!, body, bytesWritten: written, connection: res.headers.connection }))
       res.on('error', reject)
     })
     // The server may answer and drop the connection mid-upload; that is fine once it has answered.
@@ -94,6 +94,8 @@ describe('toNodeHandler over node:http', () => {
     const result = await postChunked(`${base}/api/events`, t.keys.write, 4 * 1024 * 1024)
     expect(result.status).toBe(413)
     expect(JSON.parse(result.body)).toEqual({ message: 'The request body must not be larger than 1048576 bytes.' })
+    // The unread rest of the body is on the socket: the connection must not be reused.
+    expect(result.connection).toBe('close')
     expect(await t.count()).toBe(0)
 
     // still serving, on new connections and in parallel

@@ -6,8 +6,23 @@ import type { Database, EventsTable } from './schema'
 
 type Events = SelectQueryBuilder<Database, 'telltale_events', object>
 const table = 'telltale_events' as const
-/** Sorts after every other character in byte order: `name < prefix + MAX` bounds a prefix scan. */
-const MAX_CHAR = '\u{10FFFF}'
+/**
+ * The least string greater than every string that starts with `prefix`, in code point order (byte
+ * order of UTF-8, which SQLite and `collate "C"` compare by): the prefix with its last code point
+ * incremented (`user.` → `user/`). `undefined` when no such string exists (all U+10FFFF).
+ */
+export function prefixUpperBound(prefix: string): string | undefined {
+  const points = [...prefix]
+  while (points.length > 0) {
+    const last = points.pop()!.codePointAt(0)!
+    if (last < 0x10ffff) {
+      // Skip the surrogate range: those code points have no UTF-8 form.
+      const next = last + 1 === 0xd800 ? 0xe000 : last + 1
+      return points.join('') + String.fromCodePoint(next)
+    }
+  }
+  return undefined
+}
 
 export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect, writer: ReturnType<typeof createEventWriter>): EventRepository {
   const scoped = (projectId: string, filter: EventFilter): Events => applyFilter(db.selectFrom(table).where('project_id', '=', projectId), filter, dialect)
@@ -145,7 +160,11 @@ async function countRows(query: Events): Promise<number> {
 function applyFilter(query: Events, filter: EventFilter, dialect: SqlDialect): Events {
   let q = query
   if (filter.names) q = filter.names.length === 0 ? q.where(sql<boolean>`1 = 0`) : filter.names.length === 1 ? q.where('name', '=', filter.names[0]) : q.where('name', 'in', filter.names)
-  if (filter.namePrefix) q = q.where('name', '>=', filter.namePrefix).where('name', '<', filter.namePrefix + MAX_CHAR)
+  if (filter.namePrefix) {
+    const upper = prefixUpperBound(filter.namePrefix)
+    q = q.where('name', '>=', filter.namePrefix)
+    if (upper !== undefined) q = q.where('name', '<', upper)
+  }
   if (filter.from !== undefined) q = q.where('ts', '>=', filter.from)
   if (filter.to !== undefined) q = q.where('ts', '<', filter.to)
   if (filter.userId !== undefined) q = q.where('user_id', '=', filter.userId)
