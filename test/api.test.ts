@@ -69,16 +69,19 @@ describe('queries refuse bad input with a validation error', () => {
 
 describe('projects that do not exist', () => {
   test.each(['not-a-uuid', '01940000-0000-7000-8000-000000000000'])('%s: every project-scoped call is not_found', async (projectId) => {
+    const { api } = t.telltale
     for (const call of [
-      t.telltale.api.trackEvent({ projectId, name: 'orphan' }),
-      t.telltale.api.trackEvents({ projectId, events: [{ name: 'orphan' }] }),
-      t.telltale.api.listEvents({ projectId }),
-      t.telltale.api.countEvents({ projectId }),
-      t.telltale.api.eventStats({ projectId }),
-      t.telltale.api.getProject({ projectId }),
-      t.telltale.api.createApiKey({ projectId }),
+      () => api.trackEvent({ projectId, name: 'orphan' }),
+      () => api.trackEvents({ projectId, events: [{ name: 'orphan' }] }),
+      () => api.trackEventsEach({ projectId, events: [{ name: 'orphan' }] }),
+      () => api.listEvents({ projectId }),
+      () => api.countEvents({ projectId }),
+      () => api.eventStats({ projectId }),
+      () => api.getProject({ projectId }),
+      () => api.createApiKey({ projectId }),
+      () => api.listApiKeys({ projectId }),
     ]) {
-      expect((await failure(call)).kind).toBe('not_found')
+      expect((await failure(call())).kind).toBe('not_found')
     }
     // Nothing was stored under the missing project.
     expect(await t.storage.events.count({ projectId: '01940000-0000-7000-8000-000000000000', filter: {} })).toBe(0)

@@ -43,7 +43,9 @@ export type EventField = { kind: 'value' } | { kind: 'property'; key: string }
 
 export interface NumericSummary {
   count: number
+  /** `null` for no values, and when the sum is beyond the double range (two values of 1e308). */
   sum: number | null
+  /** `null` for no values (computed without overflow when the sum overflows). */
   avg: number | null
   min: number | null
   max: number | null

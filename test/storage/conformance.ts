@@ -671,6 +671,46 @@ function aggregationTests(makeStorage: MakeStorage) {
         expect(summary).toEqual({ count: 2, sum: 50, avg: 25, min: 10, max: 40, percentiles: { 50: 10 } })
       })
 
+      it('reports sums beyond the double range as null, everything else exactly', async () => {
+        for (const [values, expected] of [
+          [[1e308, 1e308], { sum: null, avg: 1e308 }],
+          [[-1e308, -1e308, 5], { sum: null }],
+          [[1e308, -1e308, 1e308], { sum: 1e308 }],
+          [[1e200, 1e200, 1e200], { sum: 3e200, avg: 1e200 }],
+        ] as Array<[number[], Partial<NumericSummary>]>) {
+          const summary = await summarizeValues(values)
+          expect(summary).toMatchObject({ count: values.length, min: Math.min(...values), max: Math.max(...values), ...expected })
+          expect(summary.percentiles[50]).toBe(nearestRank(values, 50))
+          if (expected.avg === undefined && summary.avg !== null) expect(Number.isFinite(summary.avg)).toBe(true)
+          if (expected.sum !== null) expect(summary.sum).toBeCloseTo(expected.sum!, -190)
+        }
+      })
+
+      it('sums 64-bit integer properties without overflowing', async () => {
+        const big = 4611686018427387904 // 2^62: two of them overflow a signed 64-bit integer
+        const { a } = await seedTwoTenants(store(), [event('n', T0, { properties: { n: big } }), event('n', T0, { properties: { n: big } }), event('n', T0, { properties: { n: 9007199254740993 } })])
+        const summary = await store().events.summarize({ projectId: a, filter: {}, field: { kind: 'property', key: 'n' }, percentiles: [100] })
+        expect(summary).toMatchObject({ count: 3, min: 9007199254740992, max: big, percentiles: { 100: big } })
+        expect(summary.sum).toBeCloseTo(2 * big + 9007199254740992, -4)
+      })
+
+      it('reads property and tag keys with any characters, and answers "absent" for keys no row can have', async () => {
+        const keys = ['a.b', 'with space', 'quote"d', 'back\\slash', "it's", '__proto__', '$', '[0]', 'ü😀']
+        const properties = Object.fromEntries(keys.map((key, i) => [key, i + 1]))
+        const tags = Object.fromEntries(keys.map((key, i) => [key, `v${i}`]))
+        const { a } = await seedTwoTenants(store(), [event('k', T0, { properties, tags }), event('k', T0 + 1, { properties: { other: 1 }, tags: { other: 'x' } })])
+        for (const [i, key] of keys.entries()) {
+          const summary = await store().events.summarize({ projectId: a, filter: {}, field: { kind: 'property', key }, percentiles: [50] })
+          expect(summary, key).toMatchObject({ count: 1, sum: i + 1 })
+          expect(await store().events.count({ projectId: a, filter: { tags: { [key]: `v${i}` } } }), key).toBe(1)
+          expect(await store().events.countByTag({ projectId: a, filter: {}, tagKey: key }), key).toEqual([{ value: `v${i}`, count: 1 }])
+        }
+        const nul = 'a\u0000b'
+        expect(await store().events.summarize({ projectId: a, filter: {}, field: { kind: 'property', key: nul }, percentiles: [50] })).toMatchObject({ count: 0, sum: null })
+        expect(await store().events.count({ projectId: a, filter: { tags: { [nul]: 'x' } } })).toBe(0)
+        expect(await store().events.countByTag({ projectId: a, filter: {}, tagKey: nul })).toEqual([])
+      })
+
       it('gives count 0 and nulls for an empty set', async () => {
         const { a } = await seedTwoTenants(store(), [event('measure', T0)])
         const summary = await store().events.summarize({ projectId: a, filter: {}, field: { kind: 'value' }, percentiles: [50, 95] })
@@ -680,6 +720,14 @@ function aggregationTests(makeStorage: MakeStorage) {
       })
     })
   })
+}
+
+/**
+ * The aggregations alone: for a second SQL strategy of the same adapter (percentiles by window
+ * function where the engine has no percentile_disc), which must answer exactly the same.
+ */
+export function aggregationConformance(name: string, makeStorage: MakeStorage): void {
+  describe(`storage conformance, aggregations: ${name}`, () => aggregationTests(makeStorage))
 }
 
 function rateLimitTests(makeStorage: MakeStorage) {

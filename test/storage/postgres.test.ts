@@ -2,7 +2,9 @@ import pg from 'pg'
 import { postgresStorage } from 'telltale/adapters/postgres'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createSchema, dropSchema, postgresSkipReason, postgresTestUrl, testSchemaName } from '../helpers/postgres'
-import { storageConformance } from './conformance'
+import { Kysely, PostgresDialect } from 'kysely'
+import { createSqlStorage, postgresDialect } from '../../src/storage/sql'
+import { aggregationConformance, storageConformance } from './conformance'
 
 // Throws in CI when the URL is missing; locally the file is skipped.
 const url = postgresTestUrl()
@@ -21,6 +23,16 @@ if (!url) {
 
   storageConformance('postgres', async () => {
     const storage = postgresStorage({ connectionString: url, schema, max: 5 })
+    return { storage, cleanup: () => storage.close() }
+  })
+
+  // Percentiles by window function (the fallback for engines without percentile_disc): same answers.
+  const windowSchema = `${schema}_window`
+  afterAll(() => dropSchema(url, windowSchema))
+  aggregationConformance('postgres without percentile_disc', async () => {
+    await createSchema(url, windowSchema)
+    const pool = new pg.Pool({ connectionString: url, max: 3, options: `-c search_path=${windowSchema}` })
+    const storage = createSqlStorage({ db: new Kysely({ dialect: new PostgresDialect({ pool }) }), dialect: { ...postgresDialect, percentileDisc: undefined }, onClose: () => pool.end() })
     return { storage, cleanup: () => storage.close() }
   })
 

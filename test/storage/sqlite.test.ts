@@ -5,7 +5,9 @@ import Database from 'better-sqlite3'
 import { sqliteStorage } from 'telltale/adapters/sqlite'
 import { afterAll, describe, expect, it } from 'vitest'
 import { tempSqliteFile } from '../helpers/sqlite'
-import { storageConformance } from './conformance'
+import { Kysely, SqliteDialect } from 'kysely'
+import { createSqlStorage, sqliteDialect } from '../../src/storage/sql'
+import { aggregationConformance, storageConformance } from './conformance'
 
 // A real file on disk (WAL mode); every instance of the suite opens its own connection to it.
 const suiteFile = tempSqliteFile('conformance')
@@ -22,6 +24,14 @@ afterAll(() => memory.close())
 
 storageConformance('sqlite (:memory:, caller-owned database)', async () => {
   const storage = sqliteStorage({ database: memory })
+  return { storage, cleanup: () => storage.close() }
+})
+
+// SQLite built without the percentile extension: percentiles by window function, same answers.
+const windowed = new Database(':memory:')
+afterAll(() => windowed.close())
+aggregationConformance('sqlite without percentile_disc', async () => {
+  const storage = createSqlStorage({ db: new Kysely({ dialect: new SqliteDialect({ database: windowed }) }), dialect: { ...sqliteDialect, percentileDisc: undefined } })
   return { storage, cleanup: () => storage.close() }
 })
 

@@ -24,22 +24,46 @@ export interface SqlDialect {
    * non-null `x` in ascending order. The fraction passed is the middle of that rank, so the
    * engine's own rounding of fraction to rank cannot leave it.
    */
-  percentileDisc(x: RawBuilder<number | null>, rank: number, n: number): RawBuilder<number | null>
+  percentileDisc?(x: RawBuilder<number | null>, rank: number, n: number): RawBuilder<number | null>
+  /**
+   * `x` as a type whose sum cannot fail (Postgres `numeric`; SQLite `real`, whose sum overflows to
+   * infinity instead of raising). Used only after a sum raised `isOverflow`, being slower.
+   */
+  wide(x: RawBuilder<number | null>): RawBuilder<unknown>
+  /** Whether an error is a numeric overflow of an aggregate. */
+  isOverflow(error: unknown): boolean
   /** Whether unique-violation errors come from this driver. */
   isUniqueViolation(error: unknown): boolean
 }
 
+/**
+ * A JSON key no row can have (NUL: refused at ingest, and neither engine can even name it in a
+ * query). Expressions over it answer "absent" rather than raise.
+ */
+const unaddressable = (key: string) => key.includes('\u0000')
+// Typed, so aggregates over them resolve (Postgres: `sum(unknown)` is ambiguous).
+const absentText = sql<null>`cast(null as text)`
+const absentNumber = sql<null>`cast(null as double precision)`
+const noRow = sql<boolean>`1 = 0`
+
 export const sqliteDialect: SqlDialect = {
   name: 'sqlite',
   types: { id: 'text', text: 'text', int: 'integer', float: 'real', json: 'text', name: 'text' },
-  jsonText: (column, key) => sql<string | null>`json_extract(${sql.ref(column)}, ${jsonKeyPath(key)})`,
+  jsonText: (column, key) => (unaddressable(key) ? absentText : sql<string | null>`json_extract(${sql.ref(column)}, ${jsonKeyPath(key)})`),
+  // As real: a sum of 64-bit integer properties would raise `integer overflow`; a real one cannot.
   jsonNumber: (column, key) =>
-    sql<number | null>`(case when json_type(${sql.ref(column)}, ${jsonKeyPath(key)}) in ('integer', 'real') then json_extract(${sql.ref(column)}, ${jsonKeyPath(key)}) end)`,
+    unaddressable(key)
+      ? absentNumber
+      : sql<number | null>`(case when json_type(${sql.ref(column)}, ${jsonKeyPath(key)}) in ('integer', 'real') then cast(json_extract(${sql.ref(column)}, ${jsonKeyPath(key)}) as real) end)`,
   jsonContains: (column, pairs) =>
-    sql.join(Object.entries(pairs).map(([key, value]) => sql`json_extract(${sql.ref(column)}, ${jsonKeyPath(key)}) = ${value}`), sql` and `) as RawBuilder<boolean>,
+    Object.keys(pairs).some(unaddressable)
+      ? noRow
+      : (sql.join(Object.entries(pairs).map(([key, value]) => sql`json_extract(${sql.ref(column)}, ${jsonKeyPath(key)}) = ${value}`), sql` and `) as RawBuilder<boolean>),
   // The percentile extension (SQLite 3.51+ built with SQLITE_ENABLE_PERCENTILE, as better-sqlite3
   // 12.x is): the element at 0-based index floor(f * (n - 1)). Callers fall back when it is missing.
   percentileDisc: (x, rank, n) => sql<number | null>`percentile_disc(${x}, ${n <= 1 ? 0 : rank >= n ? 1 : (rank - 0.5) / (n - 1)})`,
+  wide: (x) => sql`cast(${x} as real)`,
+  isOverflow: (error) => /integer overflow/i.test(String((error as Error)?.message)),
   isUniqueViolation: (error) => String((error as { code?: unknown })?.code ?? '').startsWith('SQLITE_CONSTRAINT'),
 }
 
@@ -47,17 +71,22 @@ export const postgresDialect: SqlDialect = {
   name: 'postgres',
   // `collate "C"` on names: byte order, so name-prefix ranges are index scans.
   types: { id: 'uuid', text: 'text', int: 'bigint', float: 'double precision', json: 'jsonb', name: 'text collate "C"' },
-  jsonText: (column, key) => sql<string | null>`(${sql.ref(column)} ->> ${key})`,
+  jsonText: (column, key) => (unaddressable(key) ? absentText : sql<string | null>`(${sql.ref(column)} ->> ${key})`),
   jsonNumber: (column, key) =>
-    sql<number | null>`(case when jsonb_typeof(${sql.ref(column)} -> ${key}) = 'number' then (${sql.ref(column)} ->> ${key})::double precision end)`,
+    unaddressable(key) ? absentNumber : sql<number | null>`(case when jsonb_typeof(${sql.ref(column)} -> ${key}) = 'number' then (${sql.ref(column)} ->> ${key})::double precision end)`,
   // `->> key = value` per pair rather than `@> '{...}'`: the same rows for string values (tags
   // are strings) and 15-25% cheaper per row, which is what a scan pays (a list's total over a tag
   // filter is one: test/bench/queries.ts). `@>` only pays with a GIN index; with few distinct tag
   // values a GIN bitmap scan over most of the table measured slower than the parallel seq scan.
   jsonContains: (column, pairs) =>
-    sql.join(Object.entries(pairs).map(([key, value]) => sql`(${sql.ref(column)} ->> ${key}) = ${value}`), sql` and `) as RawBuilder<boolean>,
+    Object.keys(pairs).some(unaddressable)
+      ? noRow
+      : (sql.join(Object.entries(pairs).map(([key, value]) => sql`(${sql.ref(column)} ->> ${key}) = ${value}`), sql` and `) as RawBuilder<boolean>),
   // The ordered-set aggregate: the value at rank ceil(f * n).
   percentileDisc: (x, rank, n) => sql<number | null>`percentile_disc(${(rank - 0.5) / n}::float8) within group (order by ${x})`,
+  // numeric sums never overflow; the result comes back as text and may exceed a double (→ null).
+  wide: (x) => sql`cast(${x} as numeric)`,
+  isOverflow: (error) => (error as { code?: unknown })?.code === '22003',
   isUniqueViolation: (error) => (error as { code?: unknown })?.code === '23505',
 }
 

@@ -20,12 +20,30 @@ interface Call {
  * Group commit for event inserts. Calls that arrive while a write is in flight are written
  * together in the next one: one transaction and one commit for all of them, which is most of
  * what a small insert costs. Each call still resolves only after its rows are committed, and
- * each call is atomic. If a combined write fails, its calls are retried one by one, so one call's
- * error never fails another's.
+ * each call is atomic. If a combined write fails, the group is split in halves and each half is
+ * written together again, down to the failing call, which rejects alone: one bad call among n
+ * costs about 2·log2(n) extra transactions, not n, so a client whose writes the database refuses
+ * cannot slow everyone else's ingest to one transaction per request.
  */
-export function createEventWriter(db: Kysely<Database>) {
+export function createEventWriter(db: Kysely<Database>, options: { onTransaction?: () => void } = {}) {
   let queue: Call[] = []
   let writing: Promise<void> | undefined
+  const write = (calls: Call[]) => {
+    options.onTransaction?.()
+    return writeCalls(db, calls)
+  }
+
+  /** Writes the calls together; on failure, each half again; a single failing call rejects. */
+  async function writeOrSplit(calls: Call[]): Promise<void> {
+    try {
+      await write(calls)
+    } catch (error) {
+      if (calls.length === 1) return calls[0].reject(error)
+      const half = Math.ceil(calls.length / 2)
+      await writeOrSplit(calls.slice(0, half))
+      await writeOrSplit(calls.slice(half))
+    }
+  }
 
   function next(): void {
     if (writing || queue.length === 0) return
@@ -34,17 +52,10 @@ export function createEventWriter(db: Kysely<Database>) {
     while (take < queue.length && (take === 0 || rows + queue[take].events.length <= MAX_ROWS_PER_WRITE)) rows += queue[take++].events.length
     const calls = queue.slice(0, take)
     queue = queue.slice(take)
-    writing = writeTogether(calls)
-      .catch(() => Promise.all(calls.map((call) => write(db, [call]).catch(call.reject))))
-      .then(() => {
-        writing = undefined
-        next()
-      })
-  }
-
-  async function writeTogether(calls: Call[]): Promise<void> {
-    if (calls.length === 1) return write(db, calls).catch(calls[0].reject)
-    await write(db, calls)
+    writing = writeOrSplit(calls).then(() => {
+      writing = undefined
+      next()
+    })
   }
 
   return {
@@ -63,7 +74,7 @@ export function createEventWriter(db: Kysely<Database>) {
 }
 
 /** Writes the calls in one transaction and resolves each; throws (resolving none) on failure. */
-async function write(db: Kysely<Database>, calls: Call[]): Promise<void> {
+async function writeCalls(db: Kysely<Database>, calls: Call[]): Promise<void> {
   const results = await db.transaction().execute(async (trx) => {
     const rows = calls.flatMap(({ projectId, events }) =>
       events.map((e) => ({
@@ -112,5 +123,5 @@ async function write(db: Kysely<Database>, calls: Call[]): Promise<void> {
       created: events.filter((e) => inserted.has(e.id)).length,
     }))
   })
-  calls.forEach((call, i) => call.resolve(results[i]))
+  for (const [i, call] of calls.entries()) call.resolve(results[i])
 }

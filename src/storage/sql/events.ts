@@ -1,10 +1,11 @@
-import { type ExpressionBuilder, type Kysely, type Selectable, type SelectQueryBuilder, sql } from 'kysely'
+import { type ExpressionBuilder, type Kysely, type RawBuilder, type Selectable, type SelectQueryBuilder, sql } from 'kysely'
 import type { EventField, EventFilter, EventRepository, NumericSummary, StoredEvent } from '../events'
 import { decodeJson, type SqlDialect } from './dialect'
 import type { createEventWriter } from './event-writer'
 import type { Database, EventsTable } from './schema'
 
 type Events = SelectQueryBuilder<Database, 'telltale_events', object>
+type SummarizeInput = Parameters<EventRepository['summarize']>[0]
 const table = 'telltale_events' as const
 /**
  * The least string greater than every string that starts with `prefix`, in code point order (byte
@@ -70,16 +71,47 @@ export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect, writer: Ret
     },
 
     async summarize(input) {
-      if (hasPercentileDisc) {
-        try {
-          return await summarizeInOnePass(input)
-        } catch (error) {
-          if (!/no such function: percentile_disc/i.test(String((error as Error)?.message))) throw error
-          hasPercentileDisc = false // SQLite built without the percentile extension
-        }
+      // Sums of doubles can overflow (two values of 1e308): Postgres then raises, and the same
+      // summary is computed again over a type whose sum cannot (`dialect.wide`), reported as null.
+      let summary: NumericSummary
+      try {
+        summary = await summarizeWith(input, false)
+      } catch (error) {
+        if (!dialect.isOverflow(error)) throw error
+        summary = await summarizeWith(input, true)
       }
-      return summarizeWithWindow(input)
+      // The average of values whose sum overflowed still exists: the sum of each value / n.
+      if (summary.count > 0 && summary.avg === null) summary.avg = await scaledAverage(input, summary.count)
+      return summary
     },
+  }
+
+  async function scaledAverage({ projectId, filter, field }: SummarizeInput, n: number): Promise<number | null> {
+    const x = fieldExpression(field, dialect)
+    const row = await scoped(projectId, filter)
+      .where(x, 'is not', null)
+      .select((eb) => eb.fn.sum(sql<number>`${x} / ${sql.lit(n)}`).as('avg'))
+      .executeTakeFirstOrThrow()
+    const avg = Number(row.avg)
+    return Number.isFinite(avg) ? avg : null
+  }
+
+  async function summarizeWith(input: SummarizeInput, wide: boolean): Promise<NumericSummary> {
+    if (dialect.percentileDisc && hasPercentileDisc) {
+      try {
+        return await summarizeInOnePass(input, wide)
+      } catch (error) {
+        if (!/no such function: percentile_disc/i.test(String((error as Error)?.message))) throw error
+        hasPercentileDisc = false // SQLite built without the percentile extension
+      }
+    }
+    return summarizeWithWindow(input, wide)
+  }
+
+  /** count, sum, avg, min and max of `x`, for a select list. */
+  function totals(eb: ExpressionBuilder<Database, typeof table>, x: RawBuilder<number | null>, wide: boolean) {
+    const summed = wide ? dialect.wide(x) : x
+    return [eb.fn.count(x).as('count'), eb.fn.sum(summed).as('sum'), eb.fn.avg(summed).as('avg'), eb.fn.min(x).as('min'), eb.fn.max(x).as('max')]
   }
 
   /**
@@ -90,7 +122,8 @@ export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect, writer: Ret
    * read one snapshot, so the count is the count the aggregate sees.
    * (At 100k values 2.5-3x faster than totals plus a row_number() window: test/bench/queries.ts.)
    */
-  function summarizeInOnePass({ projectId, filter, field, percentiles }: Parameters<EventRepository['summarize']>[0]): Promise<NumericSummary> {
+  function summarizeInOnePass({ projectId, filter, field, percentiles }: SummarizeInput, wide: boolean): Promise<NumericSummary> {
+    const percentileDisc = dialect.percentileDisc!
     const x = fieldExpression(field, dialect)
     return db
       .transaction()
@@ -100,28 +133,19 @@ export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect, writer: Ret
         const n = await countRows(numbers)
         const ranks = percentiles.map((p) => nearestRank(p, n))
         const row = await numbers
-          .select((eb) => [
-            eb.fn.count(x).as('count'),
-            eb.fn.sum(x).as('sum'),
-            eb.fn.avg(x).as('avg'),
-            eb.fn.min(x).as('min'),
-            eb.fn.max(x).as('max'),
-            ...(n === 0 ? [] : ranks.map((rank, i) => dialect.percentileDisc(x, rank, n).as(`p${i}`))),
-          ])
+          .select((eb) => [...totals(eb, x, wide), ...(n === 0 ? [] : ranks.map((rank, i) => percentileDisc(x, rank, n).as(`p${i}`)))])
           .executeTakeFirstOrThrow()
         return summaryOf(row, percentiles, (i) => (row as Record<string, unknown>)[`p${i}`])
       })
   }
 
   /** Totals, then every requested rank in one sorted pass (window function): any SQL engine. */
-  async function summarizeWithWindow({ projectId, filter, field, percentiles }: Parameters<EventRepository['summarize']>[0]): Promise<NumericSummary> {
+  async function summarizeWithWindow({ projectId, filter, field, percentiles }: SummarizeInput, wide: boolean): Promise<NumericSummary> {
     const x = fieldExpression(field, dialect)
     const numbers = scoped(projectId, filter).where(x, 'is not', null)
-    const totals = await numbers
-      .select((eb) => [eb.fn.count(x).as('count'), eb.fn.sum(x).as('sum'), eb.fn.avg(x).as('avg'), eb.fn.min(x).as('min'), eb.fn.max(x).as('max')])
-      .executeTakeFirstOrThrow()
-    const count = Number(totals.count)
-    if (count === 0 || percentiles.length === 0) return summaryOf(totals, percentiles, () => null)
+    const sums = await numbers.select((eb) => totals(eb, x, wide)).executeTakeFirstOrThrow()
+    const count = Number(sums.count)
+    if (count === 0 || percentiles.length === 0) return summaryOf(sums, percentiles, () => null)
     const ranks = [...new Set(percentiles.map((p) => nearestRank(p, count)))]
     const ranked = await db
       .selectFrom(numbers.select([x.as('x'), sql<number>`row_number() over (order by ${x})`.as('rank')]).as('ranked'))
@@ -129,7 +153,7 @@ export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect, writer: Ret
       .where('rank', 'in', ranks)
       .execute()
     const valueAtRank = new Map(ranked.map((r) => [Number(r.rank), r.x]))
-    return summaryOf(totals, percentiles, (i) => valueAtRank.get(nearestRank(percentiles[i], count)))
+    return summaryOf(sums, percentiles, (i) => valueAtRank.get(nearestRank(percentiles[i], count)))
   }
 }
 
@@ -141,7 +165,8 @@ const nearestRank = (p: number, n: number) => Math.min(n, Math.max(1, Math.ceil(
 
 function summaryOf(totals: Record<'count' | 'sum' | 'avg' | 'min' | 'max', unknown>, percentiles: number[], valueAt: (index: number) => unknown): NumericSummary {
   const count = Number(totals.count)
-  const num = (v: unknown) => (count === 0 || v === null || v === undefined ? null : Number(v))
+  // A sum beyond the double range (numeric text on Postgres, infinity on SQLite) is null.
+  const num = (v: unknown) => (count === 0 || v === null || v === undefined || !Number.isFinite(Number(v)) ? null : Number(v))
   return {
     count,
     sum: num(totals.sum),
