@@ -74,7 +74,8 @@ function withStatementCache(database: Database.Database, size = 200): SqliteData
     close: () => database.close(),
     prepare(sql) {
       let statement = statements.get(sql)
-      if (statement) statements.delete(sql) // re-inserted below: Map order is recency
+      if (statement)
+        statements.delete(sql) // re-inserted below: Map order is recency
       else {
         statement = database.prepare(sql)
         if (statements.size >= size) statements.delete(statements.keys().next().value!)

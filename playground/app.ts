@@ -20,7 +20,9 @@ export interface PlaygroundOptions {
  * The demo host: an Express app with telltale mounted at `/`. It makes sure a demo project exists
  * and returns a key that works for it.
  */
-export async function createPlayground(options: PlaygroundOptions = {}): Promise<{ app: express.Express; telltale: Telltale; apiKey: string; projectId: string; firstStart: boolean }> {
+export async function createPlayground(
+  options: PlaygroundOptions = {},
+): Promise<{ app: express.Express; telltale: Telltale; apiKey: string; projectId: string; firstStart: boolean }> {
   const telltale = createTelltale({ storage: options.storage ?? sqliteStorage({ file: './telltale.db' }), limits: options.limits })
   await telltale.ready()
 

@@ -24,7 +24,9 @@ try {
   const { apiKey } = playground
   console.log(`telltale playground on ${base} (database ${shown}${playground.firstStart ? ', demo data seeded' : ''})`)
   console.log(`API key for the demo project: ${apiKey}`)
-  console.log(`\nTry it:\n  curl -X POST ${base}/api/events \\\n    -H "Authorization: Bearer ${apiKey}" \\\n    -H "Content-Type: application/json" \\\n    -d '{"event": "user_signup", "user_id": "123", "user_email": "john@example.com"}'`)
+  console.log(
+    `\nTry it:\n  curl -X POST ${base}/api/events \\\n    -H "Authorization: Bearer ${apiKey}" \\\n    -H "Content-Type: application/json" \\\n    -d '{"event": "user_signup", "user_id": "123", "user_email": "john@example.com"}'`,
+  )
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {

@@ -90,7 +90,14 @@ describe('projects that do not exist', () => {
 
 describe('events', () => {
   test('trackEvent refuses text Postgres cannot store, on every adapter alike', async () => {
-    for (const bad of [{ name: 'a\u0000b' }, { name: 'a', userId: '\uDC00' }, { name: 'a', id: 'x\uD800' }, { name: 'a', properties: { note: 'nul\u0000' } }, { name: 'a', properties: { 'k\u0000': 1 } }, { name: 'a', tags: { plan: '\uD83D' } }]) {
+    for (const bad of [
+      { name: 'a\u0000b' },
+      { name: 'a', userId: '\uDC00' },
+      { name: 'a', id: 'x\uD800' },
+      { name: 'a', properties: { note: 'nul\u0000' } },
+      { name: 'a', properties: { 'k\u0000': 1 } },
+      { name: 'a', tags: { plan: '\uD83D' } },
+    ]) {
       expect((await failure(t.telltale.api.trackEvent({ projectId: t.project.id, ...bad }))).kind).toBe('validation')
     }
     // A whole surrogate pair (an emoji) is fine.

@@ -25,7 +25,10 @@ it('revokes at once on the revoking instance and within the cache time on anothe
   const [a, b] = [make(), make()]
   const projectId = (await a.api.createProject({ name: 'Keys' })).id
   const { key, apiKey } = await a.api.createApiKey({ projectId })
-  const post = (t: Telltale) => t.fetch(new Request('http://x/api/events', { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{"event":"e"}' })).then((r) => r.status)
+  const post = (t: Telltale) =>
+    t
+      .fetch(new Request('http://x/api/events', { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{"event":"e"}' }))
+      .then((r) => r.status)
 
   expect([await post(a), await post(b)]).toEqual([201, 201])
   await a.api.revokeApiKey({ projectId, keyId: apiKey.id })

@@ -41,10 +41,7 @@ describe('ready()', () => {
   test('requests and api calls before ready() work, and share the one migration', async () => {
     const { telltale, migrate } = counted()
     // the very first thing this instance does is serve a request
-    const [unauthorized, project] = await Promise.all([
-      postEvent(telltale, 'tt_nokey', { event: 'e' }).then(reply),
-      telltale.api.createProject({ name: 'Lazy' }),
-    ])
+    const [unauthorized, project] = await Promise.all([postEvent(telltale, 'tt_nokey', { event: 'e' }).then(reply), telltale.api.createProject({ name: 'Lazy' })])
     expect(unauthorized).toEqual({ status: 401, body: { message: 'Invalid API key.' } })
     const { key } = await telltale.api.createApiKey({ projectId: project.id })
     const res = await reply(await postEvent(telltale, key, { event: 'lazy' }))
@@ -171,7 +168,17 @@ describe('durability', () => {
     const { key } = await first.api.createApiKey({ projectId: project.id, scopes: ['write'] })
     const single = await reply(await postEvent(first, key, { event: 'user_signup', user_id: '123', user_email: 'john@example.com', metadata: { plan: 'starter' } }))
     const batch = await reply(
-      await postEvent(first, key, { events: [{ event: 'subscription_payment', user_id: '123', value: 29.0, id: 'pay-1' }, { event: 'user_login', user_id: '123' }] }, '/api/events/batch'),
+      await postEvent(
+        first,
+        key,
+        {
+          events: [
+            { event: 'subscription_payment', user_id: '123', value: 29.0, id: 'pay-1' },
+            { event: 'user_login', user_id: '123' },
+          ],
+        },
+        '/api/events/batch',
+      ),
     )
     expect(single.status).toBe(201)
     expect(batch.status).toBe(201)

@@ -15,7 +15,11 @@ export function createFakeClock(start: number | string | Date = '2024-01-15T10:3
   let current = new Date(start).getTime()
   return {
     now: () => current,
-    set: (ms) => { current = new Date(ms).getTime() },
-    advance: (ms) => { current += ms },
+    set: (ms) => {
+      current = new Date(ms).getTime()
+    },
+    advance: (ms) => {
+      current += ms
+    },
   }
 }

@@ -27,7 +27,11 @@ export function toRouteHandler(ctx: CoreContext, surface: Surface, route: Route,
       requireScope(auth, scope)
       if (rule) await countRequest(ctx, event, auth, surface.id, rule)
       const routeContext: RouteContext = { auth, limits: ctx.limits }
-      const wire = route.body ? route.body(await readJsonObject(event.req, ctx.limits.maxBodyBytes), routeContext) : route.query ? route.query(event.url.searchParams, routeContext) : {}
+      const wire = route.body
+        ? route.body(await readJsonObject(event.req, ctx.limits.maxBodyBytes), routeContext)
+        : route.query
+          ? route.query(event.url.searchParams, routeContext)
+          : {}
       // The caller's project comes last: no body or query can name another project.
       const input = parseInput(route.operation, { ...wire, projectId: auth.projectId })
       const output = await runParsed(ctx, route.operation, input)

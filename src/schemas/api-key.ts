@@ -12,7 +12,10 @@ export const apiKeyInputSchema = z.object({
    * A plaintext key to register instead of generating one (a known key for scripts and demos).
    * Must have the generated format: `tt_` + 43 base62 characters.
    */
-  key: z.string().regex(/^tt_[0-9A-Za-z]{43}$/).optional(),
+  key: z
+    .string()
+    .regex(/^tt_[0-9A-Za-z]{43}$/)
+    .optional(),
 })
 
 export type ApiKeyInput = z.input<typeof apiKeyInputSchema>

@@ -64,7 +64,10 @@ export const countEventsInput = z
   })
 
 /** The number a numeric aggregation reads: the event's `value`, or a numeric property. */
-export const eventFieldSchema = z.discriminatedUnion('kind', [z.object({ kind: z.literal('value') }), z.object({ kind: z.literal('property'), key: safeText().min(1).max(EVENT_NAME_MAX) })])
+export const eventFieldSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('value') }),
+  z.object({ kind: z.literal('property'), key: safeText().min(1).max(EVENT_NAME_MAX) }),
+])
 
 export const eventStatsInput = z.object({
   projectId,

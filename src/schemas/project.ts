@@ -4,9 +4,15 @@ import { safeText } from './text'
 export const projectInputSchema = z.object({
   name: safeText().min(1).max(255),
   /** Lowercase letters, digits and dashes; derived from the name when absent. */
-  slug: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/).optional(),
+  slug: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/)
+    .optional(),
   /** IANA zone for calendar-day buckets. */
-  timezone: z.string().refine(isTimeZone, { params: { rule: 'timezone' } }).optional(),
+  timezone: z
+    .string()
+    .refine(isTimeZone, { params: { rule: 'timezone' } })
+    .optional(),
 })
 
 export type ProjectInput = z.input<typeof projectInputSchema>

@@ -64,21 +64,25 @@ export const isPlainObject = (value: unknown): value is Record<string, unknown> 
  * `__proto__` key (`JSON.parse` makes it an own key; assigning it sets the prototype instead).
  */
 export const jsonObject = () =>
-  z.custom<Record<string, unknown>>((value) => isPlainObject(value), { params: { rule: 'object' } }).superRefine((value, ctx) => {
-    const problem = jsonProblem(value)
-    if (problem) ctx.addIssue({ code: 'custom', message: problem, params: { rule: 'json', message: problem } })
-  })
+  z
+    .custom<Record<string, unknown>>((value) => isPlainObject(value), { params: { rule: 'object' } })
+    .superRefine((value, ctx) => {
+      const problem = jsonProblem(value)
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, params: { rule: 'json', message: problem } })
+    })
 
 /** An object of string values (Flux `tags`), returned as given, `__proto__` keys included. */
 export const stringMap = () =>
-  z.custom<Record<string, string>>((value) => isPlainObject(value), { params: { rule: 'object' } }).superRefine((value, ctx) => {
-    for (const key of Object.keys(value)) {
-      const item = value[key]
-      if (!isSafeText(key)) ctx.addIssue({ code: 'custom', path: [key], message: `keys ${SAFE_TEXT_MESSAGE}`, params: { rule: 'text' } })
-      else if (typeof item !== 'string') ctx.addIssue({ code: 'custom', path: [key], message: 'must be a string', params: { rule: 'string' } })
-      else if (!isSafeText(item)) ctx.addIssue({ code: 'custom', path: [key], message: SAFE_TEXT_MESSAGE, params: { rule: 'text' } })
-    }
-  })
+  z
+    .custom<Record<string, string>>((value) => isPlainObject(value), { params: { rule: 'object' } })
+    .superRefine((value, ctx) => {
+      for (const key of Object.keys(value)) {
+        const item = value[key]
+        if (!isSafeText(key)) ctx.addIssue({ code: 'custom', path: [key], message: `keys ${SAFE_TEXT_MESSAGE}`, params: { rule: 'text' } })
+        else if (typeof item !== 'string') ctx.addIssue({ code: 'custom', path: [key], message: 'must be a string', params: { rule: 'string' } })
+        else if (!isSafeText(item)) ctx.addIssue({ code: 'custom', path: [key], message: SAFE_TEXT_MESSAGE, params: { rule: 'text' } })
+      }
+    })
 
 /** An integer in `[min, max]`, worded as one rule ("must be an integer between 1 and 1000"). */
 export const integerIn = (min: number, max: number) =>

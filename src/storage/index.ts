@@ -34,7 +34,10 @@ export interface Storage {
 
 /** Thrown by repositories when a unique value (a slug, an email) is already taken. */
 export class ConflictError extends Error {
-  constructor(readonly field: string, message = `${field} is already taken`) {
+  constructor(
+    readonly field: string,
+    message = `${field} is already taken`,
+  ) {
     super(message)
     this.name = 'ConflictError'
   }

@@ -114,7 +114,10 @@ async function benchBackend(backend: Backend, truth: Truth, s: Settings): Promis
   check('count interval=1d (telltale)', await tt.series(), truth.series)
   check('count interval=1d (hand-written)', await hw.series(), truth.series)
   const groups = { total: truth.series.reduce((sum, d) => sum + d.count, 0), groups: Object.fromEntries(Object.entries(truth.groups).sort(([a], [b]) => a.localeCompare(b))) }
-  const sortGroups = (g: { total: number; groups: Record<string, number> }) => ({ total: g.total, groups: Object.fromEntries(Object.entries(g.groups).sort(([a], [b]) => a.localeCompare(b))) })
+  const sortGroups = (g: { total: number; groups: Record<string, number> }) => ({
+    total: g.total,
+    groups: Object.fromEntries(Object.entries(g.groups).sort(([a], [b]) => a.localeCompare(b))),
+  })
   check('count group_by (telltale)', sortGroups(await tt.groups()), groups)
   check('count group_by (hand-written)', sortGroups(await hw.groups()), groups)
   checkStats('stats (telltale)', await tt.stats(), truth)
@@ -150,7 +153,9 @@ async function benchBackend(backend: Backend, truth: Truth, s: Settings): Promis
     const start = performance.now()
     for (const chunk of generateEvents(s.ingest, INGEST_BATCH, extra, 7)) await backend.storage.events.insert({ projectId: PROJECT_ID, events: chunk })
     const seconds = (performance.now() - start) / 1000
-    console.log(`  ingest on the loaded table: ${int(s.ingest)} events via storage.events.insert in batches of ${INGEST_BATCH}: ${seconds.toFixed(1)} s (${int(s.ingest / seconds)} events/s)`)
+    console.log(
+      `  ingest on the loaded table: ${int(s.ingest)} events via storage.events.insert in batches of ${INGEST_BATCH}: ${seconds.toFixed(1)} s (${int(s.ingest / seconds)} events/s)`,
+    )
   }
   return results
 }
@@ -167,7 +172,9 @@ async function benchSqlite(s: Settings): Promise<boolean[]> {
     const loader = s.load === 'bulk' ? sqliteBulkLoader(db, PROJECT_ID) : storageLoader(storage, PROJECT_ID)
     const { truth, seconds } = await load(storage, loader, s.events)
     console.log(`\nSQLite (${file})`)
-    console.log(`  load: ${int(s.events)} events in ${seconds.toFixed(1)} s (${int(s.events / seconds)} events/s, ${s.load === 'bulk' ? 'bulk: prepared INSERT, one transaction per 5000' : 'storage.events.insert, 5000 per call'})`)
+    console.log(
+      `  load: ${int(s.events)} events in ${seconds.toFixed(1)} s (${int(s.events / seconds)} events/s, ${s.load === 'bulk' ? 'bulk: prepared INSERT, one transaction per 5000' : 'storage.events.insert, 5000 per call'})`,
+    )
     const conn = db
     return await benchBackend(
       {
@@ -204,7 +211,9 @@ async function benchPostgres(s: Settings): Promise<boolean[]> {
     const loader = s.load === 'bulk' ? postgresBulkLoader(client, PROJECT_ID) : storageLoader(storage, PROJECT_ID)
     const { truth, seconds } = await load(storage, loader, s.events)
     console.log(`\nPostgres (${PG_URL}, schema ${schema})`)
-    console.log(`  load: ${int(s.events)} events in ${seconds.toFixed(1)} s (${int(s.events / seconds)} events/s, ${s.load === 'bulk' ? 'bulk: INSERT ... SELECT FROM unnest(arrays), 5000 per statement' : 'storage.events.insert, 5000 per call'})`)
+    console.log(
+      `  load: ${int(s.events)} events in ${seconds.toFixed(1)} s (${int(s.events / seconds)} events/s, ${s.load === 'bulk' ? 'bulk: INSERT ... SELECT FROM unnest(arrays), 5000 per statement' : 'storage.events.insert, 5000 per call'})`,
+    )
     return await benchBackend(
       {
         storage,
@@ -249,8 +258,12 @@ async function postgresProblem(): Promise<string | undefined> {
 export async function runQueryBench(): Promise<void> {
   const s = settings()
   const only = process.env.BENCH_ONLY
-  console.log(`telltale query bench: ${int(s.events)} events over 30 days (${NAMES.length} names, tags.plan ${PLANS.map((p) => `${p.plan} ${p.weight * 100}%`).join(' / ')}, value lognormal(${VALUE.mu}, ${VALUE.sigma}))`)
-  console.log(`median of ${s.runs} runs after ${s.warmups} warm-ups, telltale core operations vs hand-written SQL, interleaved; node ${process.version}, ${availableParallelism()} CPUs`)
+  console.log(
+    `telltale query bench: ${int(s.events)} events over 30 days (${NAMES.length} names, tags.plan ${PLANS.map((p) => `${p.plan} ${p.weight * 100}%`).join(' / ')}, value lognormal(${VALUE.mu}, ${VALUE.sigma}))`,
+  )
+  console.log(
+    `median of ${s.runs} runs after ${s.warmups} warm-ups, telltale core operations vs hand-written SQL, interleaved; node ${process.version}, ${availableParallelism()} CPUs`,
+  )
   console.log('hand SQL: better-sqlite3 prepared statements on a second connection to the file (stats: values plucked and sorted as a Float64Array in JS),')
   console.log('          one pg Client (stats: percentile_disc); each computes what telltale returns (list: rows and total; group_by: total and groups)')
   const results: boolean[] = []

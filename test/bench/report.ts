@@ -44,7 +44,9 @@ export function printComparison(c: Comparison): boolean {
   const pass = ratio >= c.target
   // Work per CPU-second of the server: the same comparison, but blind to CPU taken by others.
   const perCpu = (s: Side) => rate(s) / Math.max(s.measurement.cpu.server, 0.01)
-  console.log(`  ratio     ${ratio.toFixed(2)} (target ≥ ${c.target})  ${pass ? 'PASS' : 'MISS'}   (per server CPU-second: ${(perCpu(c.telltale) / perCpu(c.baseline)).toFixed(2)})`)
+  console.log(
+    `  ratio     ${ratio.toFixed(2)} (target ≥ ${c.target})  ${pass ? 'PASS' : 'MISS'}   (per server CPU-second: ${(perCpu(c.telltale) / perCpu(c.baseline)).toFixed(2)})`,
+  )
   return pass
 }
 
@@ -52,9 +54,7 @@ function printSide(side: Side, unit: Comparison['unit']): void {
   const m = side.measurement
   const rate = `${num(m.reqPerSec * side.perRequest)} ${unit}`.padStart(17)
   const extra = side.perRequest === 1 ? '' : ` (${num(m.reqPerSec)} req/s)`
-  console.log(
-    `  ${side.label.padEnd(36)}${rate}${extra}  p50 ${ms(m.p50Ms)}  p99 ${ms(m.p99Ms)}  non-2xx ${m.non2xx}  peak RSS ${side.peakRssMiB.toFixed(0)} MiB`,
-  )
+  console.log(`  ${side.label.padEnd(36)}${rate}${extra}  p50 ${ms(m.p50Ms)}  p99 ${ms(m.p99Ms)}  non-2xx ${m.non2xx}  peak RSS ${side.peakRssMiB.toFixed(0)} MiB`)
   const cores = (n: number) => n.toFixed(2)
   const perCpu = num((m.reqPerSec * side.perRequest) / Math.max(m.cpu.server, 0.01))
   console.log(
@@ -70,7 +70,10 @@ function printSide(side: Side, unit: Comparison['unit']): void {
 function printStderr(lines: string[]): void {
   const heads = new Map<string, number>()
   for (const line of lines) if (!/^\s/.test(line) && !/^[}\]]/.test(line)) heads.set(line, (heads.get(line) ?? 0) + 1)
-  const summary = [...heads].slice(0, 3).map(([line, n]) => `${n}× "${line.slice(0, 100)}"`).join(', ')
+  const summary = [...heads]
+    .slice(0, 3)
+    .map(([line, n]) => `${n}× "${line.slice(0, 100)}"`)
+    .join(', ')
   console.log(`  ${''.padEnd(36)}server stderr: ${lines.length} lines: ${summary}`)
 }
 

@@ -133,7 +133,6 @@ async function cleanUp(): Promise<void> {
   await dropping?.drop().catch((error) => console.error('could not drop the bench database:', error))
 }
 
-
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     console.error(`\n${signal}: stopping the servers`)

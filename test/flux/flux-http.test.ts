@@ -42,7 +42,9 @@ describe('POST /api/v1/events', () => {
       tags: { environment: 'production', region: 'us-east' },
     })
     expect(res.status).toBe(201)
-    expect(res.body).toEqual({ data: { id: expect.stringMatching(/^evt_[0-9a-f]{32}$/), name: 'user.signup', timestamp: '2024-01-15T10:30:00Z', user_id: 'user_123', value: 29.99 } })
+    expect(res.body).toEqual({
+      data: { id: expect.stringMatching(/^evt_[0-9a-f]{32}$/), name: 'user.signup', timestamp: '2024-01-15T10:30:00Z', user_id: 'user_123', value: 29.99 },
+    })
   })
 
   it('defaults the timestamp to now and returns exactly what was stored', async () => {
@@ -77,7 +79,13 @@ describe('POST /api/v1/events', () => {
 
   it('answers malformed JSON and a wrong content type in the Flux error shape', async () => {
     expect(await call('POST', '/api/v1/events', '{"name":')).toMatchObject({ status: 400, body: { error: { code: 'invalid_json' } } })
-    const form = await telltale.fetch(new Request('http://localhost/api/v1/events', { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=a' }))
+    const form = await telltale.fetch(
+      new Request('http://localhost/api/v1/events', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'name=a',
+      }),
+    )
     expect(form.status).toBe(415)
     expect(((await form.json()) as any).error.code).toBe('unsupported_media_type')
   })
@@ -104,12 +112,18 @@ describe('POST /api/v1/events/batch', () => {
   })
 
   it('stores valid items and reports each rejected one with its index and code', async () => {
-    const res = await call('POST', '/api/v1/events/batch', { events: [{ name: 'ok.1' }, { user_id: 'u' }, 'x', { name: 'ok.2', tags: { a: 'b' } }, { name: 'bad', tags: { a: 2 } }] })
+    const res = await call('POST', '/api/v1/events/batch', {
+      events: [{ name: 'ok.1' }, { user_id: 'u' }, 'x', { name: 'ok.2', tags: { a: 'b' } }, { name: 'bad', tags: { a: 2 } }],
+    })
     expect(res.status).toBe(201)
     expect(res.body.data.accepted).toBe(2)
     expect(res.body.data.rejected).toBe(3)
     expect(res.body.data.events.map((e: any) => e.index)).toEqual([0, 3])
-    expect(res.body.data.errors.map((e: any) => [e.index, e.code])).toEqual([[1, 'missing_name'], [2, 'invalid_request'], [4, 'invalid_tags']])
+    expect(res.body.data.errors.map((e: any) => [e.index, e.code])).toEqual([
+      [1, 'missing_name'],
+      [2, 'invalid_request'],
+      [4, 'invalid_tags'],
+    ])
     expect((await call('GET', '/api/v1/events/count?name=ok.*')).body.data.total).toBe(2)
     expect((await call('GET', '/api/v1/events/count')).body.data.total).toBe(2)
   })
@@ -141,7 +155,17 @@ describe('GET /api/v1/events', () => {
     const res = await call('GET', '/api/v1/events?name=user.signup&from=2024-01-01T00:00:00Z&to=2024-01-31T23:59:59Z&tags[plan]=pro&limit=50')
     expect(res.status).toBe(200)
     expect(res.body).toEqual({
-      data: [{ id: expect.stringMatching(/^evt_/), name: 'user.signup', timestamp: '2024-01-15T10:30:00Z', user_id: 'user_123', value: 29.99, properties: { plan: 'pro' }, tags: { environment: 'production', plan: 'pro' } }],
+      data: [
+        {
+          id: expect.stringMatching(/^evt_/),
+          name: 'user.signup',
+          timestamp: '2024-01-15T10:30:00Z',
+          user_id: 'user_123',
+          value: 29.99,
+          properties: { plan: 'pro' },
+          tags: { environment: 'production', plan: 'pro' },
+        },
+      ],
       meta: { total: 1, limit: 50, offset: 0 },
     })
   })
@@ -183,12 +207,15 @@ describe('GET /api/v1/events', () => {
 
 describe('GET /api/v1/events/count and /stats', () => {
   it('answers the documented interval example with zero-filled UTC days', async () => {
-    await telltale.api.trackEvents({ projectId, events: [
-      { name: 'user.signup', timestamp: '2024-01-01T00:00:00Z' },
-      { name: 'user.signup', timestamp: '2024-01-01T23:59:59.999Z' },
-      { name: 'user.signup', timestamp: '2024-01-03T12:00:00Z' },
-      { name: 'user.signup', timestamp: '2024-02-01T00:00:00Z' }, // after `to`
-    ] })
+    await telltale.api.trackEvents({
+      projectId,
+      events: [
+        { name: 'user.signup', timestamp: '2024-01-01T00:00:00Z' },
+        { name: 'user.signup', timestamp: '2024-01-01T23:59:59.999Z' },
+        { name: 'user.signup', timestamp: '2024-01-03T12:00:00Z' },
+        { name: 'user.signup', timestamp: '2024-02-01T00:00:00Z' }, // after `to`
+      ],
+    })
     const res = await call('GET', '/api/v1/events/count?name=user.signup&from=2024-01-01&to=2024-01-31&interval=1d')
     expect(res.body.data.total).toBe(3)
     expect(res.body.data.series).toHaveLength(31)
@@ -200,11 +227,14 @@ describe('GET /api/v1/events/count and /stats', () => {
   })
 
   it('groups by a tag as documented', async () => {
-    await telltale.api.trackEvents({ projectId, events: [
-      ...Array.from({ length: 3 }, () => ({ name: 'user.signup', tags: { plan: 'pro' } })),
-      ...Array.from({ length: 2 }, () => ({ name: 'user.signup', tags: { plan: 'starter' } })),
-      { name: 'user.signup', tags: { plan: 'enterprise' } },
-    ] })
+    await telltale.api.trackEvents({
+      projectId,
+      events: [
+        ...Array.from({ length: 3 }, () => ({ name: 'user.signup', tags: { plan: 'pro' } })),
+        ...Array.from({ length: 2 }, () => ({ name: 'user.signup', tags: { plan: 'starter' } })),
+        { name: 'user.signup', tags: { plan: 'enterprise' } },
+      ],
+    })
     const res = await call('GET', '/api/v1/events/count?name=user.signup&group_by=tags.plan')
     expect(res.body).toEqual({ data: { total: 6, groups: { pro: 3, starter: 2, enterprise: 1 } } })
   })
@@ -232,7 +262,17 @@ describe('one event store across surfaces', () => {
     const sb = await call('POST', '/api/events', { event: 'user_signup', user_id: '123', metadata: { plan: 'starter' } })
     expect(sb.status).toBe(201)
     const list = await call('GET', '/api/v1/events?name=user_signup')
-    expect(list.body.data).toEqual([{ id: `evt_${sb.body.event_id.replace(/-/g, '')}`, name: 'user_signup', timestamp: '2024-02-01T00:00:00Z', user_id: '123', value: null, properties: { plan: 'starter' }, tags: {} }])
+    expect(list.body.data).toEqual([
+      {
+        id: `evt_${sb.body.event_id.replace(/-/g, '')}`,
+        name: 'user_signup',
+        timestamp: '2024-02-01T00:00:00Z',
+        user_id: '123',
+        value: null,
+        properties: { plan: 'starter' },
+        tags: {},
+      },
+    ])
   })
 })
 

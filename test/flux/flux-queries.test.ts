@@ -41,7 +41,8 @@ function fixture(): Row[] {
     rows.push(row)
   }
   // Local midnight in Berlin on both sides of the DST change, and one instant before each.
-  for (const t of [Date.UTC(2024, 2, 30, 23), Date.UTC(2024, 2, 30, 23) - 1, Date.UTC(2024, 2, 31, 22), Date.UTC(2024, 2, 31, 22) - 1]) rows.push({ name: 'user.signup', timestamp: t, value: 1 })
+  for (const t of [Date.UTC(2024, 2, 30, 23), Date.UTC(2024, 2, 30, 23) - 1, Date.UTC(2024, 2, 31, 22), Date.UTC(2024, 2, 31, 22) - 1])
+    rows.push({ name: 'user.signup', timestamp: t, value: 1 })
   return rows
 }
 
@@ -86,16 +87,30 @@ for (const adapter of adapters) {
       const result = await telltale.api.countEvents({ projectId, filter: { names: ['user.signup'], from, to }, interval: '1h' })
       const expected = new Map<number, number>()
       for (let b = Math.floor(from / HOUR) * HOUR; b < to; b += HOUR) expected.set(b, 0)
-      for (const r of rows) if (r.name === 'user.signup' && r.timestamp >= from && r.timestamp < to) expected.set(Math.floor(r.timestamp / HOUR) * HOUR, expected.get(Math.floor(r.timestamp / HOUR) * HOUR)! + 1)
+      for (const r of rows)
+        if (r.name === 'user.signup' && r.timestamp >= from && r.timestamp < to)
+          expected.set(Math.floor(r.timestamp / HOUR) * HOUR, expected.get(Math.floor(r.timestamp / HOUR) * HOUR)! + 1)
       expect(result.series).toEqual([...expected].map(([start, count]) => ({ start, count })))
       expect(result.total).toBe([...expected.values()].reduce((a, b) => a + b, 0))
       expect(result.total).toBe(await telltale.api.countEvents({ projectId, filter: { names: ['user.signup'], from, to } }).then((r) => r.total))
     })
 
     it('counts per local day in Europe/Berlin across the DST change', async () => {
-      const result = await telltale.api.countEvents({ projectId, filter: { from: Date.UTC(2024, 2, 29, 23), to: Date.UTC(2024, 3, 2, 22) }, interval: '1d', timeZone: 'Europe/Berlin' })
-      const expected = new Map<string, number>([['2024-03-30', 0], ['2024-03-31', 0], ['2024-04-01', 0], ['2024-04-02', 0]])
-      for (const r of rows) if (r.timestamp >= Date.UTC(2024, 2, 29, 23) && r.timestamp < Date.UTC(2024, 3, 2, 22)) expected.set(berlinDate.format(r.timestamp), expected.get(berlinDate.format(r.timestamp))! + 1)
+      const result = await telltale.api.countEvents({
+        projectId,
+        filter: { from: Date.UTC(2024, 2, 29, 23), to: Date.UTC(2024, 3, 2, 22) },
+        interval: '1d',
+        timeZone: 'Europe/Berlin',
+      })
+      const expected = new Map<string, number>([
+        ['2024-03-30', 0],
+        ['2024-03-31', 0],
+        ['2024-04-01', 0],
+        ['2024-04-02', 0],
+      ])
+      for (const r of rows)
+        if (r.timestamp >= Date.UTC(2024, 2, 29, 23) && r.timestamp < Date.UTC(2024, 3, 2, 22))
+          expected.set(berlinDate.format(r.timestamp), expected.get(berlinDate.format(r.timestamp))! + 1)
       // 2024-03-31 is 23 hours long: it starts at 23:00Z on the 30th and ends at 22:00Z on the 31st.
       expect(result.series!.map((b) => b.start)).toEqual([Date.UTC(2024, 2, 29, 23), Date.UTC(2024, 2, 30, 23), Date.UTC(2024, 2, 31, 22), Date.UTC(2024, 3, 1, 22)])
       expect(result.series!.map((b) => b.count)).toEqual([...expected.values()])
@@ -119,7 +134,10 @@ for (const adapter of adapters) {
       const values = rows.filter((r) => r.name === 'order.placed' && r.value !== undefined && r.timestamp >= from && r.timestamp < to).map((r) => r.value!)
       const s = await telltale.api.eventStats({ projectId, filter: { names: ['order.placed'], from, to }, field: { kind: 'value' } })
       expect(s.count).toBe(values.length)
-      expect(s.sum).toBeCloseTo(values.reduce((a, b) => a + b, 0), 6)
+      expect(s.sum).toBeCloseTo(
+        values.reduce((a, b) => a + b, 0),
+        6,
+      )
       expect(s.avg).toBeCloseTo(values.reduce((a, b) => a + b, 0) / values.length, 6)
       expect(s.min).toBe(Math.min(...values))
       expect(s.max).toBe(Math.max(...values))
@@ -136,7 +154,13 @@ for (const adapter of adapters) {
     it('answers empty ranges with zeros and nulls', async () => {
       const empty = { from: Date.UTC(2023, 0, 1), to: Date.UTC(2023, 0, 3) }
       const count = await telltale.api.countEvents({ projectId, filter: empty, interval: '1d' })
-      expect(count).toEqual({ total: 0, series: [{ start: Date.UTC(2023, 0, 1), count: 0 }, { start: Date.UTC(2023, 0, 2), count: 0 }] })
+      expect(count).toEqual({
+        total: 0,
+        series: [
+          { start: Date.UTC(2023, 0, 1), count: 0 },
+          { start: Date.UTC(2023, 0, 2), count: 0 },
+        ],
+      })
       const s = await telltale.api.eventStats({ projectId, filter: empty, field: { kind: 'value' } })
       expect(s).toEqual({ count: 0, sum: null, avg: null, min: null, max: null, percentiles: { 50: null, 95: null, 99: null } })
     })
@@ -153,14 +177,27 @@ if (pgUrl) {
       const schema = testSchemaName()
       await createSchema(pgUrl, schema)
       const clock = createFakeClock('2024-04-10T00:00:00Z')
-      const make = () => createTelltale({ storage: postgresStorage({ connectionString: pgUrl, schema }), clock, scheduler: manualScheduler({ clock }), limits: { rateLimits: { flux: { batch: { limit: 4, windowMs: 60_000 } } } } })
+      const make = () =>
+        createTelltale({
+          storage: postgresStorage({ connectionString: pgUrl, schema }),
+          clock,
+          scheduler: manualScheduler({ clock }),
+          limits: { rateLimits: { flux: { batch: { limit: 4, windowMs: 60_000 } } } },
+        })
       const [a, b] = [make(), make()]
       try {
         await a.ready()
         await b.ready()
         const projectId = (await a.api.createProject({ name: 'Shared' })).id
         const { key } = await a.api.createApiKey({ projectId })
-        const post = (t: Telltale) => t.fetch(new Request('http://x/api/v1/events/batch', { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{"events":[{"name":"a"}]}' }))
+        const post = (t: Telltale) =>
+          t.fetch(
+            new Request('http://x/api/v1/events/batch', {
+              method: 'POST',
+              headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+              body: '{"events":[{"name":"a"}]}',
+            }),
+          )
         const statuses = []
         for (const t of [a, b, a, b, a, b]) statuses.push((await post(t)).status)
         expect(statuses).toEqual([201, 201, 201, 201, 429, 429])

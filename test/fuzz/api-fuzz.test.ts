@@ -16,11 +16,48 @@ cyclic.self = cyclic
 
 /** Values that break something somewhere: wrong types, extremes, hostile text and keys. */
 const HOSTILE: unknown[] = [
-  undefined, null, true, 0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, -1e308, 1e308, 2 ** 63, 8.64e15 + 1, 10n,
-  '', ' ', 'x'.repeat(300), '\u0000', 'a\uD800', '\uDFFF', '😀', 'toString', '__proto__', 'constructor', '2h', '1d',
-  'Pacific/Apia', 'Mars/Base', '2011-12-30', '9999-12-31T23:59:59Z', '+275760-09-13T00:00:00.000Z', 'not-a-uuid',
-  '01940000-0000-7000-8000-000000000000', [], [1, 'a'], {}, JSON.parse('{"__proto__": "x"}'), { a: { b: { c: 1 } } },
-  cyclic, new Date(Number.NaN), new Map(), () => 1, Symbol('s'),
+  undefined,
+  null,
+  true,
+  0,
+  -1,
+  1.5,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  -1e308,
+  1e308,
+  2 ** 63,
+  8.64e15 + 1,
+  10n,
+  '',
+  ' ',
+  'x'.repeat(300),
+  '\u0000',
+  'a\uD800',
+  '\uDFFF',
+  '😀',
+  'toString',
+  '__proto__',
+  'constructor',
+  '2h',
+  '1d',
+  'Pacific/Apia',
+  'Mars/Base',
+  '2011-12-30',
+  '9999-12-31T23:59:59Z',
+  '+275760-09-13T00:00:00.000Z',
+  'not-a-uuid',
+  '01940000-0000-7000-8000-000000000000',
+  [],
+  [1, 'a'],
+  {},
+  JSON.parse('{"__proto__": "x"}'),
+  { a: { b: { c: 1 } } },
+  cyclic,
+  new Date(Number.NaN),
+  new Map(),
+  () => 1,
+  Symbol('s'),
 ]
 
 /** A valid input of each operation: the fuzzer breaks one or two of its fields at a time. */
@@ -28,18 +65,29 @@ function validInput(name: string, projectId: string, r: Rng): Record<string, unk
   const event = { name: 'ok', timestamp: '2024-01-15T10:00:00Z', userId: 'u', value: 1, properties: { a: 1 }, tags: { plan: 'pro' } }
   const filter = { name: 'ok', from: '2024-01-01', to: '2024-02-01', tags: { plan: 'pro' } }
   switch (name) {
-    case 'createProject': return { name: 'P', slug: `p-${r.int(1e9)}`, timezone: 'Europe/Berlin' }
-    case 'getProjectBySlug': return { slug: 'acme' }
-    case 'createApiKey': return { projectId, name: 'k', scopes: ['read'] }
-    case 'revokeApiKey': return { projectId, keyId: '01940000-0000-7000-8000-000000000000' }
-    case 'trackEvent': return { projectId, ...event }
+    case 'createProject':
+      return { name: 'P', slug: `p-${r.int(1e9)}`, timezone: 'Europe/Berlin' }
+    case 'getProjectBySlug':
+      return { slug: 'acme' }
+    case 'createApiKey':
+      return { projectId, name: 'k', scopes: ['read'] }
+    case 'revokeApiKey':
+      return { projectId, keyId: '01940000-0000-7000-8000-000000000000' }
+    case 'trackEvent':
+      return { projectId, ...event }
     case 'trackEvents':
-    case 'trackEventsEach': return { projectId, events: [{ ...event }, { name: 'two' }] }
-    case 'getEvent': return { projectId, id: '01940000-0000-7000-8000-000000000000' }
-    case 'countEvents': return { projectId, filter: { ...filter }, interval: '1d', timeZone: 'Europe/Berlin', groupByTag: 'plan' }
-    case 'eventStats': return { projectId, filter: { ...filter }, field: { kind: 'property', key: 'a' } }
-    case 'listEvents': return { projectId, filter: { ...filter }, limit: 10, offset: 0 }
-    default: return { projectId }
+    case 'trackEventsEach':
+      return { projectId, events: [{ ...event }, { name: 'two' }] }
+    case 'getEvent':
+      return { projectId, id: '01940000-0000-7000-8000-000000000000' }
+    case 'countEvents':
+      return { projectId, filter: { ...filter }, interval: '1d', timeZone: 'Europe/Berlin', groupByTag: 'plan' }
+    case 'eventStats':
+      return { projectId, filter: { ...filter }, field: { kind: 'property', key: 'a' } }
+    case 'listEvents':
+      return { projectId, filter: { ...filter }, limit: 10, offset: 0 }
+    default:
+      return { projectId }
   }
 }
 

@@ -17,7 +17,7 @@ const PING_TIMEOUT_MS = 1500
 
 export type Outcome =
   | { kind: 'reply'; status: number; headers: http.IncomingHttpHeaders; body: string; ms: number }
-  | { kind: 'timeout'; ms: number; /** The event loop stopped answering pings (rather than the request being slow). */ blocked: boolean }
+  | { kind: 'timeout'; ms: number /** The event loop stopped answering pings (rather than the request being slow). */; blocked: boolean }
   | { kind: 'network'; error: string; ms: number }
 
 export interface SideEvent {
@@ -158,7 +158,16 @@ export class FuzzServer {
    * pinged on a fresh connection every second; a ping left unanswered means its event loop is
    * blocked, and the request counts as a hang at once rather than after `timeoutMs`.
    */
-  raw(method: string, path: string, headers: Record<string, string>, body: Buffer | undefined, chunked: boolean, timeoutMs: number, probe = false, agent = this.sideAgent): Promise<Outcome> {
+  raw(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: Buffer | undefined,
+    chunked: boolean,
+    timeoutMs: number,
+    probe = false,
+    agent = this.sideAgent,
+  ): Promise<Outcome> {
     const started = performance.now()
     const ms = () => Math.round(performance.now() - started)
     const port = this.port

@@ -52,59 +52,289 @@ export interface GenContext {
 const SPECIAL_KEYS = ['__proto__', 'constructor', 'toString', 'prototype', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'length']
 
 export const STRINGS: string[] = [
-  '', ' ', 'a', 'plain text', '\u0000', 'a\u0000b', '\uD800', '\uDFFF', 'x\uD800y', '\uDFFF\uD800', '\uDBFF\uDFFF',
-  '😀', '👨‍👩‍👧‍👦', 'שלום עולם', 'مرحبا بالعالم', '\u202Eevil\u202C', '\u200B', '\uFEFF', '\uFFFF', '\uFFFE', '\u{10FFFF}',
-  'e\u0301', 'é', 'İ', 'ß', ...SPECIAL_KEYS, '"', '\\', "'", "'; drop table telltale_events; --", '%', '_', '*', 'a%', 'user.*',
-  '\n', '\r\n', '\t', 'null', 'undefined', 'true', '0', '-0', '1e308', 'NaN', 'Infinity', '2024-01-15T10:30:00Z', '{"a":1}', '[]',
-  '${x}', '<script>alert(1)</script>', '\u2028\u2029', 'a.b', '$.a', '->>', '\u0001\u001f\u007f', 'x'.repeat(100), 'x'.repeat(101),
-  'x'.repeat(255), 'x'.repeat(256), '😀'.repeat(50), '😀'.repeat(51), 'é'.repeat(100), 'e\u0301'.repeat(50), 'x'.repeat(10_000),
+  '',
+  ' ',
+  'a',
+  'plain text',
+  '\u0000',
+  'a\u0000b',
+  '\uD800',
+  '\uDFFF',
+  'x\uD800y',
+  '\uDFFF\uD800',
+  '\uDBFF\uDFFF',
+  '😀',
+  '👨‍👩‍👧‍👦',
+  'שלום עולם',
+  'مرحبا بالعالم',
+  '\u202Eevil\u202C',
+  '\u200B',
+  '\uFEFF',
+  '\uFFFF',
+  '\uFFFE',
+  '\u{10FFFF}',
+  'e\u0301',
+  'é',
+  'İ',
+  'ß',
+  ...SPECIAL_KEYS,
+  '"',
+  '\\',
+  "'",
+  "'; drop table telltale_events; --",
+  '%',
+  '_',
+  '*',
+  'a%',
+  'user.*',
+  '\n',
+  '\r\n',
+  '\t',
+  'null',
+  'undefined',
+  'true',
+  '0',
+  '-0',
+  '1e308',
+  'NaN',
+  'Infinity',
+  '2024-01-15T10:30:00Z',
+  '{"a":1}',
+  '[]',
+  '${x}',
+  '<script>alert(1)</script>',
+  '\u2028\u2029',
+  'a.b',
+  '$.a',
+  '->>',
+  '\u0001\u001f\u007f',
+  'x'.repeat(100),
+  'x'.repeat(101),
+  'x'.repeat(255),
+  'x'.repeat(256),
+  '😀'.repeat(50),
+  '😀'.repeat(51),
+  'é'.repeat(100),
+  'e\u0301'.repeat(50),
+  'x'.repeat(10_000),
 ]
 
 /** Event names: a few plain ones many events share (so queries find them), and hostile ones. */
 export const NAMES: string[] = [
-  'signup', 'signup', 'user.signup', 'user.signup', 'user.login', 'user', 'order.placed', 'order.placed', 'User.Signup', 'a.b', 'a',
-  'user_signup', 'user%signup', '__proto__', 'constructor', 'toString', '😀', 'שלום', 'x\u0000y', '\u0000', '\uD800', 'x\uD800',
-  'a\u{10FFFF}b', 'a\uFFFF', 'a\u{10FFFF}', 'x'.repeat(100), ' ', 'user.*', '*', 'user\\', "o'brien", '"q"', 'e\u0301', 'é',
+  'signup',
+  'signup',
+  'user.signup',
+  'user.signup',
+  'user.login',
+  'user',
+  'order.placed',
+  'order.placed',
+  'User.Signup',
+  'a.b',
+  'a',
+  'user_signup',
+  'user%signup',
+  '__proto__',
+  'constructor',
+  'toString',
+  '😀',
+  'שלום',
+  'x\u0000y',
+  '\u0000',
+  '\uD800',
+  'x\uD800',
+  'a\u{10FFFF}b',
+  'a\uFFFF',
+  'a\u{10FFFF}',
+  'x'.repeat(100),
+  ' ',
+  'user.*',
+  '*',
+  'user\\',
+  "o'brien",
+  '"q"',
+  'e\u0301',
+  'é',
 ]
 
 export const KEYS: string[] = [
-  ...SPECIAL_KEYS, 'a.b', 'a..b', '.a', 'a.', '"', 'a"b', '\\', 'a\\b', "'", '', ' ', '\u0000', 'a\u0000b', '\uD800', '\uDFFF', '😀',
-  'שלום', '$', '$.a', 'a[0]', '[0]', '*', '->', '->>', '{}', 'x'.repeat(300), '0', '-1', 'NaN', 'null', 'a b', '\n', '%', '_', '?', '$1',
+  ...SPECIAL_KEYS,
+  'a.b',
+  'a..b',
+  '.a',
+  'a.',
+  '"',
+  'a"b',
+  '\\',
+  'a\\b',
+  "'",
+  '',
+  ' ',
+  '\u0000',
+  'a\u0000b',
+  '\uD800',
+  '\uDFFF',
+  '😀',
+  'שלום',
+  '$',
+  '$.a',
+  'a[0]',
+  '[0]',
+  '*',
+  '->',
+  '->>',
+  '{}',
+  'x'.repeat(300),
+  '0',
+  '-1',
+  'NaN',
+  'null',
+  'a b',
+  '\n',
+  '%',
+  '_',
+  '?',
+  '$1',
 ]
 export const PLAIN_KEYS = ['plan', 'amount', 'region', 'env', 'source', 'n']
 
 export const NUMBERS: J[] = [
-  0, new Raw('-0'), 1, -1, 1.5, -1.5, 0.1, 0.2, 1e308, -1e308, 1.7976931348623157e308, -1.7976931348623157e308, 1e-300, 5e-324, 8.64e15,
-  8.64e15 + 1, -8.64e15, -8.64e15 - 1, 2 ** 53, 2 ** 53 + 2, 2 ** 63, -(2 ** 63), 2 ** 64, 2 ** 31, -(2 ** 31), 2 ** 31 - 1,
-  new Raw('9007199254740993'), 123.456, 29.99, 1e21, 1e-7, new Raw('1e400'), new Raw('-1e400'), new Raw('1E+2'), new Raw('0.0'),
-  new Raw('1.0'), new Raw('100000000000000000000000000000'), new Raw('0.30000000000000004'), new Raw('1e-400'),
+  0,
+  new Raw('-0'),
+  1,
+  -1,
+  1.5,
+  -1.5,
+  0.1,
+  0.2,
+  1e308,
+  -1e308,
+  1.7976931348623157e308,
+  -1.7976931348623157e308,
+  1e-300,
+  5e-324,
+  8.64e15,
+  8.64e15 + 1,
+  -8.64e15,
+  -8.64e15 - 1,
+  2 ** 53,
+  2 ** 53 + 2,
+  2 ** 63,
+  -(2 ** 63),
+  2 ** 64,
+  2 ** 31,
+  -(2 ** 31),
+  2 ** 31 - 1,
+  new Raw('9007199254740993'),
+  123.456,
+  29.99,
+  1e21,
+  1e-7,
+  new Raw('1e400'),
+  new Raw('-1e400'),
+  new Raw('1E+2'),
+  new Raw('0.0'),
+  new Raw('1.0'),
+  new Raw('100000000000000000000000000000'),
+  new Raw('0.30000000000000004'),
+  new Raw('1e-400'),
 ]
 
 /** Timestamps: numbers and strings, in and far out of the JS Date range, fractional, future. */
 function timestamps(now: number): J[] {
   return [
-    0, -1, 1.5, 1e308, -1e308, 1e-300, 8.64e15, 8.64e15 + 1, -8.64e15, -8.64e15 - 1, 2 ** 63, -(2 ** 63), now, now - 0.5, now + 3_600_000,
-    now + 3_600_001, now + 1e9, 1705314600000.5, 1705314600000, -62_135_596_800_000, new Raw('1e400'),
-    '+275760-09-13T00:00:00.001Z', '+275760-09-13T00:00:00.000Z', '-271821-04-20T00:00:00Z', '-271821-04-19T23:59:59.999Z',
-    '0000-01-01', '0001-01-01T00:00:00Z', '9999-12-31T23:59:59Z', '1969-12-31T23:59:59Z', '1970-01-01T00:00:00Z', '2024-02-30',
-    '2024-02-29', '2023-02-29', '2024-01-15', '2024-01-15T10:30:00Z', '2024-01-15T10:30:00.123456789Z', '2024-01-15T10:30:00+14:00',
-    '2024-01-15T10:30:00-12:00', '2024-01-15T10:30:00+99:99', '2024-01-15T10:30:00+0530', '2024-01-15 10:30Z', '2024-01-15T24:00:00Z',
-    '2024-01-15T10:30:60Z', '  2024-01-15  ', 'yesterday', '', '\u0000', '2024-01-15T10:30:00Z\u0000', '1e308', '1705314600000',
-    new Date(now).toISOString(), new Date(now + 7_200_000).toISOString(), '2011-12-30T12:00:00Z', '1993-08-21T00:00:00Z',
+    0,
+    -1,
+    1.5,
+    1e308,
+    -1e308,
+    1e-300,
+    8.64e15,
+    8.64e15 + 1,
+    -8.64e15,
+    -8.64e15 - 1,
+    2 ** 63,
+    -(2 ** 63),
+    now,
+    now - 0.5,
+    now + 3_600_000,
+    now + 3_600_001,
+    now + 1e9,
+    1705314600000.5,
+    1705314600000,
+    -62_135_596_800_000,
+    new Raw('1e400'),
+    '+275760-09-13T00:00:00.001Z',
+    '+275760-09-13T00:00:00.000Z',
+    '-271821-04-20T00:00:00Z',
+    '-271821-04-19T23:59:59.999Z',
+    '0000-01-01',
+    '0001-01-01T00:00:00Z',
+    '9999-12-31T23:59:59Z',
+    '1969-12-31T23:59:59Z',
+    '1970-01-01T00:00:00Z',
+    '2024-02-30',
+    '2024-02-29',
+    '2023-02-29',
+    '2024-01-15',
+    '2024-01-15T10:30:00Z',
+    '2024-01-15T10:30:00.123456789Z',
+    '2024-01-15T10:30:00+14:00',
+    '2024-01-15T10:30:00-12:00',
+    '2024-01-15T10:30:00+99:99',
+    '2024-01-15T10:30:00+0530',
+    '2024-01-15 10:30Z',
+    '2024-01-15T24:00:00Z',
+    '2024-01-15T10:30:60Z',
+    '  2024-01-15  ',
+    'yesterday',
+    '',
+    '\u0000',
+    '2024-01-15T10:30:00Z\u0000',
+    '1e308',
+    '1705314600000',
+    new Date(now).toISOString(),
+    new Date(now + 7_200_000).toISOString(),
+    '2011-12-30T12:00:00Z',
+    '1993-08-21T00:00:00Z',
   ]
 }
 
 export const EMAILS: J[] = [
-  'john@example.com', 'a@b.co', 'not-an-email', '', 'a@b', '"quoted"@example.com', 'a\u0000@b.co', 'ü@exämple.de', `${'x'.repeat(250)}@b.co`,
-  'a@b.co\n', ' a@b.co', 'a+tag@example.com', '😀@example.com', 'a@[127.0.0.1]',
+  'john@example.com',
+  'a@b.co',
+  'not-an-email',
+  '',
+  'a@b',
+  '"quoted"@example.com',
+  'a\u0000@b.co',
+  'ü@exämple.de',
+  `${'x'.repeat(250)}@b.co`,
+  'a@b.co\n',
+  ' a@b.co',
+  'a+tag@example.com',
+  '😀@example.com',
+  'a@[127.0.0.1]',
 ]
 
 export const WRONG_TYPES: J[] = [null, true, false, 0, 1.5, '', 'str', [], [1, 2], obj(), obj({ a: 1 }), [obj()], nested(5)]
 
 const CONTENT_TYPES = [
-  'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', 'application/vnd.api+json', 'APPLICATION/JSON',
-  'application/json;;', 'multipart/form-data; boundary=x', 'application/jsonx', '', ' application/json ', 'application/json; charset=utf-8',
-  'application/problem+json', 'application/*', '*/*', 'json',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'application/json; charset=utf-16',
+  'application/vnd.api+json',
+  'APPLICATION/JSON',
+  'application/json;;',
+  'multipart/form-data; boundary=x',
+  'application/jsonx',
+  '',
+  ' application/json ',
+  'application/json; charset=utf-8',
+  'application/problem+json',
+  'application/*',
+  '*/*',
+  'json',
 ]
 
 // Query parameter pools. Values are JS strings (percent-encoded when sent) or `enc(...)`, sent as written.
@@ -116,35 +346,195 @@ type Param = [string | Enc, string | Enc]
 
 const RAW_HOSTILE = [enc('%00'), enc('%ED%A0%80'), enc('%ED%BF%BF'), enc('%F0%9F%98%80'), enc('%zz'), enc('%'), enc('%C0%80'), enc('%FF'), enc('a%00b'), enc('%E2%80%AE')]
 
-const QUERY_NAMES: Array<string | Enc> = [...NAMES, 'user.*', 'user*', 'signup*', '*', '**', 'a%*', 'a_*', 'user%*', '', 'x'.repeat(101), 'x'.repeat(102), 'a\u{10FFFF}*', 'a*', '\\*', ...RAW_HOSTILE]
+const QUERY_NAMES: Array<string | Enc> = [
+  ...NAMES,
+  'user.*',
+  'user*',
+  'signup*',
+  '*',
+  '**',
+  'a%*',
+  'a_*',
+  'user%*',
+  '',
+  'x'.repeat(101),
+  'x'.repeat(102),
+  'a\u{10FFFF}*',
+  'a*',
+  '\\*',
+  ...RAW_HOSTILE,
+]
 
 function timeBounds(now: number): Array<string | Enc> {
   return [
-    '2024-01-15', '2024-01-15T10:30:00Z', '2024-01-15T10:30Z', '2024-01-15T10:30:00.5Z', '1970-01-01', '2099-12-31', '0000-01-01',
-    '9999-12-31T23:59:59Z', '1969-12-31T23:59:59Z', '+275760-09-13T00:00:00.001Z', '-271821-04-20T00:00:00Z', '2011-12-29', '2011-12-30',
-    '2011-12-31', '2024-03-31', '2024-10-27', '2024-02-30', 'yesterday', '', '1705314600000', new Date(now).toISOString(),
-    new Date(now - 86_400_000).toISOString().slice(0, 10), new Date(now + 86_400_000).toISOString().slice(0, 10), '2024-01-15T10:30:00+14:00',
-    '2024-01-15 10:30:00Z', enc('2024-01-15T10:30:00+01:00'), '2024-01-15T10:30:00%2B01:00', ...RAW_HOSTILE.slice(0, 3),
+    '2024-01-15',
+    '2024-01-15T10:30:00Z',
+    '2024-01-15T10:30Z',
+    '2024-01-15T10:30:00.5Z',
+    '1970-01-01',
+    '2099-12-31',
+    '0000-01-01',
+    '9999-12-31T23:59:59Z',
+    '1969-12-31T23:59:59Z',
+    '+275760-09-13T00:00:00.001Z',
+    '-271821-04-20T00:00:00Z',
+    '2011-12-29',
+    '2011-12-30',
+    '2011-12-31',
+    '2024-03-31',
+    '2024-10-27',
+    '2024-02-30',
+    'yesterday',
+    '',
+    '1705314600000',
+    new Date(now).toISOString(),
+    new Date(now - 86_400_000).toISOString().slice(0, 10),
+    new Date(now + 86_400_000).toISOString().slice(0, 10),
+    '2024-01-15T10:30:00+14:00',
+    '2024-01-15 10:30:00Z',
+    enc('2024-01-15T10:30:00+01:00'),
+    '2024-01-15T10:30:00%2B01:00',
+    ...RAW_HOSTILE.slice(0, 3),
   ]
 }
 
-const LIMITS: Array<string | Enc> = ['-1', '0', '1', '2', '10', '1000', '1001', '1e3', '99999999999999999999', '1.5', '', ' 1', '0x10', '+1', '１', '1000000000', '1000000001', '9007199254740993', 'NaN', enc('%00'), '01']
-const INTERVALS: Array<string | Enc> = ['1m', '5m', '1h', '1d', '1d', '1h', 'toString', '__proto__', 'constructor', 'hasOwnProperty', 'valueOf', '2h', '', '1D', ' 1d', '1d ', enc('%00')]
+const LIMITS: Array<string | Enc> = [
+  '-1',
+  '0',
+  '1',
+  '2',
+  '10',
+  '1000',
+  '1001',
+  '1e3',
+  '99999999999999999999',
+  '1.5',
+  '',
+  ' 1',
+  '0x10',
+  '+1',
+  '１',
+  '1000000000',
+  '1000000001',
+  '9007199254740993',
+  'NaN',
+  enc('%00'),
+  '01',
+]
+const INTERVALS: Array<string | Enc> = [
+  '1m',
+  '5m',
+  '1h',
+  '1d',
+  '1d',
+  '1h',
+  'toString',
+  '__proto__',
+  'constructor',
+  'hasOwnProperty',
+  'valueOf',
+  '2h',
+  '',
+  '1D',
+  ' 1d',
+  '1d ',
+  enc('%00'),
+]
 export const ZONES: Array<string | Enc> = [
-  'UTC', 'Europe/Berlin', 'Pacific/Apia', 'Pacific/Kiritimati', 'America/St_Johns', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'garbage', '',
-  'Etc/GMT+12', 'Etc/GMT-14', '+05:30', 'utc', 'EST5EDT', 'America/Sao_Paulo', 'America/Havana', 'Asia/Gaza', 'Africa/Casablanca', 'Asia/Tehran',
-  '../../etc/passwd', 'Europe/London', 'America/New_York', 'Antarctica/Troll', enc('%00'), 'Europe/Berlin\u0000',
+  'UTC',
+  'Europe/Berlin',
+  'Pacific/Apia',
+  'Pacific/Kiritimati',
+  'America/St_Johns',
+  'Asia/Kathmandu',
+  'Australia/Lord_Howe',
+  'garbage',
+  '',
+  'Etc/GMT+12',
+  'Etc/GMT-14',
+  '+05:30',
+  'utc',
+  'EST5EDT',
+  'America/Sao_Paulo',
+  'America/Havana',
+  'Asia/Gaza',
+  'Africa/Casablanca',
+  'Asia/Tehran',
+  '../../etc/passwd',
+  'Europe/London',
+  'America/New_York',
+  'Antarctica/Troll',
+  enc('%00'),
+  'Europe/Berlin\u0000',
 ]
 const GROUP_BYS: Array<string | Enc> = [
-  'tags.plan', 'tags.region', 'tags.', 'tags', enc('tags.%00'), 'tags.__proto__', 'tags.constructor', 'tags.toString', 'tags.a.b', 'tags."', "tags.'",
-  'tags.\\', 'plan', 'properties.plan', '', `tags.${'x'.repeat(5000)}`, enc('tags.%ED%A0%80'), 'tags.😀', 'tags.$', 'tags.*', 'tags. ',
+  'tags.plan',
+  'tags.region',
+  'tags.',
+  'tags',
+  enc('tags.%00'),
+  'tags.__proto__',
+  'tags.constructor',
+  'tags.toString',
+  'tags.a.b',
+  'tags."',
+  "tags.'",
+  'tags.\\',
+  'plan',
+  'properties.plan',
+  '',
+  `tags.${'x'.repeat(5000)}`,
+  enc('tags.%ED%A0%80'),
+  'tags.😀',
+  'tags.$',
+  'tags.*',
+  'tags. ',
 ]
 const FIELDS: Array<string | Enc> = [
-  'value', 'value', 'properties.amount', 'properties.amount', 'properties.n', enc('properties.%00'), 'properties.__proto__', 'properties.a.b',
-  'properties."', 'properties.$', 'properties.', 'properties.\\', 'properties.nested.x', 'foo', '', "properties.x') --", 'properties.toString',
-  enc('properties.%ED%A0%80'), 'properties.😀', 'properties.constructor', 'properties.0', 'VALUE',
+  'value',
+  'value',
+  'properties.amount',
+  'properties.amount',
+  'properties.n',
+  enc('properties.%00'),
+  'properties.__proto__',
+  'properties.a.b',
+  'properties."',
+  'properties.$',
+  'properties.',
+  'properties.\\',
+  'properties.nested.x',
+  'foo',
+  '',
+  "properties.x') --",
+  'properties.toString',
+  enc('properties.%ED%A0%80'),
+  'properties.😀',
+  'properties.constructor',
+  'properties.0',
+  'VALUE',
 ]
-const TAG_KEYS: Array<string | Enc> = ['plan', 'region', 'env', '__proto__', 'constructor', 'toString', enc('%00'), 'a.b', '"', '\\', ']', '[', 'a]b', 'x'.repeat(300), enc('%ED%A0%80'), '😀', '$', "'", ' ']
+const TAG_KEYS: Array<string | Enc> = [
+  'plan',
+  'region',
+  'env',
+  '__proto__',
+  'constructor',
+  'toString',
+  enc('%00'),
+  'a.b',
+  '"',
+  '\\',
+  ']',
+  '[',
+  'a]b',
+  'x'.repeat(300),
+  enc('%ED%A0%80'),
+  '😀',
+  '$',
+  "'",
+  ' ',
+]
 const TAG_VALUES: Array<string | Enc> = ['pro', 'starter', 'enterprise', 'x', '', enc('%00'), enc('%ED%A0%80'), '😀', 'prod', 'eu', "'", '"']
 
 // ---------------------------------------------------------------------------------------------
@@ -206,7 +596,14 @@ export class Gen {
     return this.r.weighted<() => J>([
       [10, () => this.object(this.r.int(3))],
       [2, () => obj({ amount: this.number(), plan: this.r.pick(['pro', 'starter']) })],
-      [1, () => obj([[this.r.pick(SPECIAL_KEYS), this.r.chance(0.5) ? obj({ polluted: true }) : 'x'], ['plan', 'pro']])],
+      [
+        1,
+        () =>
+          obj([
+            [this.r.pick(SPECIAL_KEYS), this.r.chance(0.5) ? obj({ polluted: true }) : 'x'],
+            ['plan', 'pro'],
+          ]),
+      ],
       [1, () => obj({ nested: nested(this.r.pick([5, 100, 510, 511, 512])) })],
       [1, () => this.r.pick(WRONG_TYPES)],
     ])()
@@ -214,11 +611,14 @@ export class Gen {
 
   tags(): J {
     return this.r.weighted<() => J>([
-      [8, () => {
-        const o = new Obj([])
-        for (let i = this.r.int(4); i >= 0; i--) o.entries.push([this.r.chance(0.6) ? this.r.pick(['plan', 'region', 'env']) : this.r.pick(KEYS), this.stringValue()])
-        return o
-      }],
+      [
+        8,
+        () => {
+          const o = new Obj([])
+          for (let i = this.r.int(4); i >= 0; i--) o.entries.push([this.r.chance(0.6) ? this.r.pick(['plan', 'region', 'env']) : this.r.pick(KEYS), this.stringValue()])
+          return o
+        },
+      ],
       [2, () => obj([[this.key(), this.r.pick<J>([1, null, true, obj(), [], 1e308])]])],
       [1, () => this.r.pick(WRONG_TYPES)],
     ])()
@@ -305,7 +705,14 @@ export class Gen {
     ])
     if (batch) {
       const limit = surface === 'sb' ? this.ctx.batchLimits.statusBlocks : this.ctx.batchLimits.flux
-      const n = r.weighted<number>([[3, 1], [4, 2 + r.int(4)], [2, 6 + r.int(20)], [1, 0], [1, limit], [1, limit + 1]])
+      const n = r.weighted<number>([
+        [3, 1],
+        [4, 2 + r.int(4)],
+        [2, 6 + r.int(20)],
+        [1, 0],
+        [1, limit],
+        [1, limit + 1],
+      ])
       // Status Blocks batches are all-or-nothing: keep most items valid so some get through.
       const hostility = surface === 'sb' ? (r.chance(0.6) ? 0 : 0.08) : r.pick([0, 0.1, 0.3, 0.6])
       const items: J[] = Array.from({ length: n }, () => (r.chance(0.04) ? r.pick(WRONG_TYPES) : this.event(surface, hostility)))
@@ -335,17 +742,39 @@ export class Gen {
       }
       case 'garbage':
         text = r.pick([
-          'event=signup', '<xml/>', '{"event": "x",}', "{'event':'x'}", '{"event": "x" /* c */}', 'null', 'undefined', '{"event":NaN}',
-          '{"event":"x","value":Infinity}', '{"event":"x","value":-Infinity}', '{"event":"x","value":0x10}', '{"event":"x","value":.5}',
-          '{"event":"x","value":01}', '{"event":"\\ud800"}', '{"event":"\\u0000"}', '{"name":"\\uDFFF"}', '{"event":"\x01"}',
-          '{"event":"x"}{"event":"y"}', '[{"event":"x"}]', '{"events":[{"event":"x"}]', '{"event":"x', '{"a":' + '['.repeat(10_000),
+          'event=signup',
+          '<xml/>',
+          '{"event": "x",}',
+          "{'event':'x'}",
+          '{"event": "x" /* c */}',
+          'null',
+          'undefined',
+          '{"event":NaN}',
+          '{"event":"x","value":Infinity}',
+          '{"event":"x","value":-Infinity}',
+          '{"event":"x","value":0x10}',
+          '{"event":"x","value":.5}',
+          '{"event":"x","value":01}',
+          '{"event":"\\ud800"}',
+          '{"event":"\\u0000"}',
+          '{"name":"\\uDFFF"}',
+          '{"event":"\x01"}',
+          '{"event":"x"}{"event":"y"}',
+          '[{"event":"x"}]',
+          '{"events":[{"event":"x"}]',
+          '{"event":"x',
+          '{"a":' + '['.repeat(10_000),
         ])
         break
       case 'not-object':
         text = toJson(r.pick<J>([[body], 'string', 42, null, true, false, [], 1e400 as number, new Raw('1e400')]))
         break
       case 'deep':
-        text = toJson(surface === 'sb' ? obj({ event: 'deep', metadata: nested(r.pick([510, 511, 512, 513, 600, 5000])) }) : obj({ name: 'deep', properties: nested(r.pick([510, 511, 512, 513, 600, 5000])) }))
+        text = toJson(
+          surface === 'sb'
+            ? obj({ event: 'deep', metadata: nested(r.pick([510, 511, 512, 513, 600, 5000])) })
+            : obj({ name: 'deep', properties: nested(r.pick([510, 511, 512, 513, 600, 5000])) }),
+        )
         if (batch) text = `{"events":[${text}]}`
         break
       case 'huge': {
@@ -356,7 +785,9 @@ export class Gen {
         break
       }
       case 'invalid-utf8': {
-        const before = Buffer.from(toJson(surface === 'sb' ? obj({ event: 'bytes', metadata: obj({ p: '' }) }) : obj({ name: 'bytes', properties: obj({ p: '' }) })).replace('""', '"'))
+        const before = Buffer.from(
+          toJson(surface === 'sb' ? obj({ event: 'bytes', metadata: obj({ p: '' }) }) : obj({ name: 'bytes', properties: obj({ p: '' }) })).replace('""', '"'),
+        )
         const bad = Buffer.from(r.pick([[0xff], [0xfe, 0xff], [0xc0, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0x80]]))
         const after = Buffer.from('"}}')
         const full = Buffer.concat([before, bad, after])
@@ -371,7 +802,11 @@ export class Gen {
         break
     }
     const headers: Record<string, string> = {}
-    const ct = r.weighted<string | undefined>([[88, 'application/json'], [4, undefined], [8, r.pick(CONTENT_TYPES)]])
+    const ct = r.weighted<string | undefined>([
+      [88, 'application/json'],
+      [4, undefined],
+      [8, r.pick(CONTENT_TYPES)],
+    ])
     if (ct !== undefined) headers['content-type'] = ct
     if (r.chance(0.03)) headers.accept = r.pick(['text/html', 'application/xml', '*/*'])
     return {
@@ -419,7 +854,17 @@ export class Gen {
     if (r.chance(0.2)) {
       for (let i = r.int(3); i >= 0; i--) params.push([enc(`tags%5B${encodeKey(r.pick(TAG_KEYS))}%5D`), r.pick(TAG_VALUES)])
     }
-    if (r.chance(0.03)) params.push(r.pick<Param>([['tags', 'x'], [enc('tags%5B%5D'), 'x'], [enc('tags%5Ba%5D%5Bb%5D'), 'x'], [enc('tags%5B'), 'x'], ['tagsfoo', 'x'], [enc('tags[plan]'), 'pro']]))
+    if (r.chance(0.03))
+      params.push(
+        r.pick<Param>([
+          ['tags', 'x'],
+          [enc('tags%5B%5D'), 'x'],
+          [enc('tags%5Ba%5D%5Bb%5D'), 'x'],
+          [enc('tags%5B'), 'x'],
+          ['tagsfoo', 'x'],
+          [enc('tags[plan]'), 'pro'],
+        ]),
+      )
     add(route === ROUTES.list ? 0.3 : 0.05, 'limit', () => r.pick(LIMITS))
     add(route === ROUTES.list ? 0.2 : 0.03, 'offset', () => r.pick([...LIMITS, '999999999999', '1000000000']))
     add(route === ROUTES.count ? 0.5 : 0.05, 'interval', () => r.pick(INTERVALS))
@@ -430,7 +875,18 @@ export class Gen {
       const [key] = r.pick(params)
       params.push([key, r.pick<string | Enc>(['', 'x', '1d', '1', 'user.*', enc('%00')])]) // repeated parameter
     }
-    if (r.chance(0.04)) params.push(r.pick<Param>([['foo', 'bar'], ['__proto__', '1'], ['constructor', 'x'], ['toString', '1'], [enc('%00'), 'x'], ['', ''], [enc('na%6De'), 'user.signup']]))
+    if (r.chance(0.04))
+      params.push(
+        r.pick<Param>([
+          ['foo', 'bar'],
+          ['__proto__', '1'],
+          ['constructor', 'x'],
+          ['toString', '1'],
+          [enc('%00'), 'x'],
+          ['', ''],
+          [enc('na%6De'), 'user.signup'],
+        ]),
+      )
     r.shuffle(params)
     return params.map(([k, v]) => `${encodePart(k)}${r.chance(0.01) ? '' : `=${encodePart(v)}`}`).join('&')
   }
@@ -445,10 +901,33 @@ export class Gen {
     const r = this.r
     const method = r.pick(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
     const path = r.pick([
-      '/api/events', '/api/events/batch', '/api/v1/events', '/api/v1/events/batch', '/api/v1/events/count', '/api/v1/events/stats', '/api/v1/events/',
-      '/api/v1//events', '/API/EVENTS', '/api/v1/events%2Fcount', '/api/v1/events/evt_00000000000000000000000000000000', '/api/events/batch/',
-      '/api/v1/events/%ZZ', '/api/v1/events/%00', '/api/v1/events/%ED%A0%80', '/api/v1/events/..%2F..%2Fetc', '/api/v1/events/./count', '/api/metrics/values',
-      '/api/v1/', '/api/', '/v1/stats', '/status/x', '/api/monitors', '/', '/nowhere', '/api/v1/events/count/', `/api/v1/${'x'.repeat(3000)}`,
+      '/api/events',
+      '/api/events/batch',
+      '/api/v1/events',
+      '/api/v1/events/batch',
+      '/api/v1/events/count',
+      '/api/v1/events/stats',
+      '/api/v1/events/',
+      '/api/v1//events',
+      '/API/EVENTS',
+      '/api/v1/events%2Fcount',
+      '/api/v1/events/evt_00000000000000000000000000000000',
+      '/api/events/batch/',
+      '/api/v1/events/%ZZ',
+      '/api/v1/events/%00',
+      '/api/v1/events/%ED%A0%80',
+      '/api/v1/events/..%2F..%2Fetc',
+      '/api/v1/events/./count',
+      '/api/metrics/values',
+      '/api/v1/',
+      '/api/',
+      '/v1/stats',
+      '/status/x',
+      '/api/monitors',
+      '/',
+      '/nowhere',
+      '/api/v1/events/count/',
+      `/api/v1/${'x'.repeat(3000)}`,
     ])
     const route = `${method} ${path}`
     const isKnownGet = method === 'GET' && QUERY_ROUTES.includes(route)
@@ -489,14 +968,35 @@ export class Gen {
       ['Pacific/Kwajalein', '1993-08-20', '1993-08-22'],
       ['Pacific/Apia', '2011-12-30', '2011-12-31'],
     ])
-    return { route: ROUTES.count, method: 'GET', path: `/api/v1/events/count?interval=1d&tz=${encodeURIComponent(tz)}&from=${from}&to=${to}`, headers: {}, auth: { kind: 'fuzz' }, origin: 'random:skipped-day' }
+    return {
+      route: ROUTES.count,
+      method: 'GET',
+      path: `/api/v1/events/count?interval=1d&tz=${encodeURIComponent(tz)}&from=${from}&to=${to}`,
+      headers: {},
+      auth: { kind: 'fuzz' },
+      origin: 'random:skipped-day',
+    }
   }
 }
 
 export const GARBAGE_AUTH = [
-  'Bearer ', 'Bearer', `Bearer tt_${'A'.repeat(43)}`, 'Bearer {key} ', 'bearer {key}', 'BEARER {key}', 'Basic dXNlcjpwYXNz', 'Bearer {key}{key}',
-  'Bearer {key}x', `Bearer ${'x'.repeat(8000)}`, 'Bearer sb_your_api_key_here', 'Bearer  {key}', 'Token {key}', 'Bearer "{key}"', 'Bearer tt_',
-  'Bearer \u0000', 'Bearer %00',
+  'Bearer ',
+  'Bearer',
+  `Bearer tt_${'A'.repeat(43)}`,
+  'Bearer {key} ',
+  'bearer {key}',
+  'BEARER {key}',
+  'Basic dXNlcjpwYXNz',
+  'Bearer {key}{key}',
+  'Bearer {key}x',
+  `Bearer ${'x'.repeat(8000)}`,
+  'Bearer sb_your_api_key_here',
+  'Bearer  {key}',
+  'Token {key}',
+  'Bearer "{key}"',
+  'Bearer tt_',
+  'Bearer \u0000',
+  'Bearer %00',
 ].map((h) => h.replace('\u0000', ''))
 
 function encodePart(part: string | Enc): string {
@@ -509,7 +1009,8 @@ function encodeWtf8(text: string): string {
   let out = ''
   for (const ch of text) {
     const code = ch.codePointAt(0)!
-    if (code >= 0xd800 && code <= 0xdfff) out += `%${(0xe0 | (code >> 12)).toString(16).toUpperCase()}%${(0x80 | ((code >> 6) & 0x3f)).toString(16).toUpperCase()}%${(0x80 | (code & 0x3f)).toString(16).toUpperCase()}`
+    if (code >= 0xd800 && code <= 0xdfff)
+      out += `%${(0xe0 | (code >> 12)).toString(16).toUpperCase()}%${(0x80 | ((code >> 6) & 0x3f)).toString(16).toUpperCase()}%${(0x80 | (code & 0x3f)).toString(16).toUpperCase()}`
     else out += encodeURIComponent(ch)
   }
   return out
@@ -526,11 +1027,26 @@ export function corpus(ctx: GenContext): FuzzRequest[] {
     out.push({ route, method: 'GET', path: `${route.slice(4)}?${query}`, headers: {}, auth, origin: `corpus:${name}` })
 
   // Timestamps out of the JS Date range, fractional, at the edges of the calendar.
-  for (const ts of [-8.64e15 - 1, -1e308, 1.5, 1705314600000.5, new Raw('1e400'), '+275760-09-13T00:00:00.001Z', '0000-01-01', '9999-12-31T23:59:59Z', '1969-12-31T23:59:59Z', -62_135_596_800_000]) {
+  for (const ts of [
+    -8.64e15 - 1,
+    -1e308,
+    1.5,
+    1705314600000.5,
+    new Raw('1e400'),
+    '+275760-09-13T00:00:00.001Z',
+    '0000-01-01',
+    '9999-12-31T23:59:59Z',
+    '1969-12-31T23:59:59Z',
+    -62_135_596_800_000,
+  ]) {
     post(`sb timestamp ${toJson(ts)}`, ROUTES.sbEvent, obj({ event: 'ts.edge', timestamp: ts }))
     post(`flux timestamp ${toJson(ts)}`, ROUTES.fluxEvent, obj({ name: 'ts.edge', timestamp: ts }))
   }
-  post('flux batch with one out-of-range timestamp', ROUTES.fluxBatch, obj({ events: [obj({ name: 'ok' }), obj({ name: 'ts.edge', timestamp: -8.64e15 - 1 }), obj({ name: 'ok2' })] }))
+  post(
+    'flux batch with one out-of-range timestamp',
+    ROUTES.fluxBatch,
+    obj({ events: [obj({ name: 'ok' }), obj({ name: 'ts.edge', timestamp: -8.64e15 - 1 }), obj({ name: 'ok2' })] }),
+  )
 
   // NUL and lone surrogates in every kind of string.
   for (const s of ['a\u0000b', '\uD800', 'x\uDFFF']) {
@@ -545,15 +1061,40 @@ export function corpus(ctx: GenContext): FuzzRequest[] {
   }
   // Prototype keys.
   for (const key of ['__proto__', 'constructor', 'toString']) {
-    post(`sb metadata key ${key}`, ROUTES.sbEvent, obj({ event: 'proto', metadata: obj([[key, obj({ polluted: true })], ['plan', 'pro']]) }))
-    post(`flux tags key ${key}`, ROUTES.fluxEvent, obj({ name: 'proto', tags: obj([[key, 'x'], ['plan', 'pro']]) }))
+    post(
+      `sb metadata key ${key}`,
+      ROUTES.sbEvent,
+      obj({
+        event: 'proto',
+        metadata: obj([
+          [key, obj({ polluted: true })],
+          ['plan', 'pro'],
+        ]),
+      }),
+    )
+    post(
+      `flux tags key ${key}`,
+      ROUTES.fluxEvent,
+      obj({
+        name: 'proto',
+        tags: obj([
+          [key, 'x'],
+          ['plan', 'pro'],
+        ]),
+      }),
+    )
     post(`flux properties key ${key}`, ROUTES.fluxEvent, obj({ name: 'proto', properties: obj([[key, 5]]) }))
   }
-  for (const key of ['a.b', '"', '\\', '', "'", '$', 'a[0]']) post(`flux tags key ${JSON.stringify(key)}`, ROUTES.fluxEvent, obj({ name: 'keys', tags: obj([[key, 'v']]), properties: obj([[key, 1]]) }))
+  for (const key of ['a.b', '"', '\\', '', "'", '$', 'a[0]'])
+    post(`flux tags key ${JSON.stringify(key)}`, ROUTES.fluxEvent, obj({ name: 'keys', tags: obj([[key, 'v']]), properties: obj([[key, 1]]) }))
   // Numbers whose sums overflow.
   post('sb value 1e308 (a)', ROUTES.sbEvent, obj({ event: 'big', value: 1e308 }))
   post('sb value 1e308 (b)', ROUTES.sbEvent, obj({ event: 'big', value: 1e308 }))
-  post('flux properties.amount 1e308 x2', ROUTES.fluxBatch, obj({ events: [obj({ name: 'big', properties: obj({ amount: 1.7976931348623157e308 }) }), obj({ name: 'big', properties: obj({ amount: 1.7976931348623157e308 }) })] }))
+  post(
+    'flux properties.amount 1e308 x2',
+    ROUTES.fluxBatch,
+    obj({ events: [obj({ name: 'big', properties: obj({ amount: 1.7976931348623157e308 }) }), obj({ name: 'big', properties: obj({ amount: 1.7976931348623157e308 }) })] }),
+  )
   post('sb value 2^63', ROUTES.sbEvent, obj({ event: 'big', value: 2 ** 63 }))
   post('flux value 1e400', ROUTES.fluxEvent, '{"name":"big","value":1e400}')
   // Nesting at PHP's json_decode depth.
@@ -563,7 +1104,13 @@ export function corpus(ctx: GenContext): FuzzRequest[] {
   post('sb batch one invalid', ROUTES.sbBatch, obj({ events: [obj({ event: 'ok' }), obj({ event: 7 }), obj({ event: 'ok' })] }))
   post('sb batch empty', ROUTES.sbBatch, obj({ events: [] }))
   post('sb batch over limit', ROUTES.sbBatch, obj({ events: Array.from({ length: ctx.batchLimits.statusBlocks + 1 }, () => obj({ event: 'many' })) }))
-  post('flux batch mixed', ROUTES.fluxBatch, obj({ events: [obj({ name: 'ok' }), null, 'x', [], obj({ name: '' }), obj({ name: 'ok', tags: obj({ a: 1 }) }), obj({ name: 'ok', id: 'dup-1' }), obj({ name: 'ok', id: 'dup-1' })] }))
+  post(
+    'flux batch mixed',
+    ROUTES.fluxBatch,
+    obj({
+      events: [obj({ name: 'ok' }), null, 'x', [], obj({ name: '' }), obj({ name: 'ok', tags: obj({ a: 1 }) }), obj({ name: 'ok', id: 'dup-1' }), obj({ name: 'ok', id: 'dup-1' })],
+    }),
+  )
   post('flux batch over limit', ROUTES.fluxBatch, obj({ events: Array.from({ length: ctx.batchLimits.flux + 1 }, () => obj({ name: 'many' })) }))
   post('flux batch empty', ROUTES.fluxBatch, obj({ events: [] }))
   post('flux write into the other project', ROUTES.fluxEvent, obj({ name: 'tenant', project_id: ctx.otherProjectId, projectId: ctx.otherProjectId }))
@@ -577,15 +1124,21 @@ export function corpus(ctx: GenContext): FuzzRequest[] {
     for (const route of [ROUTES.sbEvent, ROUTES.fluxEvent] as const) {
       const key = route === ROUTES.sbEvent ? 'event' : 'name'
       out.push({
-        route, method: 'POST', path: route.slice(5), headers: { 'content-type': 'application/json' }, auth: { kind: 'fuzz' },
-        body: `{"${key}":"huge","properties":{"p":"${'x'.repeat(2 * 1024 * 1024)}"}}`, ...(chunked ? { chunked } : {}), origin: `corpus:2 MiB body${chunked ? ', chunked' : ''}`,
+        route,
+        method: 'POST',
+        path: route.slice(5),
+        headers: { 'content-type': 'application/json' },
+        auth: { kind: 'fuzz' },
+        body: `{"${key}":"huge","properties":{"p":"${'x'.repeat(2 * 1024 * 1024)}"}}`,
+        ...(chunked ? { chunked } : {}),
+        origin: `corpus:2 MiB body${chunked ? ', chunked' : ''}`,
       })
     }
   }
 
   // Queries: intervals that are Object.prototype members, bad zones, ranges, limits.
   for (const interval of ['toString', '__proto__', 'constructor', 'hasOwnProperty', '2h']) get(`interval=${interval}`, ROUTES.count, `interval=${interval}`)
-  get('zoned series across Samoa\'s skipped day', ROUTES.count, 'interval=1d&tz=Pacific%2FApia&from=2011-12-29&to=2011-12-31')
+  get("zoned series across Samoa's skipped day", ROUTES.count, 'interval=1d&tz=Pacific%2FApia&from=2011-12-29&to=2011-12-31')
   get('tz garbage', ROUTES.count, 'interval=1d&tz=garbage')
   get('from > to', ROUTES.list, 'from=2024-02-01&to=2024-01-01')
   get('1m buckets over a century', ROUTES.count, 'interval=1m&from=1970-01-01&to=2099-12-31')

@@ -24,7 +24,8 @@ export function surfaceOfPath(path: string): 'flux' | 'laravel' {
 /** Why an error body is not in the surface's documented shape, or undefined when it is. */
 export function errorShapeProblem(path: string, body: unknown): string | undefined {
   if (!isPlainObject(body)) return 'error body is not a JSON object'
-  const errorsOk = (errors: unknown) => errors === undefined || (isPlainObject(errors) && Object.values(errors).every((v) => Array.isArray(v) && v.every((m) => typeof m === 'string')))
+  const errorsOk = (errors: unknown) =>
+    errors === undefined || (isPlainObject(errors) && Object.values(errors).every((v) => Array.isArray(v) && v.every((m) => typeof m === 'string')))
   if (surfaceOfPath(path) === 'flux') {
     const error = body.error
     if (!isPlainObject(error)) return 'Flux error body without an `error` object'
@@ -131,8 +132,14 @@ export function isoMs(text: string): number {
 export function readbackDiffs(item: Record<string, unknown>, surface: 'sb' | 'flux', stored: SideEvent, window: [number, number]): Diff[] {
   const expected = expectedEvent(item, surface)
   const actual: Record<string, unknown> = {
-    name: stored.name, userId: stored.userId, userEmail: stored.userEmail, userName: stored.userName, value: stored.value,
-    properties: stored.properties, tags: stored.tags, clientId: stored.clientId,
+    name: stored.name,
+    userId: stored.userId,
+    userEmail: stored.userEmail,
+    userName: stored.userName,
+    value: stored.value,
+    properties: stored.properties,
+    tags: stored.tags,
+    clientId: stored.clientId,
   }
   const diffs = diffJson(expected, actual)
   const ts = item.timestamp
@@ -158,11 +165,17 @@ export function describeDiff(d: Diff): { key: string; text: string } {
     return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 80)}…` : s
   }
   if (field === 'timestamp' && typeof d.stored === 'number' && !(Math.abs(d.stored) <= MAX_DATE_MS)) {
-    return { key: `acknowledged timestamp outside the JS Date range (sent ${classifyValue(d.sent)})`, text: `timestamp ${show(d.sent)} stored as ${d.stored} (outside ±8.64e15 ms: cannot be formatted)` }
+    return {
+      key: `acknowledged timestamp outside the JS Date range (sent ${classifyValue(d.sent)})`,
+      text: `timestamp ${show(d.sent)} stored as ${d.stored} (outside ±8.64e15 ms: cannot be formatted)`,
+    }
   }
   if (d.kind === 'missing key' || d.kind === 'added key') {
     const key = d.path[d.path.length - 1]
-    return { key: `${field}: key ${d.kind === 'missing key' ? 'dropped' : 'added'} (${classifyString(key)})`, text: `${d.path.join('.')}: key ${JSON.stringify(key)} ${d.kind === 'missing key' ? `sent (${show(d.sent)}) but not stored` : `stored (${show(d.stored)}) but not sent`}` }
+    return {
+      key: `${field}: key ${d.kind === 'missing key' ? 'dropped' : 'added'} (${classifyString(key)})`,
+      text: `${d.path.join('.')}: key ${JSON.stringify(key)} ${d.kind === 'missing key' ? `sent (${show(d.sent)}) but not stored` : `stored (${show(d.stored)}) but not sent`}`,
+    }
   }
   const cls = classifyValue(d.sent)
   const text = `${d.path.join('.') || field}: sent ${show(d.sent)}, stored ${show(d.stored)}`
@@ -285,7 +298,8 @@ export function queryShapeProblems(route: string, body: unknown): string[] {
   if (route === ROUTES.list) {
     if (!Array.isArray(body.data)) problems.push('list: `data` is not an array')
     const meta = body.meta
-    if (!isPlainObject(meta) || typeof meta.total !== 'number' || typeof meta.limit !== 'number' || typeof meta.offset !== 'number') problems.push('list: `meta` is not {total, limit, offset}')
+    if (!isPlainObject(meta) || typeof meta.total !== 'number' || typeof meta.limit !== 'number' || typeof meta.offset !== 'number')
+      problems.push('list: `meta` is not {total, limit, offset}')
     else if (Array.isArray(body.data) && body.data.length > meta.limit) problems.push('list: more items than `limit`')
     return problems
   }
@@ -333,7 +347,8 @@ export function queryShapeProblems(route: string, body: unknown): string[] {
     // `sum`/`avg` may be null with count > 0: the README's rule for sums that are not a finite double.
     if ((data.sum !== null && typeof data.sum !== 'number') || (data.avg !== null && typeof data.avg !== 'number')) problems.push('stats: `sum`/`avg` neither a number nor null')
     const order = ['min', 'p50', 'p95', 'p99', 'max'].map((k) => data[k])
-    if (order.every((x) => typeof x === 'number') && !order.every((x, i) => i === 0 || (order[i - 1] as number) <= (x as number))) problems.push('stats: not min ≤ p50 ≤ p95 ≤ p99 ≤ max')
+    if (order.every((x) => typeof x === 'number') && !order.every((x, i) => i === 0 || (order[i - 1] as number) <= (x as number)))
+      problems.push('stats: not min ≤ p50 ≤ p95 ≤ p99 ≤ max')
   }
   return problems
 }

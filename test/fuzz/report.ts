@@ -17,7 +17,11 @@ export function curl(request: FuzzRequest, full = false): string {
   else if (request.auth.kind === 'raw') parts.push(`-H "authorization: ${request.auth.header.replaceAll('{key}', '$KEY').replace(/["\\`]/g, '\\$&')}"`)
   for (const [name, value] of Object.entries(request.headers)) parts.push(`-H ${shellQuote(`${name}: ${value}`)}`)
   if (request.chunked) parts.push("-H 'transfer-encoding: chunked'")
-  const base64 = request.bodyBase64 ?? (request.body !== undefined && (/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(request.body) || LONE_SURROGATE.test(request.body)) ? Buffer.from(request.body).toString('base64') : undefined)
+  const base64 =
+    request.bodyBase64 ??
+    (request.body !== undefined && (/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(request.body) || LONE_SURROGATE.test(request.body))
+      ? Buffer.from(request.body).toString('base64')
+      : undefined)
   if (base64 !== undefined) parts.push(`--data-binary @<(echo ${cut(base64, full)} | base64 -d)`)
   else if (request.body !== undefined) parts.push(`--data-binary ${shellQuote(cut(request.body, full))}`)
   return parts.join(' ')
@@ -43,8 +47,14 @@ export function formatFailure(f: Failure, seed: number): string {
 export function formatReport(result: RunResult, max = 20): string {
   const lines = [
     `telltale HTTP fuzz, ${result.label}: ${result.failures.length} distinct failure(s) in ${result.sent} requests, ${(result.ms / 1000).toFixed(1)} s, ${result.restarts} server restart(s), FUZZ_SEED=${result.seed}`,
-    `statuses: ${Object.entries(result.statuses).sort().map(([s, n]) => `${s}×${n}`).join(' ')}; ${result.eventsStored} events stored`,
-    `reply times (mean/max ms): ${Object.entries(result.timing).sort().map(([route, t]) => `${route} ${t.meanMs}/${t.maxMs}`).join(', ')}`,
+    `statuses: ${Object.entries(result.statuses)
+      .sort()
+      .map(([s, n]) => `${s}×${n}`)
+      .join(' ')}; ${result.eventsStored} events stored`,
+    `reply times (mean/max ms): ${Object.entries(result.timing)
+      .sort()
+      .map(([route, t]) => `${route} ${t.meanMs}/${t.maxMs}`)
+      .join(', ')}`,
   ]
   const sorted = [...result.failures].sort((a, b) => rank(a) - rank(b) || a.route.localeCompare(b.route))
   for (const f of sorted.slice(0, max)) lines.push(formatFailure(f, result.seed))
@@ -64,13 +74,6 @@ function rank(f: Failure): number {
 /** Writes every failure with its full request to a JSON file; returns its path. */
 export function writeJsonReport(result: RunResult): string {
   const file = join(tmpdir(), `telltale-fuzz-${result.label}-${result.seed}.json`)
-  writeFileSync(
-    file,
-    JSON.stringify(
-      { ...result, failures: result.failures.map((f) => ({ ...f, curl: curl(f.request, true) })) },
-      null,
-      2,
-    ),
-  )
+  writeFileSync(file, JSON.stringify({ ...result, failures: result.failures.map((f) => ({ ...f, curl: curl(f.request, true) })) }, null, 2))
   return file
 }

@@ -5,8 +5,23 @@ import { FuzzServer, type Outcome, SideChannelError, type SideEvent } from './ch
 import { type FuzzRequest, type GenContext, plan, QUERY_ROUTES, ROUTES, WRITE_ROUTES } from './gen'
 import { Obj, type J, Raw, toJson } from './json'
 import {
-  classifyString, describeDiff, errorShapeProblem, FLUX_ID, fluxIdToUuid, fluxView, isPlainObject, matches, modelGroups, modelNumbers, modelQuery, nearestRank,
-  newestFirst, queryShapeProblems, readbackDiffs, tainted, UUID,
+  classifyString,
+  describeDiff,
+  errorShapeProblem,
+  FLUX_ID,
+  fluxIdToUuid,
+  fluxView,
+  isPlainObject,
+  matches,
+  modelGroups,
+  modelNumbers,
+  modelQuery,
+  nearestRank,
+  newestFirst,
+  queryShapeProblems,
+  readbackDiffs,
+  tainted,
+  UUID,
 } from './oracle'
 import { Rng } from './prng'
 import type { ServerSpec } from './server'
@@ -192,7 +207,13 @@ class Fuzzer {
     } catch (error) {
       if (!(error instanceof SideChannelError)) throw error
       // The server stopped answering after replying: a runaway left behind by this request.
-      findings.push({ key: `${request.route} | unresponsive after reply`, status: 'hang', symptom: `server stopped answering after replying ${outcome.status}`, detail: error.message, shrinkable: false })
+      findings.push({
+        key: `${request.route} | unresponsive after reply`,
+        status: 'hang',
+        symptom: `server stopped answering after replying ${outcome.status}`,
+        detail: error.message,
+        shrinkable: false,
+      })
       await this.server.restart()
       await this.resync()
     }
@@ -211,7 +232,7 @@ class Fuzzer {
       const dead = !this.server.alive()
       // server.ts prints `[fuzz-server] uncaught exception <error>` before exiting; V8 prints `FATAL ERROR` on out-of-memory.
       const at = this.server.stderr.findLastIndex((line) => /\[fuzz-server\]|FATAL ERROR|Fatal/.test(line))
-      const why = (at >= 0 ? this.server.stderr.slice(at, at + 3).join(' | ') : this.server.exitInfo() ?? 'no output').slice(0, 400)
+      const why = (at >= 0 ? this.server.stderr.slice(at, at + 3).join(' | ') : (this.server.exitInfo() ?? 'no output')).slice(0, 400)
       findings.push({
         key: `${request.route} | crash | ${normalize(why)}`,
         status: 'crash',
@@ -220,7 +241,13 @@ class Fuzzer {
         shrinkable: false,
       })
     } else {
-      findings.push({ key: `${request.route} | connection ${outcome.error}`, status: 'network', symptom: `connection failed without a reply: ${outcome.error}`, detail: '', shrinkable: false })
+      findings.push({
+        key: `${request.route} | connection ${outcome.error}`,
+        status: 'network',
+        symptom: `connection failed without a reply: ${outcome.error}`,
+        detail: '',
+        shrinkable: false,
+      })
     }
     if (!responsive) {
       this.log(`  [${this.options.label}] ${outcome.kind === 'timeout' ? 'hang' : 'crash'} on ${request.method} ${request.path.slice(0, 160)}: replacing the server`)
@@ -244,23 +271,42 @@ class Fuzzer {
       const logged = (await this.server.errors()).pop()
       const message = logged ?? (parsed && isPlainObject(body) ? JSON.stringify(body).slice(0, 200) : outcome.body.slice(0, 200))
       // The key leaves out where it was thrown: parallel queries fail in either order.
-      findings.push({ key: `${route} | ${status} | ${normalize(message.replace(/ at \S+ \([^)]*\)$/, ''))}`, status: String(status), symptom: `${status} ${firstLine(outcome.body)}`, detail: message, shrinkable: true })
+      findings.push({
+        key: `${route} | ${status} | ${normalize(message.replace(/ at \S+ \([^)]*\)$/, ''))}`,
+        status: String(status),
+        symptom: `${status} ${firstLine(outcome.body)}`,
+        detail: message,
+        shrinkable: true,
+      })
       return
     }
     const contentType = String(outcome.headers['content-type'] ?? '')
     if (!parsed || !/json/i.test(contentType)) {
-      findings.push({ key: `${route} | ${status} | not JSON`, status: String(status), symptom: `reply is not JSON (content-type ${contentType || 'none'})`, detail: outcome.body.slice(0, 200), shrinkable: true })
+      findings.push({
+        key: `${route} | ${status} | not JSON`,
+        status: String(status),
+        symptom: `reply is not JSON (content-type ${contentType || 'none'})`,
+        detail: outcome.body.slice(0, 200),
+        shrinkable: true,
+      })
       return
     }
     // A Flux batch whose every item was rejected answers 422 with the batch result (documented).
     const batchResult = route === ROUTES.fluxBatch && status === 422 && isPlainObject(body) && isPlainObject(body.data) && body.data.accepted === 0
     if (status >= 400 && !batchResult) {
       const problem = errorShapeProblem(request.path, body)
-      if (problem) findings.push({ key: `${route} | ${status} | bad error shape: ${problem}`, status: String(status), symptom: problem, detail: outcome.body.slice(0, 300), shrinkable: true })
+      if (problem)
+        findings.push({ key: `${route} | ${status} | bad error shape: ${problem}`, status: String(status), symptom: problem, detail: outcome.body.slice(0, 300), shrinkable: true })
     }
     const expected = expectedStatuses(request)
     if (expected && !expected.includes(status)) {
-      findings.push({ key: `${route} | ${status} | unexpected status`, status: String(status), symptom: `status ${status}, expected one of ${expected.join('/')}`, detail: outcome.body.slice(0, 300), shrinkable: true })
+      findings.push({
+        key: `${route} | ${status} | unexpected status`,
+        status: String(status),
+        symptom: `status ${status}, expected one of ${expected.join('/')}`,
+        detail: outcome.body.slice(0, 300),
+        shrinkable: true,
+      })
     }
     if (status === 200 && request.method === 'GET' && QUERY_ROUTES.includes(route)) this.checkQuery(request, body, findings)
   }
@@ -268,9 +314,11 @@ class Fuzzer {
   /** A 200 query: structure, tenant isolation, and (when the model can answer it) the exact answer. */
   private checkQuery(request: FuzzRequest, body: unknown, findings: Finding[]): void {
     const route = request.route
-    const add = (what: string, detail: string) => findings.push({ key: `${route} | 200 | ${what} | ${paramSignature(request)}`, status: '200', symptom: what, detail, shrinkable: true })
+    const add = (what: string, detail: string) =>
+      findings.push({ key: `${route} | 200 | ${what} | ${paramSignature(request)}`, status: '200', symptom: what, detail, shrinkable: true })
     // Malformed replies dedupe by route and problem; model mismatches also by the parameters involved.
-    for (const problem of queryShapeProblems(route, body)) findings.push({ key: `${route} | 200 | ${problem}`, status: '200', symptom: problem, detail: JSON.stringify(body).slice(0, 300), shrinkable: true })
+    for (const problem of queryShapeProblems(route, body))
+      findings.push({ key: `${route} | 200 | ${problem}`, status: '200', symptom: problem, detail: JSON.stringify(body).slice(0, 300), shrinkable: true })
     if (!isPlainObject(body)) return
     const other = request.auth.kind === 'other'
     const events = other ? this.otherEvents : [...this.model.values()]
@@ -303,10 +351,15 @@ class Fuzzer {
       if (q && meta) {
         const matching = events.filter((e) => matches(e, q)).sort(newestFirst)
         const clean = matching.filter((e) => !tainted(e))
-        if (meta.total < clean.length || meta.total > matching.length) add('list: meta.total differs from the model', `total ${meta.total}, expected ${clean.length === matching.length ? matching.length : `${clean.length}..${matching.length}`}`)
+        if (meta.total < clean.length || meta.total > matching.length)
+          add(
+            'list: meta.total differs from the model',
+            `total ${meta.total}, expected ${clean.length === matching.length ? matching.length : `${clean.length}..${matching.length}`}`,
+          )
         const page = matching.slice(q.offset, q.offset + q.limit).map((e) => `evt_${e.id.replace(/-/g, '')}`)
         const got = items.map((i) => i.id)
-        if (clean.length === matching.length && meta.total === matching.length && JSON.stringify(page) !== JSON.stringify(got)) add('list: page differs from the model (order, offset or limit)', `got ${got.length} ids, expected ${page.length}`)
+        if (clean.length === matching.length && meta.total === matching.length && JSON.stringify(page) !== JSON.stringify(got))
+          add('list: page differs from the model (order, offset or limit)', `got ${got.length} ids, expected ${page.length}`)
       } else if (meta && meta.total > events.length) {
         add('list: meta.total exceeds the events stored', `total ${meta.total}, stored ${events.length}`)
       }
@@ -320,12 +373,17 @@ class Fuzzer {
       const matching = events.filter((e) => matches(e, q))
       const clean = matching.filter((e) => !tainted(e))
       const total = data.total as number
-      if (total < clean.length || total > matching.length) add('count: total differs from the model', `total ${total}, expected ${clean.length === matching.length ? matching.length : `${clean.length}..${matching.length}`}`)
+      if (total < clean.length || total > matching.length)
+        add('count: total differs from the model', `total ${total}, expected ${clean.length === matching.length ? matching.length : `${clean.length}..${matching.length}`}`)
       if (q.groupBy !== undefined && isPlainObject(data.groups) && clean.length === matching.length) {
         const expected = modelGroups(matching, q.groupBy)
         const got = new Map(Object.entries(data.groups as Record<string, number>))
         const same = expected.size === got.size && [...expected].every(([k, v]) => got.get(k) === v)
-        if (!same) add('count: groups differ from the model', `got ${JSON.stringify(Object.fromEntries(got)).slice(0, 200)}, expected ${JSON.stringify(Object.fromEntries(expected)).slice(0, 200)}`)
+        if (!same)
+          add(
+            'count: groups differ from the model',
+            `got ${JSON.stringify(Object.fromEntries(got)).slice(0, 200)}, expected ${JSON.stringify(Object.fromEntries(expected)).slice(0, 200)}`,
+          )
       }
       return
     }
@@ -378,13 +436,23 @@ class Fuzzer {
           const clientId = typeof a.item.id === 'string' ? a.item.id : undefined
           const known = clientId !== undefined ? this.clientIds.get(clientId) : undefined
           if (known !== undefined && known !== a.id) {
-            add('201 | idempotency: a repeated id was stored again', '201', 'a retried `id` got a new event instead of the first one', `id ${JSON.stringify(clientId)}: first ${known}, now ${a.id}`)
+            add(
+              '201 | idempotency: a repeated id was stored again',
+              '201',
+              'a retried `id` got a new event instead of the first one',
+              `id ${JSON.stringify(clientId)}: first ${known}, now ${a.id}`,
+            )
           }
           if (this.model.has(a.id) || seenHere.has(a.id)) {
             // A retry: the first write wins. It must be the event of the same client id.
             const first = this.model.get(a.id)
             if (first && known === undefined && clientId !== undefined && first.clientId !== null) {
-              add(`201 | idempotency: distinct ids answered with one event (${classifyString(clientId)})`, '201', 'an `id` never sent before was answered with another event\'s id', `sent id ${JSON.stringify(clientId)}, answered ${a.id} (stored with id ${JSON.stringify(first.clientId)})`)
+              add(
+                `201 | idempotency: distinct ids answered with one event (${classifyString(clientId)})`,
+                '201',
+                "an `id` never sent before was answered with another event's id",
+                `sent id ${JSON.stringify(clientId)}, answered ${a.id} (stored with id ${JSON.stringify(first.clientId)})`,
+              )
             }
             if (clientId !== undefined && !this.clientIds.has(clientId)) this.clientIds.set(clientId, a.id)
             continue
@@ -401,12 +469,25 @@ class Fuzzer {
           for (const diff of diffs) {
             const d = describeDiff(diff)
             // One storage path behind every write route: dedupe across routes, list where seen.
-            findings.push({ key: `POST (any write route) | 201 | readback: ${d.key}`, status: '201 readback', symptom: `acknowledged, but stored differently: ${d.key}`, detail: d.text, shrinkable: true, seenOn: `${route} ${diff.path.map((p) => JSON.stringify(p).slice(1, 31).replace(/"$/, '')).join('.')}` })
+            findings.push({
+              key: `POST (any write route) | 201 | readback: ${d.key}`,
+              status: '201 readback',
+              symptom: `acknowledged, but stored differently: ${d.key}`,
+              detail: d.text,
+              shrinkable: true,
+              seenOn: `${route} ${diff.path.map((p) => JSON.stringify(p).slice(1, 31).replace(/"$/, '')).join('.')}`,
+            })
           }
           if (a.reply && diffs.length === 0) {
             const view = fluxView(event)
             for (const k of ['name', 'timestamp', 'user_id', 'value'] as const) {
-              if (JSON.stringify(a.reply[k]) !== JSON.stringify(view[k])) add(`201 | reply.${k} differs from the stored event`, '201', `the reply's ${k} is not what was stored`, `reply ${JSON.stringify(a.reply[k])?.slice(0, 100)}, stored ${JSON.stringify(view[k])?.slice(0, 100)}`)
+              if (JSON.stringify(a.reply[k]) !== JSON.stringify(view[k]))
+                add(
+                  `201 | reply.${k} differs from the stored event`,
+                  '201',
+                  `the reply's ${k} is not what was stored`,
+                  `reply ${JSON.stringify(a.reply[k])?.slice(0, 100)}, stored ${JSON.stringify(view[k])?.slice(0, 100)}`,
+                )
             }
           }
         }
@@ -415,14 +496,24 @@ class Fuzzer {
     count ??= await this.server.count(fuzzProject)
     if (count !== this.model.size) {
       const diff = count - this.model.size
-      if (outcome.status >= 400) add(`${outcome.status} | wrote events behind an error`, String(outcome.status), `${diff} event(s) written behind a ${outcome.status}`, outcome.body.slice(0, 200))
-      else if (WRITE_ROUTES.includes(route) && !malformed) add(`${outcome.status} | store count differs from the acknowledged events`, String(outcome.status), `store holds ${diff > 0 ? diff : -diff} ${diff > 0 ? 'more' : 'fewer'} events than acknowledged`, outcome.body.slice(0, 200))
+      if (outcome.status >= 400)
+        add(`${outcome.status} | wrote events behind an error`, String(outcome.status), `${diff} event(s) written behind a ${outcome.status}`, outcome.body.slice(0, 200))
+      else if (WRITE_ROUTES.includes(route) && !malformed)
+        add(
+          `${outcome.status} | store count differs from the acknowledged events`,
+          String(outcome.status),
+          `store holds ${diff > 0 ? diff : -diff} ${diff > 0 ? 'more' : 'fewer'} events than acknowledged`,
+          outcome.body.slice(0, 200),
+        )
       await this.resync()
     }
   }
 
   /** The acknowledged items of a 201 write reply, or why the reply is malformed. */
-  private acknowledged(request: FuzzRequest, replyText: string): Array<{ id: string; item: Record<string, unknown>; surface: 'sb' | 'flux'; reply?: Record<string, unknown> }> | string {
+  private acknowledged(
+    request: FuzzRequest,
+    replyText: string,
+  ): Array<{ id: string; item: Record<string, unknown>; surface: 'sb' | 'flux'; reply?: Record<string, unknown> }> | string {
     const reply = JSON.parse(replyText) as Record<string, any>
     const view = serverView(request)
     if (!isPlainObject(view)) return 'a 201 for a body that is not a JSON object'
@@ -434,7 +525,8 @@ class Fuzzer {
         return [{ id: reply.event_id, item: view, surface: 'sb' }]
       case ROUTES.sbBatch: {
         const ids = reply.event_ids
-        if (reply.success !== true || !Array.isArray(ids) || !ids.every((id) => typeof id === 'string' && UUID.test(id))) return 'not {success: true, created_count, event_ids: [<uuid>]}'
+        if (reply.success !== true || !Array.isArray(ids) || !ids.every((id) => typeof id === 'string' && UUID.test(id)))
+          return 'not {success: true, created_count, event_ids: [<uuid>]}'
         if (ids.length !== items.length || reply.created_count !== items.length) return `created_count ${reply.created_count} / ${ids.length} ids for ${items.length} items`
         return ids.map((id: string, i: number) => ({ id, item: items[i] as Record<string, unknown>, surface: 'sb' as const }))
       }
@@ -500,7 +592,15 @@ class Fuzzer {
     }
     this.log(`  [${this.options.label}] ${final.status} ${request.route}: ${final.symptom}${shrunk ? ' (shrunk)' : ''}`)
     this.failures.set(final.key, {
-      key: final.key, route: sample.route, status: final.status, symptom: final.symptom, detail: final.detail, request: sample, index, occurrences: 1, shrunk,
+      key: final.key,
+      route: sample.route,
+      status: final.status,
+      symptom: final.symptom,
+      detail: final.detail,
+      request: sample,
+      index,
+      occurrences: 1,
+      shrunk,
       seenOn: [...new Set([finding.seenOn, final.seenOn].filter((w): w is string => !!w))],
     })
   }
@@ -543,11 +643,18 @@ class Fuzzer {
   private async finalChecks(): Promise<void> {
     const fail = (what: string, detail: string, request: FuzzRequest, status = 'final') => {
       const key = `final | ${what}`
-      if (!this.failures.has(key)) this.failures.set(key, { key, route: request.route, status, symptom: what, detail, request, index: -1, occurrences: 1, shrunk: false, seenOn: [] })
+      if (!this.failures.has(key))
+        this.failures.set(key, { key, route: request.route, status, symptom: what, detail, request, index: -1, occurrences: 1, shrunk: false, seenOn: [] })
     }
     const json = (body: unknown) => JSON.stringify(body)
     const final = (route: string, method: string, path: string, body?: string, auth: FuzzRequest['auth'] = { kind: 'fuzz' }): FuzzRequest => ({
-      route, method, path, headers: body !== undefined ? { 'content-type': 'application/json' } : {}, auth, ...(body !== undefined ? { body } : {}), origin: 'final',
+      route,
+      method,
+      path,
+      headers: body !== undefined ? { 'content-type': 'application/json' } : {},
+      auth,
+      ...(body !== undefined ? { body } : {}),
+      origin: 'final',
     })
     const send = async (request: FuzzRequest) => {
       const findings = await this.exec(request)
@@ -574,7 +681,8 @@ class Fuzzer {
     await send(final(ROUTES.sbEvent, 'POST', '/api/events', json({ event: 'final.sb', user_id: 'final', value: 1 })))
     await send(final(ROUTES.fluxEvent, 'POST', '/api/v1/events', json({ name: 'final.flux', tags: { plan: 'pro' }, value: 2 })))
     const finals = [...this.model.values()].filter((e) => e.name === 'final.sb' || e.name === 'final.flux')
-    if (finals.length < 2) fail('the server no longer accepts a valid event after the run', `${finals.length} of 2 stored`, final(ROUTES.sbEvent, 'POST', '/api/events', json({ event: 'final.sb' })))
+    if (finals.length < 2)
+      fail('the server no longer accepts a valid event after the run', `${finals.length} of 2 stored`, final(ROUTES.sbEvent, 'POST', '/api/events', json({ event: 'final.sb' })))
 
     // 2. The store holds exactly what was acknowledged.
     const stored = await this.server.dump(this.server.projects.fuzz)
@@ -582,12 +690,25 @@ class Fuzzer {
     const missing = [...this.model.keys()].filter((id) => !storedIds.has(id))
     const extra = stored.filter((e) => !this.model.has(e.id))
     if (missing.length) fail('acknowledged events missing from the store', missing.slice(0, 5).join(', '), final(ROUTES.list, 'GET', '/api/v1/events'))
-    if (extra.length) fail('events in the store that were never acknowledged', extra.slice(0, 3).map((e) => e.name).join(', '), final(ROUTES.list, 'GET', '/api/v1/events'))
+    if (extra.length)
+      fail(
+        'events in the store that were never acknowledged',
+        extra
+          .slice(0, 3)
+          .map((e) => e.name)
+          .join(', '),
+        final(ROUTES.list, 'GET', '/api/v1/events'),
+      )
     await this.resync()
 
     // 3. Everything reads back over HTTP: count, then every page of the list.
     const count = await get(final(ROUTES.count, 'GET', '/api/v1/events/count'))
-    if (count && count.data?.total !== this.model.size) fail('GET /count total differs from the events acknowledged', `total ${count.data?.total}, acknowledged ${this.model.size}`, final(ROUTES.count, 'GET', '/api/v1/events/count'))
+    if (count && count.data?.total !== this.model.size)
+      fail(
+        'GET /count total differs from the events acknowledged',
+        `total ${count.data?.total}, acknowledged ${this.model.size}`,
+        final(ROUTES.count, 'GET', '/api/v1/events/count'),
+      )
     const listed = new Map<string, Record<string, unknown>>()
     for (let offset = 0; offset < this.model.size + 1000; offset += 1000) {
       const page = await get(final(ROUTES.list, 'GET', `/api/v1/events?limit=1000&offset=${offset}`))
@@ -597,7 +718,15 @@ class Fuzzer {
     }
     if (listed.size > 0 || this.model.size === 0) {
       const unlisted = [...this.model.values()].filter((e) => !listed.has(`evt_${e.id.replace(/-/g, '')}`))
-      if (unlisted.length) fail('acknowledged events missing from GET /api/v1/events', `${unlisted.length} missing, e.g. ${unlisted.slice(0, 3).map((e) => JSON.stringify(e.name)).join(', ')}`, final(ROUTES.list, 'GET', '/api/v1/events?limit=1000'))
+      if (unlisted.length)
+        fail(
+          'acknowledged events missing from GET /api/v1/events',
+          `${unlisted.length} missing, e.g. ${unlisted
+            .slice(0, 3)
+            .map((e) => JSON.stringify(e.name))
+            .join(', ')}`,
+          final(ROUTES.list, 'GET', '/api/v1/events?limit=1000'),
+        )
       for (const e of this.model.values()) {
         const item = listed.get(`evt_${e.id.replace(/-/g, '')}`)
         const diffs = item && describeListDiffs(fluxView(e), item)
@@ -606,17 +735,32 @@ class Fuzzer {
     }
     const stats = await get(final(ROUTES.stats, 'GET', '/api/v1/events/stats?field=value'))
     const values = modelNumbers([...this.model.values()], { kind: 'value' })
-    if (stats && stats.data?.count !== values.length) fail('GET /stats count differs from the events with a value', `count ${stats.data?.count}, expected ${values.length}`, final(ROUTES.stats, 'GET', '/api/v1/events/stats?field=value'))
+    if (stats && stats.data?.count !== values.length)
+      fail(
+        'GET /stats count differs from the events with a value',
+        `count ${stats.data?.count}, expected ${values.length}`,
+        final(ROUTES.stats, 'GET', '/api/v1/events/stats?field=value'),
+      )
 
     // 4. Tenants: the other project still sees exactly its own three events.
     const other = await get(final(ROUTES.list, 'GET', '/api/v1/events?limit=1000', undefined, { kind: 'other' }))
     if (other) {
       const ids = (other.data as Array<{ id: string }>).map((i) => fluxIdToUuid(i.id)).sort()
       const expected = this.otherEvents.map((e) => e.id).sort()
-      if (JSON.stringify(ids) !== JSON.stringify(expected)) fail('TENANT ISOLATION: the other project does not list exactly its own events', `listed ${ids.length}, expected ${expected.length}`, final(ROUTES.list, 'GET', '/api/v1/events?limit=1000', undefined, { kind: 'other' }))
+      if (JSON.stringify(ids) !== JSON.stringify(expected))
+        fail(
+          'TENANT ISOLATION: the other project does not list exactly its own events',
+          `listed ${ids.length}, expected ${expected.length}`,
+          final(ROUTES.list, 'GET', '/api/v1/events?limit=1000', undefined, { kind: 'other' }),
+        )
     }
     const otherStored = await this.server.dump(this.server.projects.other)
-    if (otherStored.length !== this.otherEvents.length) fail('TENANT ISOLATION: fuzz writes changed the other project', `other project holds ${otherStored.length} events, expected ${this.otherEvents.length}`, final(ROUTES.list, 'GET', '/api/v1/events', undefined, { kind: 'other' }))
+    if (otherStored.length !== this.otherEvents.length)
+      fail(
+        'TENANT ISOLATION: fuzz writes changed the other project',
+        `other project holds ${otherStored.length} events, expected ${this.otherEvents.length}`,
+        final(ROUTES.list, 'GET', '/api/v1/events', undefined, { kind: 'other' }),
+      )
   }
 }
 
@@ -715,7 +859,10 @@ function* simplifications(request: FuzzRequest): Generator<FuzzRequest> {
   const at = request.path.indexOf('?')
   if (at >= 0) {
     const base = request.path.slice(0, at)
-    const params = request.path.slice(at + 1).split('&').filter((p) => p !== '')
+    const params = request.path
+      .slice(at + 1)
+      .split('&')
+      .filter((p) => p !== '')
     if (params.length === 0) yield { ...request, path: base }
     for (let i = 0; i < params.length; i++) {
       const rest = params.filter((_, j) => j !== i)
@@ -724,7 +871,8 @@ function* simplifications(request: FuzzRequest): Generator<FuzzRequest> {
   }
   if (request.chunked) yield { ...request, chunked: false }
   if (request.auth.kind === 'raw' || request.auth.kind === 'none') yield { ...request, auth: { kind: 'fuzz' } }
-  if (request.headers['content-type'] !== undefined && request.headers['content-type'] !== 'application/json') yield { ...request, headers: { ...request.headers, 'content-type': 'application/json' } }
+  if (request.headers['content-type'] !== undefined && request.headers['content-type'] !== 'application/json')
+    yield { ...request, headers: { ...request.headers, 'content-type': 'application/json' } }
   for (const header of Object.keys(request.headers)) if (header !== 'content-type') yield { ...request, headers: without(request.headers, header) }
   // A smaller JSON body.
   if (request.body === undefined) return

@@ -61,8 +61,7 @@ function describeError(error: Error): string {
   return `${message}${code !== undefined ? ` [${String(code)}]` : ''}${where}`
 }
 
-const storage: Storage =
-  spec.adapter === 'sqlite' ? sqliteStorage({ file: spec.file }) : postgresStorage({ connectionString: spec.url, schema: spec.schema, max: 5 })
+const storage: Storage = spec.adapter === 'sqlite' ? sqliteStorage({ file: spec.file }) : postgresStorage({ connectionString: spec.url, schema: spec.schema, max: 5 })
 const telltale = createTelltale({
   storage,
   scheduler: manualScheduler(),

@@ -56,8 +56,7 @@ export async function makeTelltale(options: MakeOptions = {}): Promise<TestApp> 
   const scheduler = manualScheduler({ clock })
   const telltale = createTelltale({ ...rest, storage, clock, scheduler })
   const project = await telltale.api.createProject({ name: 'Acme', slug: 'acme' })
-  const key = async (projectId: string, scopes?: Array<'read' | 'write' | 'admin'>) =>
-    (await telltale.api.createApiKey({ projectId, scopes })).key
+  const key = async (projectId: string, scopes?: Array<'read' | 'write' | 'admin'>) => (await telltale.api.createApiKey({ projectId, scopes })).key
   const keys: TestKeys = {
     readWrite: await key(project.id),
     write: await key(project.id, ['write']),

@@ -180,9 +180,7 @@ describe('routes', () => {
 
   test('a method the route does not serve is not a 500', async () => {
     for (const method of ['GET', 'PUT', 'DELETE', 'PATCH']) {
-      const res = await t.telltale.fetch(
-        new Request('http://localhost/api/events', { method, headers: { authorization: `Bearer ${t.keys.write}` } }),
-      )
+      const res = await t.telltale.fetch(new Request('http://localhost/api/events', { method, headers: { authorization: `Bearer ${t.keys.write}` } }))
       expect(res.status, method).toBe(404)
       expect(await res.json()).toEqual({ message: 'Not found.' })
     }

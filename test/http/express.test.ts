@@ -25,8 +25,7 @@ async function serve(app: express.Express): Promise<string> {
   return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`
 }
 
-const post = (url: string, body: string, headers: Record<string, string>) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })
+const post = (url: string, body: string, headers: Record<string, string>) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })
 
 async function mounted(setup: (app: express.Express) => void, options: MakeOptions = {}): Promise<string> {
   t = await makeTelltale(options)
@@ -78,9 +77,13 @@ describe.each([
   test('values survive the trip exactly (29.00, nested metadata, unicode)', async () => {
     const base = await mounted(setup)
     const res = await reply(
-      await post(`${base}/telltale/api/events`, '{"event":"subscription_payment","user_id":"123","value":29.00,"metadata":{"period":"monthly","plan":"starter","note":"café ☕"}}', {
-        authorization: `Bearer ${t.keys.write}`,
-      }),
+      await post(
+        `${base}/telltale/api/events`,
+        '{"event":"subscription_payment","user_id":"123","value":29.00,"metadata":{"period":"monthly","plan":"starter","note":"café ☕"}}',
+        {
+          authorization: `Bearer ${t.keys.write}`,
+        },
+      ),
     )
     expect(res.status).toBe(201)
     expect(await t.telltale.api.getEvent({ projectId: t.project.id, id: res.body.event_id })).toMatchObject({
@@ -146,8 +149,7 @@ test('the auth option with the host app’s own session header (x-session), fall
     },
     { auth: (request) => sessions.get(request.headers.get('x-session') ?? '') },
   )
-  const login = async (projectId: string, scopes: string[]) =>
-    (await reply(await post(`${base}/login`, JSON.stringify({ projectId, scopes }), {}))).body.token as string
+  const login = async (projectId: string, scopes: string[]) => (await reply(await post(`${base}/login`, JSON.stringify({ projectId, scopes }), {}))).body.token as string
 
   const writer = await login(t.other.project.id, ['write'])
   const single = await reply(await post(`${base}/telltale/api/events`, '{"event":"via-session"}', { 'x-session': writer }))
@@ -183,6 +185,9 @@ test('mounted at the root: host routes before and after it still answer', async 
   expect(await reply(await fetch(`${base}/after`))).toEqual({ status: 200, body: { after: true } })
   expect(await reply(await post(`${base}/api/orders`, '{}', {}))).toEqual({ status: 201, body: { host: true } })
   expect((await post(`${base}/api/events`, SINGLE, { authorization: `Bearer ${t.keys.write}` })).status).toBe(201)
-  expect(await reply(await fetch(`${base}/api/v1/nope`, { headers: { authorization: `Bearer ${t.keys.read}` } }))).toEqual({ status: 404, body: { error: { code: 'not_found', message: 'Not found.' } } })
+  expect(await reply(await fetch(`${base}/api/v1/nope`, { headers: { authorization: `Bearer ${t.keys.read}` } }))).toEqual({
+    status: 404,
+    body: { error: { code: 'not_found', message: 'Not found.' } },
+  })
   expect((await fetch(`${base}/missing`)).status).toBe(404) // Express's own 404
 })

@@ -62,7 +62,13 @@ describe('toNodeHandler over node:http', () => {
   test('the documented single and batch requests over a socket', async () => {
     t = await makeTelltale()
     const base = await listen(toNodeHandler(t.telltale))
-    const single = await reply(await post(`${base}/api/events`, JSON.stringify({ event: 'user_signup', user_id: '123', user_email: 'john@example.com', metadata: { plan: 'starter', source: 'organic' } }), t.keys.write))
+    const single = await reply(
+      await post(
+        `${base}/api/events`,
+        JSON.stringify({ event: 'user_signup', user_id: '123', user_email: 'john@example.com', metadata: { plan: 'starter', source: 'organic' } }),
+        t.keys.write,
+      ),
+    )
     expect(single).toEqual({ status: 201, body: { success: true, event_id: expect.stringMatching(UUID) } })
     const batch = await reply(
       await post(`${base}/api/events/batch`, '{"events": [{"event": "user_signup", "user_id": "1"}, {"event": "user_login", "user_id": "1"}]}', t.keys.write),

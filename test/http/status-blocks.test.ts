@@ -118,8 +118,7 @@ describe('documented examples', () => {
   test('PHP / Laravel client: Http::withToken()->post() with array_filter()ed payloads', async () => {
     // Laravel's Http client sends JSON with `Content-Type: application/json` and `Accept: application/json`;
     // PHP's json_encode writes the float 29.00 as 29.0.
-    const send = (body: string) =>
-      t.post('/api/events', body, t.keys.write, { accept: 'application/json', 'user-agent': 'GuzzleHttp/7' })
+    const send = (body: string) => t.post('/api/events', body, t.keys.write, { accept: 'application/json', 'user-agent': 'GuzzleHttp/7' })
     const signup = await reply(await send('{"event":"user_signup","user_id":"123","user_email":"john@example.com"}'))
     const payment = await reply(await send('{"event":"subscription_payment","user_id":"123","value":29.0,"metadata":{"period":"monthly","plan":"starter"}}'))
     expect(signup).toEqual({ status: 201, body: { success: true, event_id: expect.stringMatching(UUID) } })
@@ -144,9 +143,7 @@ describe('documented examples', () => {
   })
 
   test('cURL: "Send batch events"', async () => {
-    const res = await reply(
-      await t.post('/api/events/batch', '{"events": [{"event": "user_signup", "user_id": "1"}, {"event": "user_login", "user_id": "1"}]}'),
-    )
+    const res = await reply(await t.post('/api/events/batch', '{"events": [{"event": "user_signup", "user_id": "1"}, {"event": "user_login", "user_id": "1"}]}'))
     expect(res).toEqual({
       status: 201,
       body: { success: true, created_count: 2, event_ids: [expect.stringMatching(UUID), expect.stringMatching(UUID)] },
@@ -325,7 +322,14 @@ describe('client id (idempotency)', () => {
 
   test('across single and batch endpoints', async () => {
     const single = await reply(await t.post('/api/events', { id: 'evt-a', event: 'signup' }))
-    const batch = await reply(await t.post('/api/events/batch', { events: [{ id: 'evt-b', event: 'login' }, { id: 'evt-a', event: 'signup' }] }))
+    const batch = await reply(
+      await t.post('/api/events/batch', {
+        events: [
+          { id: 'evt-b', event: 'login' },
+          { id: 'evt-a', event: 'signup' },
+        ],
+      }),
+    )
     expect(batch.status).toBe(201)
     expect(batch.body.event_ids[1]).toBe(single.body.event_id)
     expect(batch.body.event_ids[0]).not.toBe(single.body.event_id)
@@ -338,7 +342,12 @@ describe('client id (idempotency)', () => {
   })
 
   test('a retried batch answers exactly as the first time and stores nothing new', async () => {
-    const body = { events: [{ id: 'x1', event: 'a' }, { id: 'x2', event: 'b' }] }
+    const body = {
+      events: [
+        { id: 'x1', event: 'a' },
+        { id: 'x2', event: 'b' },
+      ],
+    }
     const first = await reply(await t.post('/api/events/batch', body))
     const again = await reply(await t.post('/api/events/batch', body))
     expect(again).toEqual(first)
@@ -354,7 +363,14 @@ describe('client id (idempotency)', () => {
   })
 
   test('the same id twice in one batch is one event', async () => {
-    const res = await reply(await t.post('/api/events/batch', { events: [{ id: 'dup', event: 'a' }, { id: 'dup', event: 'a' }] }))
+    const res = await reply(
+      await t.post('/api/events/batch', {
+        events: [
+          { id: 'dup', event: 'a' },
+          { id: 'dup', event: 'a' },
+        ],
+      }),
+    )
     expect(res.status).toBe(201)
     expect(res.body.event_ids[0]).toBe(res.body.event_ids[1])
     expect(await t.count()).toBe(1)

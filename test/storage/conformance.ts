@@ -183,7 +183,9 @@ function projectTests(makeStorage: MakeStorage) {
       const first = project()
       await store().projects.create({ project: first })
       const second = project({ slug: first.slug, name: 'Other' })
-      const error = await store().projects.create({ project: second }).catch((e: unknown) => e)
+      const error = await store()
+        .projects.create({ project: second })
+        .catch((e: unknown) => e)
       expect(error).toBeInstanceOf(ConflictError)
       expect((error as ConflictError).field).toBe('slug')
       expect(await store().projects.get({ projectId: second.id })).toBeUndefined()
@@ -536,7 +538,12 @@ function aggregationTests(makeStorage: MakeStorage) {
       it('counts per bucket aligned to multiples of bucketMs since the epoch, non-empty only, ascending', async () => {
         for (const bucketMs of [7 * 60_000, 3_600_000, 86_400_000]) {
           const result = await store().events.countSeries({ projectId, filter: {}, bucketMs })
-          expect(result).toEqual(series(events.map((e) => e.timestamp), bucketMs))
+          expect(result).toEqual(
+            series(
+              events.map((e) => e.timestamp),
+              bucketMs,
+            ),
+          )
           for (const { start } of result) expect(start % bucketMs).toBe(0)
         }
       })
@@ -688,7 +695,11 @@ function aggregationTests(makeStorage: MakeStorage) {
 
       it('sums 64-bit integer properties without overflowing', async () => {
         const big = 4611686018427387904 // 2^62: two of them overflow a signed 64-bit integer
-        const { a } = await seedTwoTenants(store(), [event('n', T0, { properties: { n: big } }), event('n', T0, { properties: { n: big } }), event('n', T0, { properties: { n: 9007199254740993 } })])
+        const { a } = await seedTwoTenants(store(), [
+          event('n', T0, { properties: { n: big } }),
+          event('n', T0, { properties: { n: big } }),
+          event('n', T0, { properties: { n: 9007199254740993 } }),
+        ])
         const summary = await store().events.summarize({ projectId: a, filter: {}, field: { kind: 'property', key: 'n' }, percentiles: [100] })
         expect(summary).toMatchObject({ count: 3, min: 9007199254740992, max: big, percentiles: { 100: big } })
         expect(summary.sum).toBeCloseTo(2 * big + 9007199254740992, -4)
@@ -761,9 +772,7 @@ function rateLimitTests(makeStorage: MakeStorage) {
 
     it('never loses or repeats a count under 20 concurrent hits from two instances', async () => {
       const projectId = randomUUID()
-      const hits = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => (i % 2 ? store() : other()).rateLimits.hit({ projectId, bucket: 'ingest', windowMs, now: W + i })),
-      )
+      const hits = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? store() : other()).rateLimits.hit({ projectId, bucket: 'ingest', windowMs, now: W + i })))
       expect(hits.map((h) => h.count).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
       for (const h of hits) expect(h.resetAt).toBe(W + windowMs)
     })

@@ -39,7 +39,10 @@ test('one refused call among 200 fails alone, in O(log n) transactions', async (
   expect(results.filter((r) => r.status === 'rejected').map((_, i) => i)).toHaveLength(1)
   expect(results[137].status).toBe('rejected')
   expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(199)
-  const stored = await db.selectFrom('telltale_events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()
+  const stored = await db
+    .selectFrom('telltale_events')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow()
   expect(Number(stored.n)).toBe(200) // the first event and the 199 accepted ones
   // The first call writes alone; the 199 queued behind it are one group: 1 failing write, then
   // two halves per level down to the bad call (2 * ceil(log2(199)) = 16), not 199.

@@ -32,7 +32,11 @@ if (!url) {
   aggregationConformance('postgres without percentile_disc', async () => {
     await createSchema(url, windowSchema)
     const pool = new pg.Pool({ connectionString: url, max: 3, options: `-c search_path=${windowSchema}` })
-    const storage = createSqlStorage({ db: new Kysely({ dialect: new PostgresDialect({ pool }) }), dialect: { ...postgresDialect, percentileDisc: undefined }, onClose: () => pool.end() })
+    const storage = createSqlStorage({
+      db: new Kysely({ dialect: new PostgresDialect({ pool }) }),
+      dialect: { ...postgresDialect, percentileDisc: undefined },
+      onClose: () => pool.end(),
+    })
     return { storage, cleanup: () => storage.close() }
   })
 

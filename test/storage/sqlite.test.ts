@@ -37,7 +37,19 @@ aggregationConformance('sqlite without percentile_disc', async () => {
 
 describe('sqlite adapter', () => {
   const project = { id: 'p-restart', name: 'Restart', slug: 'restart', timezone: 'UTC', createdAt: 1_700_000_000_000 }
-  const stored = { id: 'e-restart', name: 'deploy', timestamp: 1_700_000_000_000, receivedAt: 1_700_000_000_001, userId: 'u1', userEmail: null, userName: null, value: 1.5, properties: { sha: 'abc' }, tags: { env: 'prod' }, clientId: 'c1' }
+  const stored = {
+    id: 'e-restart',
+    name: 'deploy',
+    timestamp: 1_700_000_000_000,
+    receivedAt: 1_700_000_000_001,
+    userId: 'u1',
+    userEmail: null,
+    userName: null,
+    value: 1.5,
+    properties: { sha: 'abc' },
+    tags: { env: 'prod' },
+    clientId: 'c1',
+  }
 
   it('keeps acknowledged data after the storage is closed and the file reopened', async () => {
     const temp = tempSqliteFile('restart')

@@ -54,11 +54,16 @@ export const sqliteDialect: SqlDialect = {
   jsonNumber: (column, key) =>
     unaddressable(key)
       ? absentNumber
-      : sql<number | null>`(case when json_type(${sql.ref(column)}, ${jsonKeyPath(key)}) in ('integer', 'real') then cast(json_extract(${sql.ref(column)}, ${jsonKeyPath(key)}) as real) end)`,
+      : sql<
+          number | null
+        >`(case when json_type(${sql.ref(column)}, ${jsonKeyPath(key)}) in ('integer', 'real') then cast(json_extract(${sql.ref(column)}, ${jsonKeyPath(key)}) as real) end)`,
   jsonContains: (column, pairs) =>
     Object.keys(pairs).some(unaddressable)
       ? noRow
-      : (sql.join(Object.entries(pairs).map(([key, value]) => sql`json_extract(${sql.ref(column)}, ${jsonKeyPath(key)}) = ${value}`), sql` and `) as RawBuilder<boolean>),
+      : (sql.join(
+          Object.entries(pairs).map(([key, value]) => sql`json_extract(${sql.ref(column)}, ${jsonKeyPath(key)}) = ${value}`),
+          sql` and `,
+        ) as RawBuilder<boolean>),
   // The percentile extension (SQLite 3.51+ built with SQLITE_ENABLE_PERCENTILE, as better-sqlite3
   // 12.x is): the element at 0-based index floor(f * (n - 1)). Callers fall back when it is missing.
   percentileDisc: (x, rank, n) => sql<number | null>`percentile_disc(${x}, ${n <= 1 ? 0 : rank >= n ? 1 : (rank - 0.5) / (n - 1)})`,
@@ -73,7 +78,9 @@ export const postgresDialect: SqlDialect = {
   types: { id: 'uuid', text: 'text', int: 'bigint', float: 'double precision', json: 'jsonb', name: 'text collate "C"' },
   jsonText: (column, key) => (unaddressable(key) ? absentText : sql<string | null>`(${sql.ref(column)} ->> ${key})`),
   jsonNumber: (column, key) =>
-    unaddressable(key) ? absentNumber : sql<number | null>`(case when jsonb_typeof(${sql.ref(column)} -> ${key}) = 'number' then (${sql.ref(column)} ->> ${key})::double precision end)`,
+    unaddressable(key)
+      ? absentNumber
+      : sql<number | null>`(case when jsonb_typeof(${sql.ref(column)} -> ${key}) = 'number' then (${sql.ref(column)} ->> ${key})::double precision end)`,
   // `->> key = value` per pair rather than `@> '{...}'`: the same rows for string values (tags
   // are strings) and 15-25% cheaper per row, which is what a scan pays (a list's total over a tag
   // filter is one: test/bench/queries.ts). `@>` only pays with a GIN index; with few distinct tag
@@ -81,7 +88,10 @@ export const postgresDialect: SqlDialect = {
   jsonContains: (column, pairs) =>
     Object.keys(pairs).some(unaddressable)
       ? noRow
-      : (sql.join(Object.entries(pairs).map(([key, value]) => sql`(${sql.ref(column)} ->> ${key}) = ${value}`), sql` and `) as RawBuilder<boolean>),
+      : (sql.join(
+          Object.entries(pairs).map(([key, value]) => sql`(${sql.ref(column)} ->> ${key}) = ${value}`),
+          sql` and `,
+        ) as RawBuilder<boolean>),
   // The ordered-set aggregate: the value at rank ceil(f * n).
   percentileDisc: (x, rank, n) => sql<number | null>`percentile_disc(${(rank - 0.5) / n}::float8) within group (order by ${x})`,
   // numeric sums never overflow; the result comes back as text and may exceed a double (→ null).

@@ -109,12 +109,18 @@ async function writeCalls(db: Kysely<Database>, calls: Call[]): Promise<void> {
     // Client ids not inserted now were stored before (or earlier in this write): look them up.
     const missing = new Map<string, Set<string>>()
     for (const { projectId, events } of calls) {
-      for (const e of events) if (e.clientId !== null && !stored.has(`${projectId} ${e.clientId}`)) (missing.get(projectId) ?? missing.set(projectId, new Set()).get(projectId)!).add(e.clientId)
+      for (const e of events)
+        if (e.clientId !== null && !stored.has(`${projectId} ${e.clientId}`)) (missing.get(projectId) ?? missing.set(projectId, new Set()).get(projectId)!).add(e.clientId)
     }
     for (const [projectId, clientIds] of missing) {
       const ids = [...clientIds]
       for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
-        const found = await trx.selectFrom(table).select(['id', 'client_id']).where('project_id', '=', projectId).where('client_id', 'in', ids.slice(i, i + INSERT_CHUNK)).execute()
+        const found = await trx
+          .selectFrom(table)
+          .select(['id', 'client_id'])
+          .where('project_id', '=', projectId)
+          .where('client_id', 'in', ids.slice(i, i + INSERT_CHUNK))
+          .execute()
         for (const row of found) stored.set(`${projectId} ${row.client_id}`, row.id)
       }
     }

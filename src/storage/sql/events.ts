@@ -184,7 +184,8 @@ async function countRows(query: Events): Promise<number> {
 
 function applyFilter(query: Events, filter: EventFilter, dialect: SqlDialect): Events {
   let q = query
-  if (filter.names) q = filter.names.length === 0 ? q.where(sql<boolean>`1 = 0`) : filter.names.length === 1 ? q.where('name', '=', filter.names[0]) : q.where('name', 'in', filter.names)
+  if (filter.names)
+    q = filter.names.length === 0 ? q.where(sql<boolean>`1 = 0`) : filter.names.length === 1 ? q.where('name', '=', filter.names[0]) : q.where('name', 'in', filter.names)
   if (filter.namePrefix) {
     const upper = prefixUpperBound(filter.namePrefix)
     q = q.where('name', '>=', filter.namePrefix)

@@ -11,18 +11,27 @@ function fluxCode(issue: ValidationIssue, field: string): string {
   if (names.includes('tags')) return 'invalid_tags'
   const name = names.filter((n) => n !== 'events').pop() ?? names[0] ?? 'body'
   switch (name) {
-    case 'name': return issue.rule === 'required' ? 'missing_name' : 'invalid_name'
+    case 'name':
+      return issue.rule === 'required' ? 'missing_name' : 'invalid_name'
     case 'timestamp':
     case 'from':
-    case 'to': return 'invalid_timestamp'
-    case 'events': return issue.rule === 'max_items' ? 'batch_too_large' : issue.rule === 'required' ? 'missing_events' : 'invalid_batch'
+    case 'to':
+      return 'invalid_timestamp'
+    case 'events':
+      return issue.rule === 'max_items' ? 'batch_too_large' : issue.rule === 'required' ? 'missing_events' : 'invalid_batch'
     case 'limit':
-    case 'offset': return 'invalid_limit'
-    case 'range': return 'invalid_range'
-    case 'interval': return 'invalid_interval'
-    case 'tz': return 'invalid_timezone'
-    case 'body': return 'invalid_request'
-    default: return `invalid_${name}`
+    case 'offset':
+      return 'invalid_limit'
+    case 'range':
+      return 'invalid_range'
+    case 'interval':
+      return 'invalid_interval'
+    case 'tz':
+      return 'invalid_timezone'
+    case 'body':
+      return 'invalid_request'
+    default:
+      return `invalid_${name}`
   }
 }
 

@@ -107,7 +107,11 @@ export function postgresAnswers(client: pg.Client, projectId: string): Answers {
   const fractions = QUERY.percentiles.map((p) => p / 100 - 1e-12)
   return {
     series: async () =>
-      fillDays((await q<{ start: string; count: string }>(`select ts / ${DAY} * ${DAY} as start, count(*) as count from telltale_events where ${byName} group by 1 order by 1`, args)).map((r) => ({ start: Number(r.start), count: Number(r.count) }))),
+      fillDays(
+        (await q<{ start: string; count: string }>(`select ts / ${DAY} * ${DAY} as start, count(*) as count from telltale_events where ${byName} group by 1 order by 1`, args)).map(
+          (r) => ({ start: Number(r.start), count: Number(r.count) }),
+        ),
+      ),
     async groups() {
       const out = { total: 0, groups: {} as Record<string, number> }
       for (const r of await q<{ plan: string | null; count: string }>(`select tags ->> 'plan' as plan, count(*) as count from telltale_events where ${byName} group by 1`, args)) {
@@ -126,12 +130,20 @@ export function postgresAnswers(client: pg.Client, projectId: string): Answers {
       return { count: Number(r.count), sum: r.sum, avg: r.avg, min: r.min, max: r.max, percentiles: Object.fromEntries(QUERY.percentiles.map((p, i) => [p, r.pct?.[i] ?? null])) }
     },
     async list() {
-      const rows = await q<{ id: string; tags: unknown; properties: unknown }>(`select * from telltale_events where ${byPlan} order by ts desc, id desc limit ${QUERY.limit}`, [projectId, QUERY.plan])
+      const rows = await q<{ id: string; tags: unknown; properties: unknown }>(`select * from telltale_events where ${byPlan} order by ts desc, id desc limit ${QUERY.limit}`, [
+        projectId,
+        QUERY.plan,
+      ])
       const [{ count }] = await q<{ count: string }>(`select count(*) as count from telltale_events where ${byPlan}`, [projectId, QUERY.plan])
       return { ids: rows.map((r) => tagsOf(r).id), total: Number(count) }
     },
     listRows: async () => ({
-      ids: (await q<{ id: string; tags: unknown; properties: unknown }>(`select * from telltale_events where ${byPlan} order by ts desc, id desc limit ${QUERY.limit}`, [projectId, QUERY.plan])).map((r) => tagsOf(r).id),
+      ids: (
+        await q<{ id: string; tags: unknown; properties: unknown }>(`select * from telltale_events where ${byPlan} order by ts desc, id desc limit ${QUERY.limit}`, [
+          projectId,
+          QUERY.plan,
+        ])
+      ).map((r) => tagsOf(r).id),
     }),
   }
 }

@@ -111,7 +111,9 @@ export function* generateEvents(total: number, chunkSize: number, truth: Truth, 
   truth.values = Float64Array.from(values).sort()
   const v = truth.values
   truth.stats = { ...truth.stats, count: v.length, min: v[0], max: v[v.length - 1], percentiles: Object.fromEntries(QUERY.percentiles.map((p) => [p, nearestRank(v, p)])) }
-  truth.listIds = newestFirst(newest).slice(0, QUERY.limit).map((e) => e.id)
+  truth.listIds = newestFirst(newest)
+    .slice(0, QUERY.limit)
+    .map((e) => e.id)
 }
 
 const newestFirst = (rows: Array<{ ts: number; id: string }>) => [...rows].sort((a, b) => b.ts - a.ts || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))

@@ -46,7 +46,9 @@ export interface Row {
 export function printRow(row: Row): boolean {
   const ratio = row.telltale / row.handWritten
   const verdict = row.target === undefined ? '' : `target ≤ ${row.target}  ${ratio <= row.target ? 'PASS' : 'MISS'}`
-  console.log(`  ${row.label.padEnd(46)}${ms(row.telltale).padStart(10)}${ms(row.handWritten).padStart(12)}${`${ratio.toFixed(2)}×`.padStart(9)}  ${verdict}${row.note ? `  ${row.note}` : ''}`)
+  console.log(
+    `  ${row.label.padEnd(46)}${ms(row.telltale).padStart(10)}${ms(row.handWritten).padStart(12)}${`${ratio.toFixed(2)}×`.padStart(9)}  ${verdict}${row.note ? `  ${row.note}` : ''}`,
+  )
   return row.target === undefined || ratio <= row.target
 }
 
