@@ -97,7 +97,7 @@ export function diffJson(sent: unknown, stored: unknown, path: string[] = [], ou
     if (!sameNumber(sent, stored)) out.push({ path, kind: 'changed', sent, stored })
   } else if (Array.isArray(sent) && Array.isArray(stored)) {
     if (sent.length !== stored.length) out.push({ path, kind: 'changed', sent: `array(${sent.length})`, stored: `array(${stored.length})` })
-    else sent.forEach((item, i) => diffJson(item, stored[i], [...path, String(i)], out))
+    else for (const [i, item] of sent.entries()) diffJson(item, stored[i], [...path, String(i)], out)
   } else if (isPlainObject(sent) && isPlainObject(stored)) {
     for (const key of Object.keys(sent)) {
       if (!Object.hasOwn(stored, key)) out.push({ path: [...path, key], kind: 'missing key', sent: sent[key] })

@@ -180,7 +180,9 @@ class Fuzzer {
     const statusLabel = outcome.kind === 'reply' ? String(outcome.status) : outcome.kind
     this.statuses[statusLabel] = (this.statuses[statusLabel] ?? 0) + 1
     if (outcome.kind === 'reply') {
-      const t = (this.timing[request.route.includes('<other') ? 'other' : request.route] ??= { n: 0, totalMs: 0, maxMs: 0 })
+      const route = request.route.includes('<other') ? 'other' : request.route
+      this.timing[route] ??= { n: 0, totalMs: 0, maxMs: 0 }
+      const t = this.timing[route]
       t.n++
       t.totalMs += outcome.ms
       t.maxMs = Math.max(t.maxMs, outcome.ms)
