@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { eventInputSchema, type ValidEvent } from '../schemas/event'
 import { toValidationIssues } from '../schemas/issues'
+import { isPlainObject } from '../schemas/text'
 import type { EventInsertResult, NewEvent, StoredEvent } from '../storage'
 import type { CoreContext } from './context'
 import { type IssuePath, TelltaleError, type ValidationIssue, validationError } from './errors'
@@ -48,12 +49,16 @@ export const trackEventsEach = defineOperation({
   async run(ctx, { projectId, events }) {
     const valid: Array<{ index: number; event: TrackedEvent }> = []
     const rejected: Array<{ index: number; issues: ValidationIssue[] }> = []
-    events.forEach((item, index) => {
+    for (const [index, item] of events.entries()) {
+      if (!isPlainObject(item)) {
+        rejected.push({ index, issues: [{ rule: 'invalid', message: 'Each event must be a JSON object.', path: [] }] })
+        continue
+      }
       const parsed = eventInputSchema.safeParse(item)
       const issues = parsed.success ? futureIssues(ctx, parsed.data, []) : toValidationIssues(parsed.error.issues, item)
       if (parsed.success && issues.length === 0) valid.push({ index, event: withDefaults(ctx, parsed.data) })
       else rejected.push({ index, issues })
-    })
+    }
     const { ids } = await storeEvents(
       ctx,
       projectId,

@@ -124,6 +124,7 @@ describe('POST /api/v1/events/batch', () => {
       [2, 'invalid_request'],
       [4, 'invalid_tags'],
     ])
+    expect(res.body.data.errors.map((e: any) => e.message)).toEqual(['The name field is required.', 'Each event must be a JSON object.', 'The tags.a field must be a string.'])
     expect((await call('GET', '/api/v1/events/count?name=ok.*')).body.data.total).toBe(2)
     expect((await call('GET', '/api/v1/events/count')).body.data.total).toBe(2)
   })
