@@ -1,5 +1,5 @@
 export interface RateLimitHit {
-  /** Requests counted in the current window, this one included. */
+  /** Requests counted in the current window, these included. */
   count: number
   /** When the current window ends (epoch ms). */
   resetAt: number
@@ -10,10 +10,10 @@ export interface RateLimitHit {
  */
 export interface RateLimitRepository {
   /**
-   * Atomically counts one request against `bucket` in the window that contains `now`
-   * (windows start at multiples of `windowMs`). A new window starts from 1.
+   * Atomically adds `count` (default 1) to `bucket` in the window that contains `now` (windows
+   * start at multiples of `windowMs`); a new window starts from `count`. Returns the total.
    */
-  hit(input: { projectId: string; bucket: string; windowMs: number; now: number }): Promise<RateLimitHit>
+  hit(input: { projectId: string; bucket: string; windowMs: number; now: number; count?: number }): Promise<RateLimitHit>
   /** Deletes windows that ended before `before`. Returns how many were removed. */
   purge(input: { before: number }): Promise<number>
 }

@@ -1,6 +1,10 @@
 // The default rate limits of every route, per key, as the reply headers state them and as the
 // store enforces them. Flux: reference 001 ("Rate Limits"); Status Blocks: telltale's choice.
-import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
+import { createFakeClock, createTelltale, type Telltale } from 'telltale'
+import { manualScheduler } from 'telltale/adapters/manual'
+import { sqliteStorage } from 'telltale/adapters/sqlite'
+import { tempSqliteFile } from '../helpers/sqlite'
 import { makeTelltale, type TestApp } from '../helpers/app'
 
 let t: TestApp
@@ -45,4 +49,34 @@ test('a Status Blocks 429 is worded in its own shape', async () => {
   expect(limited.status).toBe(429)
   expect(await limited.json()).toEqual({ message: 'Rate limit exceeded: 1 requests per 60 seconds. Retry in 60 seconds.' })
   expect(await t.count()).toBe(1) // nothing written behind the 429
+})
+
+describe('leased counting', () => {
+  test('a busy key costs one store write per 1% of its limit, not one per request', async () => {
+    const hit = vi.spyOn(t.storage.rateLimits, 'hit')
+    for (let i = 0; i < 300; i++) expect((await t.post('/api/v1/events', { name: 'e' })).status).toBe(201)
+    expect(hit.mock.calls.length).toBe(5) // 300 requests, leases of 60 (1% of 6000)
+    const last = await t.post('/api/v1/events', { name: 'e' })
+    expect(last.headers.get('ratelimit-remaining')).toBe(String(6000 - 301))
+  })
+
+  test('two instances on one store never admit more than the limit together', async () => {
+    const limit = 500 // leases of 5
+    const db = tempSqliteFile('leases')
+    const clock = createFakeClock('2024-01-15T10:30:00Z')
+    const [a, b] = [0, 1].map(() => createTelltale({ storage: sqliteStorage({ file: db.file }), clock, scheduler: manualScheduler({ clock }), limits: { rateLimits: { flux: { event: { limit, windowMs: 60_000 } } } } }))
+    try {
+      const projectId = (await a.api.createProject({ name: 'Shared' })).id
+      const { key } = await a.api.createApiKey({ projectId })
+      const send = (app: Telltale) => app.fetch(new Request('http://x/api/v1/events', { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{"name":"e"}' }))
+      let admitted = 0
+      for (let i = 0; i < 600; i++) if ((await send(i % 3 === 0 ? b : a)).status === 201) admitted++
+      expect(admitted).toBeLessThanOrEqual(limit)
+      expect(admitted).toBeGreaterThanOrEqual(limit - 5) // at most one unspent lease of the other instance
+    } finally {
+      await a.close()
+      await b.close()
+      db.remove()
+    }
+  })
 })

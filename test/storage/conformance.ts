@@ -760,6 +760,15 @@ function rateLimitTests(makeStorage: MakeStorage) {
       expect(await hit(W + 5 * windowMs + 7)).toEqual({ count: 1, resetAt: W + 6 * windowMs })
     })
 
+    it('adds a count of several at once (a lease), atomically, and a new window starts from it', async () => {
+      const projectId = randomUUID()
+      const hit = (now: number, count: number) => store().rateLimits.hit({ projectId, bucket: 'lease', windowMs, now, count })
+      expect(await hit(W + 1, 60)).toEqual({ count: 60, resetAt: W + windowMs })
+      const concurrent = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? store() : other()).rateLimits.hit({ projectId, bucket: 'lease', windowMs, now: W + 2, count: 5 })))
+      expect(concurrent.map((h) => h.count).sort((x, y) => x - y)).toEqual([65, 70, 75, 80, 85, 90, 95, 100, 105, 110])
+      expect(await hit(W + windowMs, 7)).toEqual({ count: 7, resetAt: W + 2 * windowMs })
+    })
+
     it('counts each project and bucket separately', async () => {
       const [a, b] = [randomUUID(), randomUUID()]
       const hit = (projectId: string, bucket: string) => store().rateLimits.hit({ projectId, bucket, windowMs, now: W + 10 })

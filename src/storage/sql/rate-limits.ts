@@ -5,17 +5,17 @@ import type { Database } from './schema'
 export function sqlRateLimits(db: Kysely<Database>): RateLimitRepository {
   const table = 'telltale_rate_limits' as const
   return {
-    async hit({ projectId, bucket, windowMs, now }) {
+    async hit({ projectId, bucket, windowMs, now, count = 1 }) {
       const windowStart = Math.floor(now / windowMs) * windowMs
       const windowEnd = windowStart + windowMs
-      // One upsert: the same window counts up, a new window restarts at 1. Atomic in both SQLite
-      // and Postgres, so concurrent instances never lose a hit.
+      // One upsert: the same window counts up, a new window restarts at `count`. Atomic in both
+      // SQLite and Postgres, so concurrent instances never lose a hit.
       const row = await db
         .insertInto(table)
-        .values({ project_id: projectId, bucket, window_start: windowStart, window_end: windowEnd, count: 1 })
+        .values({ project_id: projectId, bucket, window_start: windowStart, window_end: windowEnd, count })
         .onConflict((oc) =>
           oc.columns(['project_id', 'bucket']).doUpdateSet({
-            count: sql`case when ${sql.ref(`${table}.window_start`)} = excluded.window_start then ${sql.ref(`${table}.count`)} + 1 else 1 end`,
+            count: sql`case when ${sql.ref(`${table}.window_start`)} = excluded.window_start then ${sql.ref(`${table}.count`)} + excluded.count else excluded.count end`,
             window_start: sql.ref('excluded.window_start'),
             window_end: sql.ref('excluded.window_end'),
           }),
