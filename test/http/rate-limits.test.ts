@@ -64,11 +64,19 @@ describe('leased counting', () => {
     const limit = 500 // leases of 5
     const db = tempSqliteFile('leases')
     const clock = createFakeClock('2024-01-15T10:30:00Z')
-    const [a, b] = [0, 1].map(() => createTelltale({ storage: sqliteStorage({ file: db.file }), clock, scheduler: manualScheduler({ clock }), limits: { rateLimits: { flux: { event: { limit, windowMs: 60_000 } } } } }))
+    const [a, b] = [0, 1].map(() =>
+      createTelltale({
+        storage: sqliteStorage({ file: db.file }),
+        clock,
+        scheduler: manualScheduler({ clock }),
+        limits: { rateLimits: { flux: { event: { limit, windowMs: 60_000 } } } },
+      }),
+    )
     try {
       const projectId = (await a.api.createProject({ name: 'Shared' })).id
       const { key } = await a.api.createApiKey({ projectId })
-      const send = (app: Telltale) => app.fetch(new Request('http://x/api/v1/events', { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{"name":"e"}' }))
+      const send = (app: Telltale) =>
+        app.fetch(new Request('http://x/api/v1/events', { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{"name":"e"}' }))
       let admitted = 0
       for (let i = 0; i < 600; i++) if ((await send(i % 3 === 0 ? b : a)).status === 201) admitted++
       expect(admitted).toBeLessThanOrEqual(limit)

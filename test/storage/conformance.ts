@@ -764,7 +764,9 @@ function rateLimitTests(makeStorage: MakeStorage) {
       const projectId = randomUUID()
       const hit = (now: number, count: number) => store().rateLimits.hit({ projectId, bucket: 'lease', windowMs, now, count })
       expect(await hit(W + 1, 60)).toEqual({ count: 60, resetAt: W + windowMs })
-      const concurrent = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? store() : other()).rateLimits.hit({ projectId, bucket: 'lease', windowMs, now: W + 2, count: 5 })))
+      const concurrent = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => (i % 2 ? store() : other()).rateLimits.hit({ projectId, bucket: 'lease', windowMs, now: W + 2, count: 5 })),
+      )
       expect(concurrent.map((h) => h.count).sort((x, y) => x - y)).toEqual([65, 70, 75, 80, 85, 90, 95, 100, 105, 110])
       expect(await hit(W + windowMs, 7)).toEqual({ count: 7, resetAt: W + 2 * windowMs })
     })
