@@ -29,8 +29,20 @@ const DEFAULTS = { maxBodyBytes: 1024 * 1024, batchSize: { statusBlocks: 100, fl
 /** The option merged over the defaults; `surfaceRateLimits` are each surface's own defaults, by surface id. */
 export function resolveLimits(option: LimitsOption = {}, surfaceRateLimits: RateLimits = {}): Limits {
   const rateLimits: RateLimits = {}
-  for (const id of new Set([...Object.keys(surfaceRateLimits), ...Object.keys(option.rateLimits ?? {})])) {
-    rateLimits[id] = { ...surfaceRateLimits[id], ...option.rateLimits?.[id] }
+  for (const id of Object.keys(surfaceRateLimits)) rateLimits[id] = { ...surfaceRateLimits[id] }
+  // A misspelt limit would silently keep the default: say which names exist instead.
+  for (const [id, rules] of Object.entries(option.rateLimits ?? {})) {
+    const known = surfaceRateLimits[id]
+    if (!known)
+      throw new Error(
+        `telltale: limits.rateLimits.${id} is not a surface; use one of ${Object.keys(surfaceRateLimits).join(', ')}, e.g. { rateLimits: { flux: { event: false } } }`,
+      )
+    for (const [rule, value] of Object.entries(rules ?? {})) {
+      if (!(rule in known)) throw new Error(`telltale: limits.rateLimits.${id}.${rule} is not a rate limit of ${id}; use one of ${Object.keys(known).join(', ')}`)
+      const valid = value === false || (Number.isSafeInteger(value?.limit) && value.limit > 0 && Number.isSafeInteger(value?.windowMs) && value.windowMs > 0)
+      if (!valid) throw new Error(`telltale: limits.rateLimits.${id}.${rule} must be false or { limit, windowMs } with positive whole numbers`)
+      rateLimits[id][rule] = value
+    }
   }
   return {
     maxBodyBytes: option.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
