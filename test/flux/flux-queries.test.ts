@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createFakeClock, createTelltale, type EventInput, type Telltale } from 'telltale'
 import { manualScheduler } from 'telltale/adapters/manual'
 import { postgresStorage } from 'telltale/adapters/postgres'
+import { mulberry32 as random } from '../fuzz/prng'
 import { testAdapters } from '../helpers/adapters'
 import { createSchema, dropSchema, postgresTestUrl, testSchemaName } from '../helpers/postgres'
 
@@ -10,16 +11,6 @@ import { createSchema, dropSchema, postgresTestUrl, testSchemaName } from '../he
 
 const adapters = testAdapters()
 const pgUrl = postgresTestUrl()
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function random(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const NAMES = ['user.signup', 'user.login', 'users.export', 'order.placed', 'User.signup']
 const PLANS = ['free', 'starter', 'pro', 'team', 'enterprise']

@@ -3,6 +3,7 @@
 // can run it unchanged.
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mulberry32 as random } from '../fuzz/prng'
 import { type ApiKey, ConflictError, type EventFilter, type NewEvent, type NumericSummary, type Project, type Storage, SYSTEM_PROJECT } from '../../src/storage'
 
 export interface StorageHandle {
@@ -96,18 +97,6 @@ async function seedTwoTenants(storage: Storage, events: NewEvent[]): Promise<{ a
   await storage.events.insert({ projectId: a, events })
   await storage.events.insert({ projectId: b, events: events.map((e) => ({ ...e, id: randomUUID() })) })
   return { a, b }
-}
-
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
-function random(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 function shuffle<T>(items: T[], next = random(7)): T[] {
