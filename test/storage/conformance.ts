@@ -695,7 +695,7 @@ function aggregationTests(makeStorage: MakeStorage) {
       })
 
       it('reads property and tag keys with any characters, and answers "absent" for keys no row can have', async () => {
-        const keys = ['a.b', 'with space', 'quote"d', 'back\\slash', "it's", '__proto__', '$', '[0]', 'ü😀']
+        const keys = ['a.b', 'with space', 'quote"d', 'back\\slash', "it's", '__proto__', '$', '[0]', 'ü😀', 'tab\there', 'line\nbreak', '']
         const properties = Object.fromEntries(keys.map((key, i) => [key, i + 1]))
         const tags = Object.fromEntries(keys.map((key, i) => [key, `v${i}`]))
         const { a } = await seedTwoTenants(store(), [event('k', T0, { properties, tags }), event('k', T0 + 1, { properties: { other: 1 }, tags: { other: 'x' } })])

@@ -2,8 +2,8 @@ import { type RawBuilder, sql } from 'kysely'
 
 export type DialectName = 'sqlite' | 'postgres'
 
-/** JSON path for one object key, quoted so keys with dots or spaces stay one key (SQLite). */
-const jsonKeyPath = (key: string) => `$."${key.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
+/** JSON path for one object key, quoted (JSON escapes, which SQLite decodes) so any key stays one key. */
+const jsonKeyPath = (key: string) => `$.${JSON.stringify(key)}`
 
 /**
  * The few expressions that differ between SQLite and Postgres. Everything else is one kysely
