@@ -74,5 +74,3 @@ export const eventStatsInput = z.object({
   filter,
   field: eventFieldSchema.default({ kind: 'value' }),
 })
-
-export type CountEventsInput = z.input<typeof countEventsInput>

@@ -1,5 +1,6 @@
 // Parent side of server.ts: starts the fuzz target in its own process, sends requests to it with a
 // deadline, kills and replaces it when it hangs or dies, and reads its side channel.
+import type { StoredEvent } from '../../src/storage'
 import { type ChildProcess, spawn } from 'node:child_process'
 import http from 'node:http'
 import { createInterface } from 'node:readline'
@@ -20,20 +21,8 @@ export type Outcome =
   | { kind: 'timeout'; ms: number /** The event loop stopped answering pings (rather than the request being slow). */; blocked: boolean }
   | { kind: 'network'; error: string; ms: number }
 
-export interface SideEvent {
-  id: string
-  projectId: string
-  name: string
-  timestamp: number
-  receivedAt: number
-  userId: string | null
-  userEmail: string | null
-  userName: string | null
-  value: number | null
-  properties: Record<string, unknown> | null
-  tags: Record<string, string> | null
-  clientId: string | null
-}
+/** An event as the side channel returns it: the store's own record, as JSON. */
+export type SideEvent = StoredEvent
 
 interface Process {
   child: ChildProcess

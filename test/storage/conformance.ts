@@ -70,7 +70,8 @@ function apiKey(projectId: string, fields: Partial<ApiKey> = {}): ApiKey {
   return { id, projectId, name: 'ci', prefix, hash: 'ab'.repeat(32), scopes: ['read', 'write'], createdAt: T0, lastUsedAt: null, revokedAt: null, ...fields }
 }
 
-function event(name: string, timestamp: number, fields: Partial<NewEvent> = {}): NewEvent {
+/** A stored-shape event: nothing set but what `fields` gives (a fresh random id by default). */
+export function event(name: string, timestamp: number, fields: Partial<NewEvent> = {}): NewEvent {
   return {
     id: randomUUID(),
     name,

@@ -3,25 +3,13 @@
 import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
 import { expect, test } from 'vitest'
-import type { NewEvent } from '../../src/storage'
 import { sqliteDialect } from '../../src/storage/sql'
 import { createEventWriter } from '../../src/storage/sql/event-writer'
 import { migrateToLatest } from '../../src/storage/sql/migrations'
+import { event as storedEvent } from './conformance'
 
 const PROJECT = '01940000-0000-7000-8000-0000000000aa'
-const event = (id: string): NewEvent => ({
-  id,
-  name: 'e',
-  timestamp: 1_700_000_000_000,
-  receivedAt: 1_700_000_000_000,
-  userId: null,
-  userEmail: null,
-  userName: null,
-  value: null,
-  properties: null,
-  tags: null,
-  clientId: null,
-})
+const event = (id: string) => storedEvent('e', 1_700_000_000_000, { id })
 const id = (n: number) => `01940000-0000-7000-8000-${String(n).padStart(12, '0')}`
 
 test('one refused call among 200 fails alone, in O(log n) transactions', async () => {

@@ -12,7 +12,7 @@ const table = 'telltale_events' as const
  * order of UTF-8, which SQLite and `collate "C"` compare by): the prefix with its last code point
  * incremented (`user.` → `user/`). `undefined` when no such string exists (all U+10FFFF).
  */
-export function prefixUpperBound(prefix: string): string | undefined {
+function prefixUpperBound(prefix: string): string | undefined {
   const points = [...prefix]
   while (points.length > 0) {
     const last = points.pop()!.codePointAt(0)!
