@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect, type SqliteDatabase, sql } from 'kysely'
 import type { Storage } from '../src/storage'
-import { createSqlStorage, sqliteDialect } from '../src/storage/sql'
+import { createSqlStorage, type RawTransaction, sqliteDialect } from '../src/storage/sql'
 import { migrateToLatest } from '../src/storage/sql/migrations'
 
 export interface SqliteStorageOptions {
@@ -29,10 +29,12 @@ export function sqliteStorage(options: SqliteStorageOptions = {}): Storage {
   database.pragma(`busy_timeout = ${Math.floor(options.busyTimeoutMs ?? 5000)}`)
   database.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
   database.pragma('foreign_keys = ON')
-  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) })
+  const statements = withStatementCache(database)
+  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: statements }) })
   const storage = createSqlStorage({
     db,
     dialect: sqliteDialect,
+    transaction: preparedTransaction(db, statements),
     // Kysely's destroy closes the database, so only do it when telltale opened it.
     onClose: async () => {
       if (owned) await db.destroy()
@@ -65,13 +67,41 @@ function migrateImmediate(db: Kysely<any>): Promise<void> {
 }
 
 /**
+ * Event writes on better-sqlite3's prepared statements, without kysely's per-statement promise
+ * chain. The transaction holds kysely's connection (`db.connection()`), so it never interleaves
+ * with a kysely transaction on the same database. `begin immediate` takes the write lock up front,
+ * so another process holding it makes this wait (busy_timeout) instead of failing at commit.
+ */
+function preparedTransaction(db: Kysely<any>, statements: StatementCache): RawTransaction {
+  const run = (text: string) => statements.prepare(text).run()
+  return (work) =>
+    db.connection().execute(async () => {
+      run('begin immediate')
+      try {
+        const result = await work((text, params) => statements.prepare(text).all(params) as Record<string, unknown>[])
+        run('commit')
+        return result
+      } catch (error) {
+        if (statements.inTransaction()) run('rollback')
+        throw error
+      }
+    })
+}
+
+/**
  * Kysely prepares every statement anew; preparing costs as much as running a small insert. The
  * same SQL text is the same statement, so the most recently used ones are kept.
  */
-function withStatementCache(database: Database.Database, size = 200): SqliteDatabase {
+interface StatementCache extends SqliteDatabase {
+  prepare(sql: string): Database.Statement
+  inTransaction(): boolean
+}
+
+function withStatementCache(database: Database.Database, size = 200): StatementCache {
   const statements = new Map<string, Database.Statement>()
   return {
     close: () => database.close(),
+    inTransaction: () => database.inTransaction,
     prepare(sql) {
       let statement = statements.get(sql)
       if (statement)

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
 import { expect, test } from 'vitest'
 import { sqliteDialect } from '../../src/storage/sql'
-import { createEventWriter } from '../../src/storage/sql/event-writer'
+import { createEventWriter, kyselyTransaction } from '../../src/storage/sql/event-writer'
 import { migrateToLatest } from '../../src/storage/sql/migrations'
 import { event as storedEvent } from './conformance'
 
@@ -17,7 +17,7 @@ test('one refused call among 200 fails alone, in O(log n) transactions', async (
   await migrateToLatest(db, sqliteDialect)
   await db.insertInto('telltale_projects').values({ id: PROJECT, name: 'p', slug: 'p', timezone: 'UTC', created_at: 0 }).execute()
   let transactions = 0
-  const writer = createEventWriter(db, { onTransaction: () => transactions++ })
+  const writer = createEventWriter(kyselyTransaction(db), 'sqlite', { onTransaction: () => transactions++ })
   await writer.insert(PROJECT, [event(id(0))])
   transactions = 0
 

@@ -1,13 +1,55 @@
-import type { Kysely } from 'kysely'
+import { CompiledQuery, type Kysely } from 'kysely'
 import type { EventInsertResult, NewEvent } from '../events'
-import { encodeJson } from './dialect'
+import { type DialectName, encodeJson } from './dialect'
 import type { Database } from './schema'
 
-const table = 'telltale_events' as const
+type Row = Record<string, unknown>
+/** Runs one SQL statement with positional parameters inside the current transaction. */
+export type RawQuery = (sql: string, params: unknown[]) => Row[] | Promise<Row[]>
+/**
+ * Runs `work` in one transaction. The event writer's statements are written once as SQL text
+ * (below), not built per write: on the ingest path, kysely's builder and compiler cost more than
+ * SQLite's own insert. The SQLite adapter runs them on prepared statements directly.
+ */
+export type RawTransaction = <T>(work: (query: RawQuery) => Promise<T>) => Promise<T>
+
+/** A transaction through kysely, for drivers without a faster path (Postgres). */
+export function kyselyTransaction(db: Kysely<Database>): RawTransaction {
+  return (work) => db.transaction().execute((trx) => work(async (sql, params) => (await trx.executeQuery<Row>(CompiledQuery.raw(sql, params))).rows))
+}
+
 /** Rows per INSERT statement: far below SQLite's 32766 and Postgres' 65535 parameter limits. */
 const INSERT_CHUNK = 500
 /** Rows one combined write takes at most; the rest wait for the next. */
 const MAX_ROWS_PER_WRITE = 5000
+
+const COLUMNS = ['id', 'project_id', 'name', 'ts', 'received_at', 'user_id', 'user_email', 'user_name', 'value', 'properties', 'tags', 'client_id'] as const
+
+/** `?, ?, ?` (SQLite) or `$1, $2, $3` (Postgres) for `count` parameters after `offset`. */
+function placeholders(dialect: DialectName, count: number, offset = 0): string[] {
+  return Array.from({ length: count }, (_, i) => (dialect === 'postgres' ? `$${offset + i + 1}` : '?'))
+}
+
+/** The insert of `rows` events, cached by row count (a single event is the common case). */
+function insertStatement(dialect: DialectName): (rows: number) => string {
+  const cache = new Map<number, string>()
+  return (rows) => {
+    let text = cache.get(rows)
+    if (text === undefined) {
+      const tuples = Array.from({ length: rows }, (_, r) => `(${placeholders(dialect, COLUMNS.length, r * COLUMNS.length).join(', ')})`)
+      text =
+        `insert into telltale_events (${COLUMNS.join(', ')}) values ${tuples.join(', ')} ` +
+        'on conflict (project_id, client_id) where client_id is not null do nothing returning id, project_id, client_id'
+      if (cache.size < 64) cache.set(rows, text)
+    }
+    return text
+  }
+}
+
+function selectByClientIds(dialect: DialectName, count: number): string {
+  const [project, ...ids] = placeholders(dialect, count + 1)
+  return `select id, client_id from telltale_events where project_id = ${project} and client_id in (${ids.join(', ')})`
+}
 
 interface Call {
   projectId: string
@@ -17,20 +59,24 @@ interface Call {
 }
 
 /**
- * Group commit for event inserts. Calls that arrive while a write is in flight are written
- * together in the next one: one transaction and one commit for all of them, which is most of
- * what a small insert costs. Each call still resolves only after its rows are committed, and
- * each call is atomic. If a combined write fails, the group is split in halves and each half is
- * written together again, down to the failing call, which rejects alone: one bad call among n
- * costs about 2·log2(n) extra transactions, not n, so a client whose writes the database refuses
- * cannot slow everyone else's ingest to one transaction per request.
+ * Group commit for event inserts. Calls wait for the end of the current turn of the event loop
+ * (`setImmediate`) or for the write in flight, and are then written together: one transaction
+ * and one commit for all of them, which is most of what a small insert costs. (SQLite runs
+ * synchronously, so without that wait nothing would ever queue behind a write.) Each call still
+ * resolves only after its rows are committed, and each call is atomic. If a combined write
+ * fails, the group is split in halves and each half is written together again, down to the
+ * failing call, which rejects alone: one bad call among n costs about 2·log2(n) extra
+ * transactions, not n, so a client whose writes the database refuses cannot slow everyone
+ * else's ingest to one transaction per request.
  */
-export function createEventWriter(db: Kysely<Database>, options: { onTransaction?: () => void } = {}) {
+export function createEventWriter(transaction: RawTransaction, dialect: DialectName, options: { onTransaction?: () => void } = {}) {
+  const insertSql = insertStatement(dialect)
   let queue: Call[] = []
   let writing: Promise<void> | undefined
+
   const write = (calls: Call[]) => {
     options.onTransaction?.()
-    return writeCalls(db, calls)
+    return writeCalls(transaction, dialect, insertSql, calls)
   }
 
   /** Writes the calls together; on failure, each half again; a single failing call rejects. */
@@ -45,17 +91,20 @@ export function createEventWriter(db: Kysely<Database>, options: { onTransaction
     }
   }
 
-  function next(): void {
-    if (writing || queue.length === 0) return
-    let rows = 0
-    let take = 0
-    while (take < queue.length && (take === 0 || rows + queue[take].events.length <= MAX_ROWS_PER_WRITE)) rows += queue[take++].events.length
-    const calls = queue.slice(0, take)
-    queue = queue.slice(take)
-    writing = writeOrSplit(calls).then(() => {
+  /** Writes groups until the queue is empty; calls queued meanwhile join the next group. */
+  async function writeQueued(): Promise<void> {
+    try {
+      while (queue.length > 0) {
+        let rows = 0
+        let take = 0
+        while (take < queue.length && (take === 0 || rows + queue[take].events.length <= MAX_ROWS_PER_WRITE)) rows += queue[take++].events.length
+        const calls = queue.slice(0, take)
+        queue = queue.slice(take)
+        await writeOrSplit(calls)
+      }
+    } finally {
       writing = undefined
-      next()
-    })
+    }
   }
 
   return {
@@ -63,7 +112,7 @@ export function createEventWriter(db: Kysely<Database>, options: { onTransaction
       if (events.length === 0) return Promise.resolve({ ids: [], created: 0 })
       return new Promise((resolve, reject) => {
         queue.push({ projectId, events, resolve, reject })
-        next()
+        writing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(writeQueued)
       })
     },
     /** Resolves when every queued call is written (for `close()`). */
@@ -74,36 +123,24 @@ export function createEventWriter(db: Kysely<Database>, options: { onTransaction
 }
 
 /** Writes the calls in one transaction and resolves each; throws (resolving none) on failure. */
-async function writeCalls(db: Kysely<Database>, calls: Call[]): Promise<void> {
-  const results = await db.transaction().execute(async (trx) => {
-    const rows = calls.flatMap(({ projectId, events }) =>
-      events.map((e) => ({
-        id: e.id,
-        project_id: projectId,
-        name: e.name,
-        ts: e.timestamp,
-        received_at: e.receivedAt,
-        user_id: e.userId,
-        user_email: e.userEmail,
-        user_name: e.userName,
-        value: e.value,
-        properties: encodeJson(e.properties),
-        tags: encodeJson(e.tags),
-        client_id: e.clientId,
-      })),
-    )
+async function writeCalls(transaction: RawTransaction, dialect: DialectName, insertSql: (rows: number) => string, calls: Call[]): Promise<void> {
+  const results = await transaction(async (query) => {
+    const params: unknown[] = []
+    for (const { projectId, events } of calls) {
+      for (const e of events) {
+        params.push(e.id, projectId, e.name, e.timestamp, e.receivedAt, e.userId, e.userEmail, e.userName, e.value, encodeJson(e.properties), encodeJson(e.tags), e.clientId)
+      }
+    }
+    const rowCount = params.length / COLUMNS.length
     const inserted = new Set<string>()
     const stored = new Map<string, string>() // `${projectId} ${clientId}` → id
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      const returned = await trx
-        .insertInto(table)
-        .values(rows.slice(i, i + INSERT_CHUNK))
-        .onConflict((oc) => oc.columns(['project_id', 'client_id']).where('client_id', 'is not', null).doNothing())
-        .returning(['id', 'project_id', 'client_id'])
-        .execute()
+    for (let first = 0; first < rowCount; first += INSERT_CHUNK) {
+      const rows = Math.min(INSERT_CHUNK, rowCount - first)
+      const chunk = rows === rowCount ? params : params.slice(first * COLUMNS.length, (first + rows) * COLUMNS.length)
+      const returned = await query(insertSql(rows), chunk)
       for (const row of returned) {
-        inserted.add(row.id)
-        if (row.client_id !== null) stored.set(`${row.project_id} ${row.client_id}`, row.id)
+        inserted.add(row.id as string)
+        if (row.client_id !== null) stored.set(`${row.project_id} ${row.client_id}`, row.id as string)
       }
     }
     // Client ids not inserted now were stored before (or earlier in this write): look them up.
@@ -115,13 +152,8 @@ async function writeCalls(db: Kysely<Database>, calls: Call[]): Promise<void> {
     for (const [projectId, clientIds] of missing) {
       const ids = [...clientIds]
       for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
-        const found = await trx
-          .selectFrom(table)
-          .select(['id', 'client_id'])
-          .where('project_id', '=', projectId)
-          .where('client_id', 'in', ids.slice(i, i + INSERT_CHUNK))
-          .execute()
-        for (const row of found) stored.set(`${projectId} ${row.client_id}`, row.id)
+        const chunk = ids.slice(i, i + INSERT_CHUNK)
+        for (const row of await query(selectByClientIds(dialect, chunk.length), [projectId, ...chunk])) stored.set(`${projectId} ${row.client_id}`, row.id as string)
       }
     }
     return calls.map(({ projectId, events }) => ({
