@@ -78,7 +78,12 @@ function preparedTransaction(db: Kysely<any>, statements: StatementCache): RawTr
     db.connection().execute(async () => {
       run('begin immediate')
       try {
-        const result = await work((text, params) => statements.prepare(text).all(params) as Record<string, unknown>[])
+        const result = await work((text, params) => {
+          const statement = statements.prepare(text)
+          if (statement.reader) return statement.all(params) as Record<string, unknown>[]
+          statement.run(params)
+          return []
+        })
         run('commit')
         return result
       } catch (error) {

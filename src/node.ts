@@ -14,13 +14,14 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (er
  * If a body parser such as `express.json()` ran first and consumed the body, the parsed value is
  * re-encoded as JSON, so telltale still works, only without streaming.
  *
- * As middleware (Express passes `next`), requests outside telltale's API paths go on to the
- * host's own routes, so telltale may be mounted at the root ahead of them.
+ * As middleware (Express passes `next`), telltale claims only the routes it serves (method and
+ * path); every other request goes on to the host's own routes, whatever its prefix, so telltale
+ * may be mounted at the root ahead of them.
  */
 export function toNodeHandler(telltale: Pick<Telltale, 'fetch'> & Partial<Pick<Telltale, 'handles'>>): NodeHandler {
   const streaming = toStreamingNodeHandler((request) => telltale.fetch(request))
   return async (req, res, next) => {
-    if (next && telltale.handles && !telltale.handles(pathOf(req.url))) return next()
+    if (next && telltale.handles && !telltale.handles(pathOf(req.url), req.method ?? 'GET')) return next()
     if (bodyWasConsumed(req as ParsedRequest)) await replayParsedBody(telltale, req as ParsedRequest, res)
     else await streaming(req as never, res as never)
   }

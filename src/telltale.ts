@@ -9,7 +9,7 @@ import { randomBase62 } from './core/ids'
 import { createHttpApp, normalizeBasePath, routePath } from './http/app'
 import type { AuthResolver } from './http/auth'
 import { type LimitsOption, resolveLimits } from './limits'
-import { SURFACES, type Surface, surfaceOf, surfaceRateLimits } from './surfaces'
+import { routeMatcher, SURFACES, type Surface, surfaceRateLimits } from './surfaces'
 import type { Scheduler } from './scheduler'
 import type { Storage } from './storage'
 
@@ -45,10 +45,10 @@ export interface Telltale {
   /** Stops the scheduler and releases what telltale opened (not a client you passed in). */
   close: () => Promise<void>
   /**
-   * Whether a path is telltale's (its API prefixes, with or without `basePath`). Middleware
-   * adapters pass other paths on to the host.
+   * Whether telltale serves a route at `method` + `pathname` (with or without `basePath`).
+   * Middleware adapters pass every other request on to the host, whatever its prefix.
    */
-  handles: (pathname: string) => boolean
+  handles: (pathname: string, method: string) => boolean
 }
 
 export function createTelltale(options: TelltaleOptions): Telltale {
@@ -75,12 +75,13 @@ export function createTelltale(options: TelltaleOptions): Telltale {
 
   const basePath = normalizeBasePath(options.basePath)
   const app = createHttpApp(ctx, { basePath, auth: options.auth, ready, surfaces })
+  const servesRoute = routeMatcher(surfaces)
   return {
     app,
     fetch: async (request) => app.fetch(request),
     api: createApi(ctx, ready),
     ready,
-    handles: (pathname) => surfaceOf(surfaces, routePath(pathname, basePath)) !== undefined,
+    handles: (pathname, method) => servesRoute(routePath(pathname, basePath), method),
     async close() {
       if (closed) return
       closed = true

@@ -5,10 +5,8 @@ import { z } from 'zod'
 // would no longer match itself). Both are refused at the boundary, on every adapter alike, rather
 // than stored on SQLite and refused by Postgres.
 
-/** A surrogate half without its partner. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
-
-export const isSafeText = (text: string): boolean => !text.includes('\u0000') && !LONE_SURROGATE.test(text)
+/** `isWellFormed` (ES2024, native in Node 20) is false exactly when a surrogate half lacks its partner. */
+export const isSafeText = (text: string): boolean => !text.includes('\u0000') && text.isWellFormed()
 
 export const SAFE_TEXT_MESSAGE = 'must not contain NUL characters or unpaired UTF-16 surrogates'
 

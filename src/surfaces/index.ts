@@ -23,6 +23,25 @@ export function surfaceOf(surfaces: Surface[], pathname: string): Surface | unde
   return found
 }
 
+/**
+ * Whether some route of `surfaces` answers `method` (HEAD as GET) on `pathname`: what telltale
+ * claims when mounted as middleware. Route paths may have `:param` segments.
+ */
+export function routeMatcher(surfaces: Surface[]): (pathname: string, method: string) => boolean {
+  const exact = new Map<string, Set<string>>()
+  const patterns: Array<{ pattern: RegExp; method: string }> = []
+  for (const { routes } of surfaces) {
+    for (const { method, path } of routes) {
+      if (path.includes('/:')) patterns.push({ pattern: new RegExp(`^${path.replace(/\/:[^/]+/g, '/[^/]+')}/?$`), method })
+      else for (const variant of [path, `${path}/`]) (exact.get(variant) ?? exact.set(variant, new Set()).get(variant)!).add(method)
+    }
+  }
+  return (pathname, method) => {
+    const wanted = method.toUpperCase() === 'HEAD' ? 'GET' : method.toUpperCase()
+    return exact.get(pathname)?.has(wanted) === true || patterns.some((p) => p.method === wanted && p.pattern.test(pathname))
+  }
+}
+
 /** Default rate limits of every surface, keyed by surface id (for `resolveLimits`). */
 export function surfaceRateLimits(surfaces: Surface[]): Record<string, NonNullable<Surface['rateLimits']>> {
   return Object.fromEntries(surfaces.map((s) => [s.id, s.rateLimits ?? {}]))

@@ -107,11 +107,12 @@ describe.each([
       status: 422,
       body: { message: 'The request body must be a JSON object.', errors: { body: ['The request body must be a JSON object.'] } },
     })
-    // Unknown paths inside telltale's API answer its JSON 404; others go on to the host (Express's 404).
-    expect(await reply(await post(`${base}/telltale/api/events/nope`, '{}', { authorization: `Bearer ${t.keys.write}` }))).toEqual({ status: 404, body: { message: 'Not found.' } })
-    const outside = await post(`${base}/telltale/nope`, '{}', { authorization: `Bearer ${t.keys.write}` })
-    expect(outside.status).toBe(404)
-    expect(outside.headers.get('content-type')).toMatch(/^text\/html/)
+    // As middleware, telltale claims only its routes: anything else goes on to the host (Express's 404).
+    for (const path of ['/telltale/api/events/nope', '/telltale/nope']) {
+      const outside = await post(`${base}${path}`, '{}', { authorization: `Bearer ${t.keys.write}` })
+      expect(outside.status).toBe(404)
+      expect(outside.headers.get('content-type')).toMatch(/^text\/html/)
+    }
     expect(await t.count()).toBe(0)
   })
 
@@ -179,15 +180,28 @@ test('mounted at the root: host routes before and after it still answer', async 
   app.get('/healthz', (_req, res) => void res.json({ ok: true }))
   app.use(toNodeHandler(t.telltale))
   app.get('/after', (_req, res) => void res.json({ after: true }))
-  app.post('/api/orders', (_req, res) => void res.status(201).json({ host: true })) // the host's own /api
+  // The host's own routes, under prefixes telltale serves now or will serve (Flux, StatFlow, monitors).
+  app.post('/api/orders', (_req, res) => void res.status(201).json({ host: 'orders' }))
+  app.post('/api/auth/login', (_req, res) => void res.json({ host: 'login' }))
+  app.get('/v1/users', (_req, res) => void res.json({ host: 'v1 users' }))
+  app.get('/api/v1/users', (_req, res) => void res.json({ host: 'api v1 users' }))
+  app.get('/status/page', (_req, res) => void res.json({ host: 'status' }))
+  app.get('/api/events', (_req, res) => void res.json({ host: 'GET events' })) // telltale serves only POST there
   const base = await serve(app)
   expect(await reply(await fetch(`${base}/healthz`))).toEqual({ status: 200, body: { ok: true } })
   expect(await reply(await fetch(`${base}/after`))).toEqual({ status: 200, body: { after: true } })
-  expect(await reply(await post(`${base}/api/orders`, '{}', {}))).toEqual({ status: 201, body: { host: true } })
+  expect(await reply(await post(`${base}/api/orders`, '{}', {}))).toEqual({ status: 201, body: { host: 'orders' } })
+  expect(await reply(await post(`${base}/api/auth/login`, '{}', {}))).toEqual({ status: 200, body: { host: 'login' } })
+  for (const [path, host] of [
+    ['/v1/users', 'v1 users'],
+    ['/api/v1/users', 'api v1 users'],
+    ['/status/page', 'status'],
+    ['/api/events', 'GET events'],
+  ]) {
+    expect(await reply(await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${t.keys.read}` } }))).toEqual({ status: 200, body: { host } })
+  }
   expect((await post(`${base}/api/events`, SINGLE, { authorization: `Bearer ${t.keys.write}` })).status).toBe(201)
-  expect(await reply(await fetch(`${base}/api/v1/nope`, { headers: { authorization: `Bearer ${t.keys.read}` } }))).toEqual({
-    status: 404,
-    body: { error: { code: 'not_found', message: 'Not found.' } },
-  })
-  expect((await fetch(`${base}/missing`)).status).toBe(404) // Express's own 404
+  expect((await fetch(`${base}/api/v1/events/count`, { headers: { authorization: `Bearer ${t.keys.read}` } })).status).toBe(200)
+  expect((await fetch(`${base}/api/v1/nope`)).status).toBe(404) // Express's own 404: not a telltale route
+  expect((await fetch(`${base}/missing`)).status).toBe(404)
 })

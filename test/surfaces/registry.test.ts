@@ -39,17 +39,23 @@ describe('a surface added in one line', () => {
     for (let i = 0; i < 5; i++) expect((await t.post('/echo/notes', { title: 'n' })).status).toBe(201)
   })
 
-  test('claims its prefix for middleware hosts, and nothing else', () => {
-    expect(t.telltale.handles('/echo/notes')).toBe(true)
-    expect(t.telltale.handles('/echo')).toBe(true)
-    expect(t.telltale.handles('/echoes')).toBe(false)
+  test('claims its routes for middleware hosts, and nothing else', () => {
+    expect(t.telltale.handles('/echo/notes', 'POST')).toBe(true)
+    expect(t.telltale.handles('/echo/notes/', 'post')).toBe(true)
+    expect(t.telltale.handles('/echo/notes/count', 'GET')).toBe(true)
+    expect(t.telltale.handles('/echo/notes/count', 'HEAD')).toBe(true)
+    // The prefix is not claimed: other paths and methods under it belong to the host.
+    expect(t.telltale.handles('/echo/notes', 'GET')).toBe(false)
+    expect(t.telltale.handles('/echo', 'POST')).toBe(false)
+    expect(t.telltale.handles('/echo/other', 'POST')).toBe(false)
+    expect(t.telltale.handles('/echoes', 'POST')).toBe(false)
   })
 })
 
 test('without the line, the surface does not exist', async () => {
-  expect(t.telltale.handles('/echo/notes')).toBe(true)
+  expect(t.telltale.handles('/echo/notes', 'POST')).toBe(true)
   await t.close()
   t = await makeTelltale()
-  expect(t.telltale.handles('/echo/notes')).toBe(false)
+  expect(t.telltale.handles('/echo/notes', 'POST')).toBe(false)
   expect((await t.post('/echo/notes', { title: 'x' })).status).toBe(404)
 })

@@ -30,17 +30,21 @@ function placeholders(dialect: DialectName, count: number, offset = 0): string[]
   return Array.from({ length: count }, (_, i) => (dialect === 'postgres' ? `$${offset + i + 1}` : '?'))
 }
 
-/** The insert of `rows` events, cached by row count (a single event is the common case). */
-function insertStatement(dialect: DialectName): (rows: number) => string {
-  const cache = new Map<number, string>()
-  return (rows) => {
-    let text = cache.get(rows)
+/**
+ * The insert of `rows` events, cached by row count (a single event is the common case). Rows
+ * come back only when some event carries a client id: only those can be skipped as repeats, so
+ * without one every row is inserted (or the statement fails).
+ */
+function insertStatement(dialect: DialectName): (rows: number, withClientIds: boolean) => string {
+  const cache = new Map<string, string>()
+  return (rows, withClientIds) => {
+    const key = `${rows} ${withClientIds}`
+    let text = cache.get(key)
     if (text === undefined) {
       const tuples = Array.from({ length: rows }, (_, r) => `(${placeholders(dialect, COLUMNS.length, r * COLUMNS.length).join(', ')})`)
-      text =
-        `insert into telltale_events (${COLUMNS.join(', ')}) values ${tuples.join(', ')} ` +
-        'on conflict (project_id, client_id) where client_id is not null do nothing returning id, project_id, client_id'
-      if (cache.size < 64) cache.set(rows, text)
+      text = `insert into telltale_events (${COLUMNS.join(', ')}) values ${tuples.join(', ')}`
+      if (withClientIds) text += ' on conflict (project_id, client_id) where client_id is not null do nothing returning id, project_id, client_id'
+      if (cache.size < 64) cache.set(key, text)
     }
     return text
   }
@@ -123,11 +127,13 @@ export function createEventWriter(transaction: RawTransaction, dialect: DialectN
 }
 
 /** Writes the calls in one transaction and resolves each; throws (resolving none) on failure. */
-async function writeCalls(transaction: RawTransaction, dialect: DialectName, insertSql: (rows: number) => string, calls: Call[]): Promise<void> {
+async function writeCalls(transaction: RawTransaction, dialect: DialectName, insertSql: ReturnType<typeof insertStatement>, calls: Call[]): Promise<void> {
   const results = await transaction(async (query) => {
     const params: unknown[] = []
+    let withClientIds = false
     for (const { projectId, events } of calls) {
       for (const e of events) {
+        if (e.clientId !== null) withClientIds = true
         params.push(e.id, projectId, e.name, e.timestamp, e.receivedAt, e.userId, e.userEmail, e.userName, e.value, encodeJson(e.properties), encodeJson(e.tags), e.clientId)
       }
     }
@@ -137,7 +143,8 @@ async function writeCalls(transaction: RawTransaction, dialect: DialectName, ins
     for (let first = 0; first < rowCount; first += INSERT_CHUNK) {
       const rows = Math.min(INSERT_CHUNK, rowCount - first)
       const chunk = rows === rowCount ? params : params.slice(first * COLUMNS.length, (first + rows) * COLUMNS.length)
-      const returned = await query(insertSql(rows), chunk)
+      const returned = await query(insertSql(rows, withClientIds), chunk)
+      if (!withClientIds) for (let i = first; i < first + rows; i++) inserted.add(params[i * COLUMNS.length] as string)
       for (const row of returned) {
         inserted.add(row.id as string)
         if (row.client_id !== null) stored.set(`${row.project_id} ${row.client_id}`, row.id as string)
