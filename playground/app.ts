@@ -26,16 +26,15 @@ export async function createPlayground(
   const telltale = createTelltale({ storage: options.storage ?? sqliteStorage({ file: './telltale.db' }), limits: options.limits })
   await telltale.ready()
 
-  const existing = await telltale.api.getProjectBySlug({ slug: 'demo' })
-  const project = existing ?? (await telltale.api.createProject({ name: 'Demo', slug: 'demo' }))
+  const { project, created } = await telltale.api.ensureProject({ name: 'Demo', slug: 'demo' })
   const apiKey = await demoKey(telltale, project.id, options.apiKey)
-  if (!existing && options.seed !== false) await seedDemoData(telltale, project.id)
+  if (created && options.seed !== false) await seedDemoData(telltale, project.id)
 
   const app = express()
   app.disable('x-powered-by')
   app.get('/healthz', (_req, res) => void res.json({ ok: true }))
   app.use(toNodeHandler(telltale))
-  return { app, telltale, apiKey, projectId: project.id, firstStart: !existing }
+  return { app, telltale, apiKey, projectId: project.id, firstStart: created }
 }
 
 /**

@@ -88,6 +88,27 @@ describe('projects that do not exist', () => {
   })
 })
 
+describe('ensureProject: get-or-create for setup code that runs on every boot', () => {
+  test('creates once, then returns the same project unchanged', async () => {
+    const first = await t.telltale.api.ensureProject({ name: 'Globex', slug: 'globex', timezone: 'Europe/Berlin' })
+    expect(first).toEqual({ created: true, project: expect.objectContaining({ name: 'Globex', slug: 'globex', timezone: 'Europe/Berlin' }) })
+    const again = await t.telltale.api.ensureProject({ name: 'Globex renamed', slug: 'globex' })
+    expect(again).toEqual({ created: false, project: first.project })
+    expect(await t.telltale.api.getProjectBySlug({ slug: 'globex' })).toEqual(first.project)
+  })
+
+  test('concurrent boots get one project', async () => {
+    const results = await Promise.all(Array.from({ length: 5 }, () => t.telltale.api.ensureProject({ name: 'Race', slug: 'race' })))
+    expect(new Set(results.map((r) => r.project.id)).size).toBe(1)
+    expect(results.filter((r) => r.created)).toHaveLength(1)
+  })
+
+  test('the slug is required and validated', async () => {
+    expect(paths(await failure(t.telltale.api.ensureProject({ name: 'No slug' } as never)))).toEqual(['slug'])
+    expect(paths(await failure(t.telltale.api.ensureProject({ name: 'Bad', slug: 'Not A Slug' })))).toEqual(['slug'])
+  })
+})
+
 describe('events', () => {
   test('trackEvent refuses text Postgres cannot store, on every adapter alike', async () => {
     for (const bad of [

@@ -1,6 +1,6 @@
 import { getEvent, trackEvent, trackEvents, trackEventsEach } from './events'
 import { createApiKey, listApiKeys, revokeApiKey } from './keys'
-import { createProject, getProject, getProjectBySlug } from './projects'
+import { createProject, ensureProject, getProject, getProjectBySlug } from './projects'
 import { countEvents, eventStats, listEvents } from './queries'
 
 /**
@@ -9,6 +9,7 @@ import { countEvents, eventStats, listEvents } from './queries'
  */
 export const operations = {
   createProject,
+  ensureProject,
   getProject,
   getProjectBySlug,
   createApiKey,

@@ -22,6 +22,28 @@ export const createProject = defineOperation({
   },
 })
 
+/**
+ * Get-or-create by slug, for code that runs on every boot (an embedded install's setup): the
+ * project with `slug` if it exists (unchanged, whatever name or time zone is passed), else a new
+ * one. `created` says which, so a first key can be made and shown exactly once. Two instances
+ * booting at once get the same project: the loser of the insert reads the winner's.
+ */
+export const ensureProject = defineOperation({
+  input: projectInputSchema.required({ slug: true }),
+  scope: 'admin',
+  async run(ctx, input): Promise<{ project: Project; created: boolean }> {
+    const existing = await ctx.storage.projects.getBySlug({ slug: input.slug })
+    if (existing) return { project: existing, created: false }
+    try {
+      return { project: await createProject.run(ctx, input), created: true }
+    } catch (error) {
+      const winner = error instanceof TelltaleError && error.kind === 'conflict' ? await ctx.storage.projects.getBySlug({ slug: input.slug }) : undefined
+      if (!winner) throw error
+      return { project: winner, created: false }
+    }
+  },
+})
+
 export const getProject = defineOperation({
   input: z.object({ projectId: z.string() }),
   scope: 'read',
