@@ -4,9 +4,17 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import type { ServerSpec } from './servers'
 
-const SERVER_ENTRY = fileURLToPath(new URL('./servers.ts', import.meta.url))
+/** What servers.mjs starts: telltale as a user mounts it, or a hand-written comparison server. */
+export type ServerSpec =
+  | ({ kind: 'telltale'; apiKey: string; host: 'node' | 'express' } & ({ file: string } | { connectionString: string; schema: string }))
+  | { kind: 'bare-h3' }
+  | { kind: 'express-route'; file: string }
+  | { kind: 'sqlite-batch'; file: string }
+  | { kind: 'pg-routes'; connectionString: string; schema: string }
+
+/** Plain JavaScript on the built package: no TypeScript loader in the measured process. */
+const SERVER_ENTRY = fileURLToPath(new URL('./servers.mjs', import.meta.url))
 const START_TIMEOUT_MS = 30_000
 const STDERR_LINES = 2000
 
@@ -25,9 +33,8 @@ const running = new Set<ChildProcess>()
 
 export async function startServer(spec: ServerSpec, options: { cpuProfDir?: string } = {}): Promise<ServerProcess> {
   const profiling = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : []
-  // `node --import tsx` (not the tsx CLI, which forks another process): the pid is the server's.
   // The IPC channel makes the child exit if this process dies without stopping it.
-  const child = spawn(process.execPath, [...profiling, '--import', 'tsx', SERVER_ENTRY, JSON.stringify(spec)], {
+  const child = spawn(process.execPath, [...profiling, SERVER_ENTRY, JSON.stringify(spec)], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   })
   const stderr: string[] = []

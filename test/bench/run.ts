@@ -9,18 +9,17 @@
 //                     created and dropped there
 //   BENCH_PART        `ingest` or `queries` to run one part only (default both; the query bench
 //                     has its own settings: test/bench/queries.ts)
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { batchBodies, singleBodies } from './bodies'
 import { runQueryBench } from './queries'
 import { randomBase62 } from '../../src/core/ids'
-import { startServer, stopAll } from './child'
+import { type ServerSpec, startServer, stopAll } from './child'
 import { waitForQuiet } from './cpu'
 import { CONNECTIONS, checkOnce, measure } from './load'
 import { type BenchDatabase, createBenchDatabase, PG_URL, postgresProblem } from './postgres'
 import { BUSY_MACHINE, type Comparison, header, printComparison, printSummary, printTitle, type Side } from './report'
-import type { ServerSpec } from './servers'
 
 const durationS = Number(process.env.BENCH_DURATION ?? 10)
 const warmupS = Number(process.env.BENCH_WARMUP ?? Math.min(3, Math.max(1, durationS / 4)))
@@ -58,6 +57,7 @@ async function measureServer(label: string, spec: ServerSpec, load: Load): Promi
 const sqliteFile = (name: string) => join(tmp, `${name}.db`)
 
 async function main(): Promise<boolean> {
+  if (!existsSync(new URL('../../dist/index.mjs', import.meta.url))) throw new Error('dist/ is missing: npm run build (npm run bench builds first)')
   header([
     `telltale ingest bench: autocannon, ${CONNECTIONS} connections, no pipelining, ${durationS} s per measurement after ${warmupS} s warm-up`,
     `node ${process.version}, ${availableParallelism()} CPUs; every server runs in its own process on 127.0.0.1`,
@@ -72,54 +72,54 @@ async function main(): Promise<boolean> {
     return { title: c.title, pass: printComparison(result), clean: [result.baseline, result.telltale].every((s) => s.measurement.non2xx === 0 && s.measurement.errors === 0) }
   }
 
+  const sqliteTelltale = (name: string, host: 'node' | 'express'): ServerSpec => ({ kind: 'telltale', host, file: sqliteFile(name), apiKey })
   const results = [
     await compare(
-      { title: '1. single-event ingest: playground (Express + telltale, SQLite) vs bare h3 (JSON parse → 201)', unit: 'req/s', target: 0.5 },
-      () => measureServer('bare h3', { kind: 'bare-h3' }, 'single'),
-      () => measureServer('telltale playground, SQLite', { kind: 'telltale-sqlite', file: sqliteFile('telltale-single'), apiKey }, 'single'),
-      // What one synchronous INSERT + COMMIT per request costs on this machine, without telltale.
-      () => measureServer('better-sqlite3, 1 row/request', { kind: 'sqlite-baseline', file: sqliteFile('baseline-single') }, 'single'),
-      // The stack's own ceiling: the bare handler behind Express + toNodeHandler, as telltale is.
-      () => measureServer('bare h3 behind Express', { kind: 'express-bare-h3' }, 'single'),
-      // telltale's own cost: the same telltale on node:http, without Express.
-      () => measureServer('telltale on node:http, SQLite', { kind: 'telltale-sqlite', file: sqliteFile('telltale-single-node'), apiKey, withoutExpress: true }, 'single'),
+      { title: '1. single-event ingest on node:http: telltale (SQLite) vs bare h3 (JSON parse → 201)', unit: 'req/s', target: 0.5 },
+      () => measureServer('bare h3 on node:http', { kind: 'bare-h3' }, 'single'),
+      () => measureServer('telltale on node:http, SQLite', sqliteTelltale('telltale-node', 'node'), 'single'),
     ),
     await compare(
-      { title: `2. batch-${BATCH_SIZE} ingest: playground on SQLite vs hand-written better-sqlite3`, unit: 'events/s', target: 0.3 },
-      () => measureServer('better-sqlite3 + h3', { kind: 'sqlite-baseline', file: sqliteFile('baseline-batch') }, 'batch'),
-      () => measureServer('telltale playground, SQLite', { kind: 'telltale-sqlite', file: sqliteFile('telltale-batch'), apiKey }, 'batch'),
+      { title: '2. single-event ingest in Express: telltale (SQLite) vs a hand-written route (express.json() + one INSERT)', unit: 'req/s', target: 1.0 },
+      () => measureServer('Express route, better-sqlite3', { kind: 'express-route', file: sqliteFile('express-route') }, 'single'),
+      () => measureServer('telltale in Express, SQLite', sqliteTelltale('telltale-express', 'express'), 'single'),
+    ),
+    await compare(
+      { title: `3. batch-${BATCH_SIZE} ingest: telltale in Express (SQLite) vs hand-written better-sqlite3 (one transaction)`, unit: 'events/s', target: 0.3 },
+      () => measureServer('better-sqlite3 + h3', { kind: 'sqlite-batch', file: sqliteFile('baseline-batch') }, 'batch'),
+      () => measureServer('telltale in Express, SQLite', sqliteTelltale('telltale-batch', 'express'), 'batch'),
     ),
   ]
 
   const pgDown = await postgresProblem()
   if (pgDown) {
-    console.log(`\n3. Postgres: SKIPPED (${PG_URL} unreachable: ${pgDown})`)
+    console.log(`\n4. Postgres: SKIPPED (${PG_URL} unreachable: ${pgDown})`)
   } else {
     database = await createBenchDatabase()
     const db = database
     /** A Postgres server on a schema of its own, dropped as soon as the measurement is done. */
-    const onPostgres = (label: string, kind: 'pg-baseline' | 'telltale-pg', load: Load) => () =>
-      db.withSchema(`${kind}_${load}`, (schema) =>
-        measureServer(label, kind === 'telltale-pg' ? { kind, connectionString: db.url, schema, apiKey } : { kind, connectionString: db.url, schema }, load),
+    const onPostgres = (label: string, kind: 'pg-routes' | 'telltale', load: Load) => () =>
+      db.withSchema(`${kind.replace('-', '_')}_${load}`, (schema) =>
+        measureServer(label, kind === 'telltale' ? { kind, host: 'express', connectionString: db.url, schema, apiKey } : { kind, connectionString: db.url, schema }, load),
       )
     results.push(
       await compare(
-        { title: '3a. single-event ingest: playground on Postgres vs hand-written pg (single-row INSERT)', unit: 'req/s', target: 0.3 },
-        onPostgres('pg + h3', 'pg-baseline', 'single'),
-        onPostgres('telltale playground, Postgres', 'telltale-pg', 'single'),
+        { title: '4a. single-event ingest: telltale in Express on Postgres vs hand-written pg (single-row INSERT)', unit: 'req/s', target: 0.3 },
+        onPostgres('pg + h3', 'pg-routes', 'single'),
+        onPostgres('telltale in Express, Postgres', 'telltale', 'single'),
       ),
       await compare(
-        { title: `3b. batch-${BATCH_SIZE} ingest: playground on Postgres vs hand-written pg (one multi-row INSERT)`, unit: 'events/s', target: 0.3 },
-        onPostgres('pg + h3', 'pg-baseline', 'batch'),
-        onPostgres('telltale playground, Postgres', 'telltale-pg', 'batch'),
+        { title: `4b. batch-${BATCH_SIZE} ingest: telltale in Express on Postgres vs hand-written pg (one multi-row INSERT)`, unit: 'events/s', target: 0.3 },
+        onPostgres('pg + h3', 'pg-routes', 'batch'),
+        onPostgres('telltale in Express, Postgres', 'telltale', 'batch'),
       ),
     )
   }
 
   const peak = Math.max(...comparisons.map((c) => c.telltale.peakRssMiB))
   const bare = comparisons[0].baseline.peakRssMiB
-  console.log(`\npeak RSS of the telltale server process under load: ${peak.toFixed(0)} MiB (VmHWM, highest telltale run above;`)
-  console.log(`  the bare h3 server, under the same tsx loader, peaked at ${bare.toFixed(0)} MiB)`)
+  console.log(`\npeak RSS of the telltale server process under load: ${peak.toFixed(0)} MiB (VmHWM, highest telltale run above);`)
+  console.log(`  the bare h3 server peaked at ${bare.toFixed(0)} MiB. Every server runs plain node on the built dist/.`)
   printSummary(results)
   if (cpuProfDir) console.log(`CPU profiles of every server: ${cpuProfDir}`)
   return results.every((r) => r.clean)
