@@ -94,7 +94,11 @@ describe('bodies', () => {
   test('on a web runtime, event.web.request is used with the prefix cut', async () => {
     t = await makeTelltale()
     const handler = toNitroHandler(t.telltale)
-    const request = new Request('http://host/telltale/api/events', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${t.keys.write}` }, body: EVENT })
+    const request = new Request('http://host/telltale/api/events', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${t.keys.write}` },
+      body: EVENT,
+    })
     const event = { path: '/telltale/api/events', method: 'POST', node: { req: {} as any }, web: { request }, context: { matchedRoute: { path: '/telltale/**' } } }
     expect((await handler(event)).status).toBe(201)
   })
