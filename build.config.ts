@@ -6,6 +6,7 @@ export default defineBuildConfig({
   entries: [
     'src/index',
     'src/node',
+    'src/nitro',
     { input: 'adapters/sqlite', name: 'adapters/sqlite' },
     { input: 'adapters/postgres', name: 'adapters/postgres' },
     { input: 'adapters/croner', name: 'adapters/croner' },
