@@ -241,7 +241,7 @@ async function seed(file: string): Promise<void> {
   const { sqliteStorage } = await import(pathToFileURL(join(dist, 'adapters/sqlite.mjs')).href)
   const telltale = createTelltale({ storage: sqliteStorage({ file }) })
   await telltale.ready()
-  const project = (await telltale.api.getProjectBySlug({ slug: 'acme' })) ?? (await telltale.api.createProject({ name: 'Acme', slug: 'acme' }))
+  const { project } = await telltale.api.ensureProject({ name: 'Acme', slug: 'acme' })
   await telltale.api.createApiKey({ projectId: project.id, name: 'frameworks test', key: KEY, scopes: ['read', 'write'] })
   await telltale.close()
 }

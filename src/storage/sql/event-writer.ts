@@ -18,8 +18,14 @@ export function kyselyTransaction(db: Kysely<Database>): RawTransaction {
   return (work) => db.transaction().execute((trx) => work(async (sql, params) => (await trx.executeQuery<Row>(CompiledQuery.raw(sql, params))).rows))
 }
 
-/** Rows per INSERT statement: far below SQLite's 32766 and Postgres' 65535 parameter limits. */
-const INSERT_CHUNK = 500
+/**
+ * Rows per INSERT statement. Postgres: up to 500 (a round trip saved per row; far below its
+ * 65535 parameters). SQLite: one, run once per row on one prepared statement, which SQLite
+ * executes faster than a multi-row VALUES list (measured: 17.5 against 24.4 µs per row).
+ */
+const INSERT_CHUNK: Record<DialectName, number> = { postgres: 500, sqlite: 1 }
+/** Client ids looked up per SELECT. */
+const SELECT_CHUNK = 500
 /** Rows one combined write takes at most; the rest wait for the next. */
 const MAX_ROWS_PER_WRITE = 5000
 
@@ -140,8 +146,9 @@ async function writeCalls(transaction: RawTransaction, dialect: DialectName, ins
     const rowCount = params.length / COLUMNS.length
     const inserted = new Set<string>()
     const stored = new Map<string, string>() // `${projectId} ${clientId}` → id
-    for (let first = 0; first < rowCount; first += INSERT_CHUNK) {
-      const rows = Math.min(INSERT_CHUNK, rowCount - first)
+    const chunkRows = INSERT_CHUNK[dialect]
+    for (let first = 0; first < rowCount; first += chunkRows) {
+      const rows = Math.min(chunkRows, rowCount - first)
       const chunk = rows === rowCount ? params : params.slice(first * COLUMNS.length, (first + rows) * COLUMNS.length)
       const returned = await query(insertSql(rows, withClientIds), chunk)
       if (!withClientIds) for (let i = first; i < first + rows; i++) inserted.add(params[i * COLUMNS.length] as string)
@@ -158,8 +165,8 @@ async function writeCalls(transaction: RawTransaction, dialect: DialectName, ins
     }
     for (const [projectId, clientIds] of missing) {
       const ids = [...clientIds]
-      for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
-        const chunk = ids.slice(i, i + INSERT_CHUNK)
+      for (let i = 0; i < ids.length; i += SELECT_CHUNK) {
+        const chunk = ids.slice(i, i + SELECT_CHUNK)
         for (const row of await query(selectByClientIds(dialect, chunk.length), [projectId, ...chunk])) stored.set(`${projectId} ${row.client_id}`, row.id as string)
       }
     }
