@@ -6,7 +6,7 @@ import type { CoreContext } from './core/context'
 import { HOUSEKEEPING_EVERY_MS, housekeeping } from './core/housekeeping'
 import { TelltaleError } from './core/errors'
 import { randomBase62 } from './core/ids'
-import { createHttpApp, normalizeBasePath, routePath } from './http/app'
+import { createHttpApp, type HttpApp, normalizeBasePath, routePath } from './http/app'
 import type { AuthResolver } from './http/auth'
 import { type LimitsOption, resolveLimits } from './limits'
 import { routeMatcher, SURFACES, type Surface, surfaceRateLimits } from './surfaces'
@@ -49,6 +49,8 @@ export interface Telltale {
    * Middleware adapters pass every other request on to the host, whatever its prefix.
    */
   handles: (pathname: string, method: string) => boolean
+  /** @internal The route runner for `toNodeHandler`'s direct path (see `HttpApp.routeFor`). */
+  routeFor?: HttpApp['routeFor']
 }
 
 export function createTelltale(options: TelltaleOptions): Telltale {
@@ -74,7 +76,7 @@ export function createTelltale(options: TelltaleOptions): Telltale {
   }
 
   const basePath = normalizeBasePath(options.basePath)
-  const app = createHttpApp(ctx, { basePath, auth: options.auth, ready, surfaces })
+  const { app, routeFor } = createHttpApp(ctx, { basePath, auth: options.auth, ready, surfaces })
   const servesRoute = routeMatcher(surfaces)
   return {
     app,
@@ -82,6 +84,7 @@ export function createTelltale(options: TelltaleOptions): Telltale {
     api: createApi(ctx, ready),
     ready,
     handles: (pathname, method) => servesRoute(routePath(pathname, basePath), method),
+    routeFor,
     async close() {
       if (closed) return
       closed = true

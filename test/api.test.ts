@@ -126,6 +126,15 @@ describe('events', () => {
     expect(await t.count()).toBe(1)
   })
 
+  test('null is absent: nothing null is stored or echoed, and the timestamp defaults to now', async () => {
+    const nulls = { id: null, timestamp: null, userId: null, userEmail: null, userName: null, value: null, properties: null, tags: null }
+    const tracked = await t.telltale.api.trackEvent({ projectId: t.project.id, name: 'a', ...nulls })
+    expect(tracked.event).toStrictEqual({ name: 'a', timestamp: t.clock.now() })
+    expect(await t.telltale.api.getEvent({ projectId: t.project.id, id: tracked.id })).toMatchObject({ userId: null, value: null, properties: null, tags: null })
+    const { accepted } = await t.telltale.api.trackEventsEach({ projectId: t.project.id, events: [{ name: 'b', userId: 'u', ...{ value: null } }] })
+    expect(accepted[0].event).toStrictEqual({ name: 'b', userId: 'u', timestamp: t.clock.now() })
+  })
+
   test('timestamps: whole milliseconds in 1970..9999', async () => {
     for (const timestamp of [-1, 253402300800000, 8.64e15 + 1, '0000-01-01', '+275760-09-13T00:00:00.000Z', Number.POSITIVE_INFINITY]) {
       const error = await failure(t.telltale.api.trackEvent({ projectId: t.project.id, name: 'a', timestamp }))

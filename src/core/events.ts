@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { eventInputSchema, type ValidEvent } from '../schemas/event'
+import { eventInputSchema, type PresentEvent, type ValidEvent } from '../schemas/event'
 import { toValidationIssues } from '../schemas/issues'
 import { isPlainObject } from '../schemas/text'
 import type { EventInsertResult, NewEvent, StoredEvent } from '../storage'
@@ -8,8 +8,8 @@ import { type IssuePath, TelltaleError, type ValidationIssue, validationError } 
 import { isUuid, uuidv7 } from './ids'
 import { defineOperation } from './operation'
 
-/** A stored event as its track call wrote it: the defaults (`timestamp`) filled in. */
-export type TrackedEvent = ValidEvent & { timestamp: number }
+/** A stored event as its track call wrote it: `null` fields dropped, the defaults (`timestamp`) filled in. */
+export type TrackedEvent = PresentEvent & { timestamp: number }
 
 /** Validates and stores one event. A repeated client `id` returns the first event's id. */
 export const trackEvent = defineOperation({
@@ -81,14 +81,24 @@ export const getEvent = defineOperation({
 /** Timestamps more than `limits.futureToleranceMs` ahead of the clock are refused (clock skew). */
 function futureIssues(ctx: CoreContext, event: ValidEvent, path: IssuePath): ValidationIssue[] {
   const tolerance = ctx.limits.futureToleranceMs
-  if (event.timestamp === undefined || event.timestamp <= ctx.clock.now() + tolerance) return []
+  if (event.timestamp == null || event.timestamp <= ctx.clock.now() + tolerance) return []
   return [{ rule: 'not_future', toleranceMs: tolerance, path: [...path, 'timestamp'] }]
 }
 
-/** Fixes the default timestamp before storing, so a reply shows exactly what was stored. */
+/**
+ * Drops `null` fields (absent) and fixes the default timestamp before storing, so a reply shows
+ * exactly what was stored. Only the fields present are set, as a spread would.
+ */
 function withDefaults(ctx: CoreContext, event: ValidEvent): TrackedEvent {
-  return { ...event, timestamp: event.timestamp ?? ctx.clock.now() }
+  const tracked = { name: event.name, timestamp: event.timestamp ?? ctx.clock.now() } as TrackedEvent
+  for (const field of OPTIONAL_FIELDS) if (event[field] != null) (tracked as Record<string, unknown>)[field] = event[field]
+  return tracked
 }
+
+const OPTIONAL_FIELDS = ['id', 'userId', 'userEmail', 'userName', 'value', 'properties', 'tags'] as const satisfies ReadonlyArray<keyof ValidEvent>
+// A field added to the event schema must be added above, or this line stops compiling.
+const everyField: Exclude<keyof ValidEvent, (typeof OPTIONAL_FIELDS)[number] | 'name' | 'timestamp'> extends never ? true : never = true
+void everyField
 
 /** One atomic write. Repeated client ids return their first id. */
 function storeEvents(ctx: CoreContext, projectId: string, events: TrackedEvent[]): Promise<EventInsertResult> {

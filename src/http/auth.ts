@@ -2,6 +2,7 @@ import type { CoreContext } from '../core/context'
 import { TelltaleError } from '../core/errors'
 import { verifyApiKey } from '../core/keys'
 import type { Scope } from '../storage'
+import type { RouteRequest } from './route'
 
 /** Who a request acts for. Every route reads and writes only `projectId`'s data. */
 export interface AuthContext {
@@ -17,12 +18,12 @@ export interface AuthContext {
  */
 export type AuthResolver = (request: Request) => AuthContext | undefined | null | Promise<AuthContext | undefined | null>
 
-export async function authenticate(ctx: CoreContext, request: Request, resolver?: AuthResolver): Promise<AuthContext> {
+export async function authenticate(ctx: CoreContext, request: RouteRequest, resolver?: AuthResolver): Promise<AuthContext> {
   if (resolver) {
-    const resolved = await resolver(request)
+    const resolved = await resolver(request.webRequest())
     if (resolved) return resolved
   }
-  const header = request.headers.get('authorization') ?? ''
+  const header = request.header('authorization') ?? ''
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
   const key = match ? await verifyApiKey(ctx, match[1]) : undefined
   if (!key) throw new TelltaleError('unauthorized', 'Invalid API key.')

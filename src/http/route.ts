@@ -4,8 +4,8 @@ import { parseInput, runParsed } from '../core/operation'
 import { consumeRateLimit, rateLimitHeaders } from '../core/rate-limit'
 import type { Route, RouteContext, Surface } from '../surfaces'
 import { type AuthContext, type AuthResolver, authenticate, requireScope } from './auth'
-import { readJsonObject } from './body'
-import { sendError, toErrorReply } from './reply'
+import { readJsonObject, readWebText } from './body'
+import { toErrorReply } from './reply'
 
 export interface RouteOptions {
   auth?: AuthResolver
@@ -13,40 +13,79 @@ export interface RouteOptions {
 }
 
 /**
+ * What a route reads from a request, whichever server it came through: h3 (`telltale.app`,
+ * `telltale.fetch`) or Node directly (`toNodeHandler`, which skips building web `Request` and
+ * `Response` objects for the routes it knows).
+ */
+export interface RouteRequest {
+  /** For error logs. */
+  pathname: string
+  /** A request header by lower-case name. */
+  header(name: string): string | null | undefined
+  query(): URLSearchParams
+  /** The body as text: at most `maxBytes`, else a 413 `TelltaleError`. */
+  text(maxBytes: number): Promise<string>
+  /** The request as a web `Request`, for the host's `auth` resolver. */
+  webRequest(): Request
+}
+
+/** A route's answer: a status, headers, and a JSON body. */
+export interface RouteReply {
+  status: number
+  headers: Record<string, string>
+  body: unknown
+}
+
+export type RouteRunner = (request: RouteRequest) => Promise<RouteReply>
+
+/**
  * The one prologue every route runs: wait for `ready()` (migrations), authenticate, check the
  * scope, count the rate limit, read the body or query, validate with the operation's schema,
- * run it, shape the reply. Any error becomes the surface's documented error reply.
+ * run it, shape the reply. Any error becomes the surface's documented error reply (with the
+ * rate-limit headers already counted).
  */
-export function toRouteHandler(ctx: CoreContext, surface: Surface, route: Route, options: RouteOptions) {
+export function createRouteRunner(ctx: CoreContext, surface: Surface, route: Route, options: RouteOptions): RouteRunner {
   const scope = route.scope ?? route.operation.scope
-  const rule = route.rateLimit
-  return async (event: H3Event): Promise<unknown> => {
+  const limit = route.rateLimit ? ctx.limits.rateLimits[surface.id]?.[route.rateLimit] : undefined
+  return async (request) => {
+    let headers: Record<string, string> = {}
     try {
       await options.ready()
-      const auth = await authenticate(ctx, event.req, options.auth)
+      const auth = await authenticate(ctx, request, options.auth)
       requireScope(auth, scope)
-      if (rule) await countRequest(ctx, event, auth, surface.id, rule)
+      if (limit) headers = rateLimitHeaders(await consumeRateLimit(ctx, { projectId: auth.projectId, bucket: bucketOf(surface, route, auth), rule: limit }))
       const routeContext: RouteContext = { auth, limits: ctx.limits }
       const wire = route.body
-        ? route.body(await readJsonObject(event.req, ctx.limits.maxBodyBytes), routeContext)
+        ? route.body(await readJsonObject(request, ctx.limits.maxBodyBytes), routeContext)
         : route.query
-          ? route.query(event.url.searchParams, routeContext)
+          ? route.query(request.query(), routeContext)
           : {}
       // The caller's project comes last: no body or query can name another project.
       const input = parseInput(route.operation, { ...wire, projectId: auth.projectId })
       const output = await runParsed(ctx, route.operation, input)
-      event.res.status = typeof route.status === 'function' ? route.status(output) : (route.status ?? 200)
-      return route.reply(output, input)
+      return { status: typeof route.status === 'function' ? route.status(output) : (route.status ?? 200), headers, body: route.reply(output, input) }
     } catch (error) {
-      return sendError(event, toErrorReply(error, surface.errors, event.url.pathname))
+      const reply = toErrorReply(error, surface.errors, request.pathname)
+      return { status: reply.status, headers: { ...headers, ...reply.headers }, body: reply.body }
     }
   }
 }
 
-/** Counts the request against `limits.rateLimits[surface][rule]`, per API key (per project for host sessions). */
-async function countRequest(ctx: CoreContext, event: H3Event, auth: AuthContext, surfaceId: string, rule: string): Promise<void> {
-  const limit = ctx.limits.rateLimits[surfaceId]?.[rule]
-  if (!limit) return
-  const state = await consumeRateLimit(ctx, { projectId: auth.projectId, bucket: `${surfaceId}.${rule}:${auth.keyId ?? 'session'}`, rule: limit })
-  for (const [name, value] of Object.entries(rateLimitHeaders(state))) event.res.headers.set(name, value)
+/** Rate limits count per API key (per project for host sessions), per surface and rule. */
+const bucketOf = (surface: Surface, route: Route, auth: AuthContext) => `${surface.id}.${route.rateLimit}:${auth.keyId ?? 'session'}`
+
+/** The runner as an h3 handler. */
+export function toH3Handler(run: RouteRunner) {
+  return async (event: H3Event): Promise<unknown> => {
+    const reply = await run({
+      pathname: event.url.pathname,
+      header: (name) => event.req.headers.get(name),
+      query: () => event.url.searchParams,
+      text: (maxBytes) => readWebText(event.req, maxBytes),
+      webRequest: () => event.req,
+    })
+    event.res.status = reply.status
+    for (const name in reply.headers) event.res.headers.set(name, reply.headers[name])
+    return reply.body
+  }
 }
