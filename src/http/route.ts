@@ -55,11 +55,7 @@ export function createRouteRunner(ctx: CoreContext, surface: Surface, route: Rou
       requireScope(auth, scope)
       if (limit) headers = rateLimitHeaders(await consumeRateLimit(ctx, { projectId: auth.projectId, bucket: bucketOf(surface, route, auth), rule: limit }))
       const routeContext: RouteContext = { auth, limits: ctx.limits }
-      const wire = route.body
-        ? route.body(await readJsonObject(request, ctx.limits.maxBodyBytes), routeContext)
-        : route.query
-          ? route.query(request.query(), routeContext)
-          : {}
+      const wire = route.body ? route.body(await readJsonObject(request, ctx.limits.maxBodyBytes), routeContext) : route.query ? route.query(request.query(), routeContext) : {}
       // The caller's project comes last: no body or query can name another project.
       const input = parseInput(route.operation, { ...wire, projectId: auth.projectId })
       const output = await runParsed(ctx, route.operation, input)
