@@ -72,7 +72,7 @@ test('every route answers the same through the direct Node path and through h3',
   for (const c of CASES) {
     const key = keys[c.key ?? 'write']
     // Content-Length as a real client sends it (an in-process Request has none by itself).
-    const length = c.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(c.body)) }
+    const length: Record<string, string> = c.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(c.body)) }
     const init = (): RequestInit => ({
       method: c.method,
       headers: { 'content-type': 'application/json', ...length, ...(key ? { authorization: `Bearer ${key}` } : {}), ...c.headers },
