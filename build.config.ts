@@ -9,6 +9,8 @@ export default defineBuildConfig({
     'src/nitro',
     { input: 'adapters/sqlite', name: 'adapters/sqlite' },
     { input: 'adapters/postgres', name: 'adapters/postgres' },
+    { input: 'adapters/redis', name: 'adapters/redis' },
+    { input: 'adapters/kv', name: 'adapters/kv' },
     { input: 'adapters/croner', name: 'adapters/croner' },
     { input: 'adapters/manual', name: 'adapters/manual' },
   ],

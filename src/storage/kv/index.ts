@@ -1,0 +1,13 @@
+import type { Storage } from '../index'
+import { kvJobs } from './jobs'
+import { kvKeys } from './keys'
+import { kvProjects } from './projects'
+import { kvRateLimits } from './rate-limits'
+import type { KvStore } from './store'
+
+export { type KvStore, kvKey, lastSegment, update } from './store'
+
+/** The record-like repositories, written once over the key-value primitives of `kv`. */
+export function kvRecords(kv: KvStore): Pick<Storage, 'projects' | 'keys' | 'jobs' | 'rateLimits'> {
+  return { projects: kvProjects(kv), keys: kvKeys(kv), jobs: kvJobs(kv), rateLimits: kvRateLimits(kv) }
+}

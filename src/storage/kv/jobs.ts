@@ -1,0 +1,28 @@
+import type { Job, JobRepository } from '../jobs'
+import { type KvStore, kvKey, update } from './store'
+
+/** `job:{projectId}:{key}` holds the job; claims and completions are compare-and-set on it. */
+export function kvJobs(kv: KvStore): JobRepository {
+  const jobKey = (projectId: string, key: string) => kvKey('job', projectId, key)
+  const parse = (json: string | undefined) => (json === undefined ? undefined : (JSON.parse(json) as Job))
+  return {
+    async ensure({ projectId, key, runAt }) {
+      const job: Job = { projectId, key, runAt, owner: null, leaseUntil: null, attempts: 0 }
+      await kv.setIfAbsent(jobKey(projectId, key), JSON.stringify(job))
+    },
+    claim: ({ projectId, key, owner, now, leaseMs }) =>
+      update(kv, jobKey(projectId, key), (json) => {
+        const job = parse(json)
+        if (!job || job.runAt > now || (job.leaseUntil !== null && job.leaseUntil >= now)) return { value: undefined, result: undefined }
+        const claimed: Job = { ...job, owner, leaseUntil: now + leaseMs, attempts: job.attempts + 1 }
+        return { value: JSON.stringify(claimed), result: claimed }
+      }),
+    complete: ({ projectId, key, owner, nextRunAt }) =>
+      update(kv, jobKey(projectId, key), (json) => {
+        const job = parse(json)
+        if (!job || job.owner !== owner) return { value: undefined, result: false }
+        return { value: JSON.stringify({ ...job, owner: null, leaseUntil: null, runAt: nextRunAt, attempts: 0 }), result: true }
+      }),
+    get: async ({ projectId, key }) => parse(await kv.get(jobKey(projectId, key))),
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The few key-value primitives that every record-like repository (projects, keys, jobs, rate
+ * limits, and later definitions, monitors, users, webhooks...) is written over, once. Redis and
+ * unstorage differ only here: `redisKv` does each in one Lua script, `unstorageKv` behind a
+ * per-key lock in this process.
+ *
+ * Keys are ASCII (`kvKey` encodes every user-given segment) and `:`-separated, which is the path
+ * separator unstorage drivers already use. Values are strings (JSON).
+ */
+export interface KvStore {
+  /** The value, or `undefined` when the key is absent (or its TTL passed). */
+  get(key: string): Promise<string | undefined>
+  /** Values in key order, `undefined` for the absent ones. One round trip where the backend allows. */
+  getMany(keys: string[]): Promise<Array<string | undefined>>
+  /** Writes the value, replacing any. `ttlMs` makes the key expire (real time). */
+  set(key: string, value: string, options?: { ttlMs?: number }): Promise<void>
+  /** Writes only when the key is absent. True when this call wrote. */
+  setIfAbsent(key: string, value: string, options?: { ttlMs?: number }): Promise<boolean>
+  /**
+   * Replaces the value only while it still equals `expected` (`undefined`: only while absent).
+   * True when this call wrote: the building block of every read-modify-write.
+   */
+  compareAndSet(key: string, expected: string | undefined, value: string): Promise<boolean>
+  /** Adds `by` to an integer counter (absent counts as 0) and returns the new total. `ttlMs` applies when this call creates it. */
+  increment(key: string, by: number, options?: { ttlMs?: number }): Promise<number>
+  /** Removes the key. True when it existed. */
+  delete(key: string): Promise<boolean>
+  /** Every live key starting with `prefix`, sorted. Indexed on Redis, a listing on unstorage. */
+  scan(prefix: string): Promise<string[]>
+  /** Releases what the primitive opened itself. */
+  close(): Promise<void>
+}
+
+/**
+ * A key from segments: each one percent-encoded, so a user-given slug, bucket or tag never adds a
+ * separator, a glob character, a `..` path step (fs driver) or a non-ASCII byte.
+ */
+export function kvKey(...segments: Array<string | number>): string {
+  return segments.map((s) => encodeSegment(String(s))).join(':')
+}
+
+const encodeSegment = (segment: string) => encodeURIComponent(segment).replace(/[.!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+
+/** The last segment of a key, decoded. */
+export function lastSegment(key: string): string {
+  return decodeURIComponent(key.slice(key.lastIndexOf(':') + 1))
+}
+
+/**
+ * Read-modify-write over compare-and-set: reads, lets `change` compute the next value (or
+ * `undefined` to write nothing), and retries when another writer got there first.
+ */
+export async function update<T>(kv: KvStore, key: string, change: (current: string | undefined) => { value: string | undefined; result: T }): Promise<T> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const current = await kv.get(key)
+    const { value, result } = change(current)
+    if (value === undefined || value === current) return result
+    if (await kv.compareAndSet(key, current, value)) return result
+  }
+  throw new Error(`telltale: ${key} changed 100 times while being updated`)
+}
