@@ -6,7 +6,7 @@ import type { SqlDialect } from './dialect'
  * (Postgres: a table lock), so instances starting together do not race.
  * Add new migrations at the end; never edit one that has shipped.
  */
-function migrations(d: SqlDialect): Record<string, Migration> {
+export function migrations(d: SqlDialect): Record<string, Migration> {
   const { id, text, int, float, json, name } = d.types
   return {
     '0001_foundation': {
