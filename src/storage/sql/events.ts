@@ -1,8 +1,68 @@
 import { type ExpressionBuilder, type Kysely, type RawBuilder, type Selectable, type SelectQueryBuilder, sql } from 'kysely'
 import type { EventField, EventFilter, EventRepository, NumericSummary, StoredEvent } from '../events'
 import { decodeJson, type SqlDialect } from './dialect'
+import type { Int, Json, SqlDomain } from './domain'
 import type { createEventWriter } from './event-writer'
-import type { Database, EventsTable } from './schema'
+import type { Database } from './schema'
+
+export interface EventsTable {
+  id: string
+  project_id: string
+  name: string
+  ts: Int
+  received_at: Int
+  user_id: string | null
+  user_email: string | null
+  user_name: string | null
+  value: number | null
+  properties: Json
+  tags: Json
+  client_id: string | null
+}
+
+export interface EventsTables {
+  telltale_events: EventsTable
+}
+
+export const eventsDomain: SqlDomain = {
+  name: 'events',
+  migrations: {
+    async '0001_foundation'(db, d) {
+      const { id, text, int, float, json, name } = d.types
+      // The event store. Times are epoch ms in integer columns on every backend: bucketing is
+      // integer arithmetic, identical in SQL, Redis and JS.
+      await db.schema
+        .createTable('telltale_events')
+        .addColumn('id', sql.raw(id), (c) => c.primaryKey())
+        .addColumn('project_id', sql.raw(id), (c) => c.notNull())
+        .addColumn('name', sql.raw(name), (c) => c.notNull())
+        .addColumn('ts', sql.raw(int), (c) => c.notNull())
+        .addColumn('received_at', sql.raw(int), (c) => c.notNull())
+        .addColumn('user_id', sql.raw(text))
+        .addColumn('user_email', sql.raw(text))
+        .addColumn('user_name', sql.raw(text))
+        .addColumn('value', sql.raw(float))
+        .addColumn('properties', sql.raw(json))
+        .addColumn('tags', sql.raw(json))
+        .addColumn('client_id', sql.raw(text))
+        .execute()
+      // Query patterns of the four APIs: by project + name + time (counts, stats, metrics),
+      // by project + time (lists without a name), and idempotent retries by client id.
+      // `value` last makes the first one covering for stats on `value` as it is for counts and
+      // series: no table row is read (summarize 4-5x faster at 100k events per name, see
+      // test/bench/queries.ts); 8 more bytes per entry, no extra index, no measurable ingest cost.
+      await db.schema.createIndex('telltale_events_name_ts').on('telltale_events').columns(['project_id', 'name', 'ts', 'value']).execute()
+      await db.schema.createIndex('telltale_events_ts').on('telltale_events').columns(['project_id', 'ts']).execute()
+      await db.schema
+        .createIndex('telltale_events_client_id')
+        .on('telltale_events')
+        .columns(['project_id', 'client_id'])
+        .unique()
+        .where(sql.ref('client_id'), 'is not', null)
+        .execute()
+    },
+  },
+}
 
 type Events = SelectQueryBuilder<Database, 'telltale_events', object>
 type SummarizeInput = Parameters<EventRepository['summarize']>[0]

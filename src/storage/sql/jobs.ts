@@ -1,6 +1,39 @@
 import { type Kysely, type Selectable, sql } from 'kysely'
 import type { Job, JobRepository } from '../jobs'
-import type { Database, JobsTable } from './schema'
+import type { Int, NullableInt, SqlDomain } from './domain'
+import type { Database } from './schema'
+
+export interface JobsTable {
+  project_id: string
+  key: string
+  run_at: Int
+  owner: string | null
+  lease_until: NullableInt
+  attempts: Int
+}
+
+export interface JobsTables {
+  telltale_jobs: JobsTable
+}
+
+export const jobsDomain: SqlDomain = {
+  name: 'jobs',
+  migrations: {
+    async '0001_foundation'(db, d) {
+      const { text, int } = d.types
+      await db.schema
+        .createTable('telltale_jobs')
+        .addColumn('project_id', sql.raw(text), (c) => c.notNull())
+        .addColumn('key', sql.raw(text), (c) => c.notNull())
+        .addColumn('run_at', sql.raw(int), (c) => c.notNull())
+        .addColumn('owner', sql.raw(text))
+        .addColumn('lease_until', sql.raw(int))
+        .addColumn('attempts', sql.raw(int), (c) => c.notNull().defaultTo(0))
+        .addPrimaryKeyConstraint('telltale_jobs_pk', ['project_id', 'key'])
+        .execute()
+    },
+  },
+}
 
 export function sqlJobs(db: Kysely<Database>): JobRepository {
   const table = 'telltale_jobs' as const

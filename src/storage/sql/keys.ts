@@ -1,6 +1,47 @@
-import type { Kysely, Selectable } from 'kysely'
+import { type Kysely, type Selectable, sql } from 'kysely'
 import type { ApiKey, ApiKeyRepository, Scope } from '../keys'
-import type { ApiKeysTable, Database } from './schema'
+import type { Int, NullableInt, SqlDomain } from './domain'
+import type { Database } from './schema'
+
+export interface ApiKeysTable {
+  id: string
+  project_id: string
+  name: string | null
+  prefix: string
+  hash: string
+  scopes: string
+  created_at: Int
+  last_used_at: NullableInt
+  revoked_at: NullableInt
+}
+
+export interface KeysTables {
+  telltale_api_keys: ApiKeysTable
+}
+
+/** After projects in the domain list: keys reference them. */
+export const keysDomain: SqlDomain = {
+  name: 'keys',
+  migrations: {
+    async '0001_foundation'(db, d) {
+      const { id, text, int } = d.types
+      await db.schema
+        .createTable('telltale_api_keys')
+        .addColumn('id', sql.raw(id), (c) => c.primaryKey())
+        .addColumn('project_id', sql.raw(id), (c) => c.notNull().references('telltale_projects.id').onDelete('cascade'))
+        .addColumn('name', sql.raw(text))
+        .addColumn('prefix', sql.raw(text), (c) => c.notNull())
+        .addColumn('hash', sql.raw(text), (c) => c.notNull())
+        .addColumn('scopes', sql.raw(text), (c) => c.notNull())
+        .addColumn('created_at', sql.raw(int), (c) => c.notNull())
+        .addColumn('last_used_at', sql.raw(int))
+        .addColumn('revoked_at', sql.raw(int))
+        .execute()
+      await db.schema.createIndex('telltale_api_keys_prefix').on('telltale_api_keys').column('prefix').execute()
+      await db.schema.createIndex('telltale_api_keys_project').on('telltale_api_keys').columns(['project_id', 'created_at']).execute()
+    },
+  },
+}
 
 export function sqlKeys(db: Kysely<Database>): ApiKeyRepository {
   const table = 'telltale_api_keys' as const

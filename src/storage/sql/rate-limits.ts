@@ -1,6 +1,37 @@
 import { type Kysely, sql } from 'kysely'
 import type { RateLimitRepository } from '../rate-limits'
+import type { Int, SqlDomain } from './domain'
 import type { Database } from './schema'
+
+export interface RateLimitsTable {
+  project_id: string
+  bucket: string
+  window_start: Int
+  window_end: Int
+  count: Int
+}
+
+export interface RateLimitsTables {
+  telltale_rate_limits: RateLimitsTable
+}
+
+export const rateLimitsDomain: SqlDomain = {
+  name: 'rate-limits',
+  migrations: {
+    async '0001_foundation'(db, d) {
+      const { text, int } = d.types
+      await db.schema
+        .createTable('telltale_rate_limits')
+        .addColumn('project_id', sql.raw(text), (c) => c.notNull())
+        .addColumn('bucket', sql.raw(text), (c) => c.notNull())
+        .addColumn('window_start', sql.raw(int), (c) => c.notNull())
+        .addColumn('window_end', sql.raw(int), (c) => c.notNull())
+        .addColumn('count', sql.raw(int), (c) => c.notNull())
+        .addPrimaryKeyConstraint('telltale_rate_limits_pk', ['project_id', 'bucket'])
+        .execute()
+    },
+  },
+}
 
 export function sqlRateLimits(db: Kysely<Database>): RateLimitRepository {
   const table = 'telltale_rate_limits' as const
