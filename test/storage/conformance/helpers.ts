@@ -1,0 +1,102 @@
+// Shared by every domain suite: opening a storage for a describe block, and test data.
+import { randomUUID } from 'node:crypto'
+import { afterAll, beforeAll } from 'vitest'
+import { mulberry32 as random } from '../../fuzz/prng'
+import type { ApiKey, NewEvent, Project, Storage } from '../../../src/storage'
+
+export interface StorageHandle {
+  storage: Storage
+  /** Closes this instance (and whatever the runner opened for it). */
+  cleanup: () => Promise<void>
+}
+
+/**
+ * Opens a new instance on the suite's backing store. Every call shares the same store (as app
+ * instances share one database), which is empty and not migrated before the first test. Tests
+ * never reset it: each one creates its own projects, job keys and buckets.
+ */
+export type MakeStorage = () => Promise<StorageHandle>
+
+/** An instance for the enclosing `describe`: opened and migrated before its tests, closed after. */
+export function useStorage(makeStorage: MakeStorage): () => Storage {
+  let handle: StorageHandle | undefined
+  beforeAll(async () => {
+    handle = await makeStorage()
+    await handle.storage.migrate()
+  })
+  afterAll(async () => {
+    await handle?.cleanup()
+  })
+  return () => {
+    if (!handle) throw new Error('storage is not open')
+    return handle.storage
+  }
+}
+
+/** 2024-01-15T10:30:00.000Z */
+export const T0 = Date.UTC(2024, 0, 15, 10, 30)
+
+export function project(fields: Partial<Project> = {}): Project {
+  const id = randomUUID()
+  return { id, name: 'Acme', slug: `acme-${id}`, timezone: 'Europe/Berlin', createdAt: T0, ...fields }
+}
+
+export async function newProject(storage: Storage): Promise<string> {
+  const { id } = await storage.projects.create({ project: project() })
+  return id
+}
+
+export function apiKey(projectId: string, fields: Partial<ApiKey> = {}): ApiKey {
+  const id = randomUUID()
+  const prefix = `tt_${id.replace(/-/g, '').slice(0, 12)}`
+  return { id, projectId, name: 'ci', prefix, hash: 'ab'.repeat(32), scopes: ['read', 'write'], createdAt: T0, lastUsedAt: null, revokedAt: null, ...fields }
+}
+
+/** A stored-shape event: nothing set but what `fields` gives (a fresh random id by default). */
+export function event(name: string, timestamp: number, fields: Partial<NewEvent> = {}): NewEvent {
+  return {
+    id: randomUUID(),
+    name,
+    timestamp,
+    receivedAt: timestamp + 5,
+    userId: null,
+    userEmail: null,
+    userName: null,
+    value: null,
+    properties: null,
+    tags: null,
+    clientId: null,
+    ...fields,
+  }
+}
+
+/**
+ * Two projects holding the same events (B's copies get fresh ids). A query for A that leaked B's
+ * rows would count them twice, so every count below also checks tenant isolation.
+ */
+export async function seedTwoTenants(storage: Storage, events: NewEvent[]): Promise<{ a: string; b: string }> {
+  const a = await newProject(storage)
+  const b = await newProject(storage)
+  await storage.events.insert({ projectId: a, events })
+  await storage.events.insert({ projectId: b, events: events.map((e) => ({ ...e, id: randomUUID() })) })
+  return { a, b }
+}
+
+export function shuffle<T>(items: T[], next = random(7)): T[] {
+  const copy = [...items]
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1))
+    ;[copy[i], copy[j]] = [copy[j], copy[i]]
+  }
+  return copy
+}
+
+/** Nearest rank, in exact integer arithmetic: the value at 1-based rank ceil(p * n / 100). */
+export function nearestRank(values: number[], p: number): number {
+  const sorted = [...values].sort((x, y) => x - y)
+  const hundredths = BigInt(Math.round(p * 100)) * BigInt(sorted.length)
+  const rank = Number((hundredths + 9999n) / 10000n)
+  return sorted[rank - 1]
+}
+
+export const sum = (values: number[]) => values.reduce((total, v) => total + v, 0)
