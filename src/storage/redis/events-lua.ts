@@ -1,0 +1,369 @@
+import { LUA_HELPERS } from './script'
+
+/**
+ * The event scripts. Layout under the project base `B` = `{prefix}e:{kvKey(projectId)}:`:
+ *
+ * - `B ev:{id}`            HASH, one per event: `j` the event as JSON (what get/list return), and
+ *                          the fields queries read without parsing JSON: `n` name, `t` timestamp,
+ *                          `u` userId, `v` value, `g:{enc tag key}` tag value,
+ *                          `q:{enc property key}` numeric property. (The id is the key's last
+ *                          segment, so it needs no encoding to stay unambiguous.)
+ * - `B t`, `B t:{enc name}` ZSET time indexes (score timestamp, member id) of the project and of one
+ *                          name. Equal timestamps order by id, so ZREVRANGE is SQL's `ts desc, id desc`.
+ * - `B names`              ZSET (scores 0) of the raw names: ZRANGEBYLEX answers a name prefix in
+ *                          byte order, which is code point order.
+ * - `B cid`                HASH client id → event id: the idempotency record.
+ * - `B r:{src}:{lvl}:c`    HASH bucket start → count, and `B r:{src}:{lvl}:i` ZSET of the non-empty
+ *                          bucket starts (for ranges). `src` is `*` (all names) or `n:{enc name}`,
+ *                          each optionally followed by `:g:{enc tag key}:{enc tag value}`; levels
+ *                          are `m` (minute) and `h` (hour) for counts, `h` for tag pairs.
+ * - `B r:{src}:gv:{enc tag key}` ZSET (scores 0) of the raw values seen for that tag key.
+ */
+const ROLLUP_LUA = `
+local MINUTE, HOUR = 60000, 3600000
+local function floorTo(ts, size) local r = math.fmod(ts, size); if r < 0 then r = r + size end; return ts - r end
+`
+
+/**
+ * ARGV: base, n, then per event: id, ts, name, client id ('' or '=' .. id), userId ('' or '=' ..),
+ * value ('' or '=' ..), JSON, tag count, (key, value)*, numeric property count, (key, number)*.
+ * Checks every event first and writes only when all pass: the batch is atomic. Returns
+ * [created, id for each input...].
+ */
+export const INSERT_LUA = `${LUA_HELPERS}${ROLLUP_LUA}
+local base = ARGV[1]
+local n = tonumber(ARGV[2])
+local events = {}
+local i = 3
+for e = 1, n do
+  local ev = { id = ARGV[i], ts = ARGV[i + 1], name = ARGV[i + 2], cid = ARGV[i + 3], u = ARGV[i + 4], v = ARGV[i + 5], j = ARGV[i + 6], tags = {}, props = {} }
+  i = i + 7
+  for t = 1, tonumber(ARGV[i]) do ev.tags[t] = { ARGV[i + 2 * t - 1], ARGV[i + 2 * t] } end
+  i = i + 1 + 2 * #ev.tags
+  for p = 1, tonumber(ARGV[i]) do ev.props[p] = { ARGV[i + 2 * p - 1], ARGV[i + 2 * p] } end
+  i = i + 1 + 2 * #ev.props
+  events[e] = ev
+end
+
+-- Check: a stored or repeated client id answers its first id; a new event's id must be new.
+local cidKey = base .. 'cid'
+local ids, seenIds, seenCids = {}, {}, {}
+local created = 0
+for e = 1, n do
+  local ev = events[e]
+  local first = false
+  if ev.cid ~= '' then
+    ev.cid = string.sub(ev.cid, 2)
+    first = seenCids[ev.cid] or redis.call('HGET', cidKey, ev.cid)
+    if not first then seenCids[ev.cid] = ev.id end
+  end
+  if first then
+    ids[e + 1] = first
+  else
+    if seenIds[ev.id] or redis.call('EXISTS', base .. 'ev:' .. ev.id) == 1 then
+      return redis.error_reply('telltale: event id ' .. ev.id .. ' is already stored in this project')
+    end
+    seenIds[ev.id] = true
+    ev.write = true
+    ids[e + 1] = ev.id
+    created = created + 1
+  end
+end
+
+-- Write. A bucket counter that reaches 1 is a new bucket: only then is it added to its range index
+-- (and a new minute of a name may be a new name, a new hour of a tag pair a new tag value).
+local function bump(src, level, size, ts)
+  local b = fmt(floorTo(ts, size))
+  if redis.call('HINCRBY', src .. ':' .. level .. ':c', b, 1) == 1 then
+    redis.call('ZADD', src .. ':' .. level .. ':i', b, b)
+    return true
+  end
+  return false
+end
+for e = 1, n do
+  local ev = events[e]
+  if ev.write then
+    local key = base .. 'ev:' .. ev.id
+    local encName = enc(ev.name)
+    local ts = tonumber(ev.ts)
+    redis.call('HSET', key, 'j', ev.j, 'n', ev.name, 't', ev.ts)
+    if ev.u ~= '' then redis.call('HSET', key, 'u', string.sub(ev.u, 2)) end
+    if ev.v ~= '' then redis.call('HSET', key, 'v', string.sub(ev.v, 2)) end
+    for _, tag in ipairs(ev.tags) do redis.call('HSET', key, 'g:' .. enc(tag[1]), tag[2]) end
+    for _, prop in ipairs(ev.props) do redis.call('HSET', key, 'q:' .. enc(prop[1]), prop[2]) end
+    redis.call('ZADD', base .. 't', ev.ts, ev.id)
+    redis.call('ZADD', base .. 't:' .. encName, ev.ts, ev.id)
+    if ev.cid ~= '' then redis.call('HSET', cidKey, ev.cid, ev.id) end
+    local all, named = base .. 'r:*', base .. 'r:n:' .. encName
+    bump(all, 'm', MINUTE, ts)
+    bump(all, 'h', HOUR, ts)
+    if bump(named, 'm', MINUTE, ts) then redis.call('ZADD', base .. 'names', 0, ev.name) end
+    bump(named, 'h', HOUR, ts)
+    for _, tag in ipairs(ev.tags) do
+      local pair = ':g:' .. enc(tag[1]) .. ':' .. enc(tag[2])
+      if bump(all .. pair, 'h', HOUR, ts) then redis.call('ZADD', all .. ':gv:' .. enc(tag[1]), 0, tag[2]) end
+      if bump(named .. pair, 'h', HOUR, ts) then redis.call('ZADD', named .. ':gv:' .. enc(tag[1]), 0, tag[2]) end
+    end
+  end
+end
+ids[1] = tostring(created)
+return ids`
+
+/**
+ * ARGV: base, query JSON `{ op, from?, to?, names?, prefix?, upper?, userId?, tags: [[k, v]...],
+ * bucket?, tagKey?, property?, percentiles?, limit?, offset? }` (numbers as strings).
+ *
+ * What reads what:
+ * - count without userId/tags: ZCOUNT on each name's time index (or the project's).
+ * - count with one tag pair, countSeries (bucket a multiple of a minute; of an hour with one tag
+ *   pair), countByTag: rollups for whole buckets inside the range; the partial buckets at the range
+ *   edges are scanned (at most two hours, or two minutes, of events).
+ * - Scanned over the whole candidate range (the time indexes of the matching names, or the
+ *   project's): any query with userId or several tag pairs, countSeries with a bucket that is not a
+ *   multiple of a minute (only scores are read), list with userId or tags, and summarize always
+ *   (exact percentiles need every value; it reads one field per event plus the filtered ones).
+ * - list without userId/tags: ZREVRANGEBYSCORE with LIMIT on each name index, merged.
+ */
+export const QUERY_LUA = `${LUA_HELPERS}${ROLLUP_LUA}
+local base = ARGV[1]
+local q = cjson.decode(ARGV[2])
+local from = q.from and tonumber(q.from) or -math.huge
+local to = q.to and tonumber(q.to) or math.huge
+local function bound(x, open) if x == -math.huge then return '-inf' elseif x == math.huge then return '+inf' elseif open then return '(' .. fmt(x) else return fmt(x) end end
+
+-- Sources: the time index and rollup base of each matching name, or of the whole project.
+local sources = {}
+if q.names or q.prefix then
+  local names
+  if q.prefix then
+    names = redis.call('ZRANGEBYLEX', base .. 'names', '[' .. q.prefix, q.upper and ('(' .. q.upper) or '+')
+    if q.names then
+      local wanted = {}
+      for _, name in ipairs(q.names) do wanted[name] = true end
+      local both = {}
+      for _, name in ipairs(names) do if wanted[name] then both[#both + 1] = name end end
+      names = both
+    end
+  else
+    names = q.names
+  end
+  for _, name in ipairs(names) do sources[#sources + 1] = { idx = base .. 't:' .. enc(name), src = base .. 'r:n:' .. enc(name) } end
+else
+  sources[1] = { idx = base .. 't', src = base .. 'r:*' }
+end
+
+-- Per-event filters (these make a query scan): fields read with one HMGET per candidate.
+local tags = q.tags or {}
+local fields, checks = {}, {}
+if q.userId then fields[#fields + 1] = 'u'; checks[#checks + 1] = q.userId end
+local rollupTag = nil
+if not q.userId and #tags == 1 then
+  rollupTag = ':g:' .. enc(tags[1][1]) .. ':' .. enc(tags[1][2])
+end
+for _, tag in ipairs(tags) do fields[#fields + 1] = 'g:' .. enc(tag[1]); checks[#checks + 1] = tag[2] end
+local nChecks = #fields
+local extra = nil
+if q.op == 'summarize' then extra = q.property and ('q:' .. enc(q.property)) or 'v' elseif q.op == 'countByTag' then extra = 'g:' .. enc(q.tagKey) end
+if extra then fields[#fields + 1] = extra end
+
+-- Calls visit(id, ts, extraField) for every event of idx in [a, b) passing the filters, in
+-- ascending (or descending) order, reading 1000 index entries at a time.
+local function scan(idx, a, b, visit, descending)
+  if a >= b then return end
+  local first = redis.call('ZCOUNT', idx, '-inf', bound(a, true))
+  local last = redis.call('ZCOUNT', idx, '-inf', bound(b, true)) - 1
+  local function each(chunk)
+    local lo, hi, step = 1, #chunk - 1, 2
+    if descending then lo, hi, step = #chunk - 1, 1, -2 end
+    for k = lo, hi, step do
+      local id = chunk[k]
+      local pass, value = true, nil
+      if #fields > 0 then
+        local got = redis.call('HMGET', base .. 'ev:' .. id, unpack(fields))
+        for c = 1, nChecks do if got[c] ~= checks[c] then pass = false; break end end
+        if extra then value = got[#fields] end
+      end
+      if pass then visit(id, chunk[k + 1], value) end
+    end
+  end
+  if descending then
+    local s = last
+    while s >= first do
+      local e = math.max(first, s - 999)
+      each(redis.call('ZRANGE', idx, e, s, 'WITHSCORES'))
+      s = e - 1
+    end
+  else
+    for s = first, last, 1000 do each(redis.call('ZRANGE', idx, s, math.min(s + 999, last), 'WITHSCORES')) end
+  end
+end
+
+-- Splits [a, b) into whole buckets of the coarsest level first, finer levels at the edges, and
+-- raw edges no level covers. Returns { {level, size, lo, hi}... } and { {lo, hi}... }.
+local function plan(a, b, levels)
+  local covered, raw = {}, {}
+  local function split(lo, hi, k)
+    if lo >= hi then return end
+    local level = levels[k]
+    if not level then raw[#raw + 1] = { lo, hi }; return end
+    local size = level[2]
+    local lo2 = lo == -math.huge and lo or (lo == floorTo(lo, size) and lo or floorTo(lo, size) + size)
+    local hi2 = hi == math.huge and hi or floorTo(hi, size)
+    if lo2 < hi2 then
+      covered[#covered + 1] = { level[1], size, lo2, hi2 }
+      split(lo, lo2, k + 1)
+      split(hi2, hi, k + 1)
+    else
+      split(lo, hi, k + 1)
+    end
+  end
+  split(a, b, 1)
+  return covered, raw
+end
+
+-- Calls add(bucketStart, count) for every non-empty rollup bucket of src at level in [lo, hi).
+local function rollup(src, level, lo, hi, add)
+  local starts = redis.call('ZRANGEBYSCORE', src .. ':' .. level .. ':i', bound(lo, false), bound(hi, true))
+  for s = 1, #starts, 1000 do
+    local chunk = {}
+    for k = s, math.min(s + 999, #starts) do chunk[#chunk + 1] = starts[k] end
+    local counts = redis.call('HMGET', src .. ':' .. level .. ':c', unpack(chunk))
+    for k = 1, #chunk do add(tonumber(chunk[k]), tonumber(counts[k]) or 0) end
+  end
+end
+
+local function levelsFor(bucket, tagged)
+  local levels = {}
+  if bucket % HOUR == 0 then levels[#levels + 1] = { 'h', HOUR } end
+  if not tagged and bucket % MINUTE == 0 then levels[#levels + 1] = { 'm', MINUTE } end
+  return levels
+end
+
+local op = q.op
+if op == 'count' then
+  local total = 0
+  if nChecks == 0 then
+    for _, s in ipairs(sources) do total = total + redis.call('ZCOUNT', s.idx, bound(from, false), bound(to, true)) end
+  elseif rollupTag then
+    local covered, raw = plan(from, to, { { 'h', HOUR } })
+    for _, s in ipairs(sources) do
+      for _, c in ipairs(covered) do rollup(s.src .. rollupTag, c[1], c[3], c[4], function(_, n) total = total + n end) end
+      for _, r in ipairs(raw) do scan(s.idx, r[1], r[2], function() total = total + 1 end) end
+    end
+  else
+    for _, s in ipairs(sources) do scan(s.idx, from, to, function() total = total + 1 end) end
+  end
+  return tostring(total)
+end
+
+if op == 'countSeries' then
+  local bucket = tonumber(q.bucket)
+  local series = {}
+  local function add(ts, n) local b = floorTo(ts, bucket); series[b] = (series[b] or 0) + n end
+  local levels = {}
+  if nChecks == 0 then levels = levelsFor(bucket, false) elseif rollupTag then levels = levelsFor(bucket, true) end
+  local covered, raw = plan(from, to, levels)
+  for _, s in ipairs(sources) do
+    local src = rollupTag and (s.src .. rollupTag) or s.src
+    for _, c in ipairs(covered) do rollup(src, c[1], c[3], c[4], add) end
+    for _, r in ipairs(raw) do scan(s.idx, r[1], r[2], function(_, ts) add(tonumber(ts), 1) end) end
+  end
+  local starts = {}
+  for b in pairs(series) do starts[#starts + 1] = b end
+  table.sort(starts)
+  local out = {}
+  for _, b in ipairs(starts) do out[#out + 1] = fmt(b); out[#out + 1] = tostring(series[b]) end
+  return out
+end
+
+if op == 'countByTag' then
+  local counts = {}
+  local function add(value, n) counts[value] = (counts[value] or 0) + n end
+  local encKey = enc(q.tagKey)
+  for _, s in ipairs(sources) do
+    if nChecks == 0 then
+      -- Whole hours from each value's rollup, the partial hours at the edges scanned once.
+      local covered, raw = plan(from, to, { { 'h', HOUR } })
+      if #covered > 0 then
+        for _, value in ipairs(redis.call('ZRANGE', s.src .. ':gv:' .. encKey, 0, -1)) do
+          for _, c in ipairs(covered) do rollup(s.src .. ':g:' .. encKey .. ':' .. enc(value), c[1], c[3], c[4], function(_, n) add(value, n) end) end
+        end
+      end
+      for _, r in ipairs(raw) do scan(s.idx, r[1], r[2], function(_, _, value) if value then add(value, 1) end end) end
+    else
+      scan(s.idx, from, to, function(_, _, value) if value then add(value, 1) end end)
+    end
+  end
+  local out = {}
+  for value, n in pairs(counts) do if n > 0 then out[#out + 1] = value; out[#out + 1] = tostring(n) end end
+  return out
+end
+
+if op == 'summarize' then
+  local values = {}
+  for _, s in ipairs(sources) do
+    scan(s.idx, from, to, function(_, _, value)
+      local x = value and tonumber(value)
+      if x then values[#values + 1] = x end
+    end)
+  end
+  local n = #values
+  if n == 0 then return { '0' } end
+  table.sort(values)
+  local sum = 0
+  for k = 1, n do sum = sum + values[k] end
+  local avg
+  local sumOut
+  if sum == sum and sum ~= math.huge and sum ~= -math.huge then
+    sumOut = fmt(sum)
+    avg = sum / n
+  else
+    -- Beyond the double range along the way: the sum scaled down by 2^64 (exact for doubles), and
+    -- the average as the sum of x / n, which cannot overflow.
+    local scale = 2 ^ 64
+    local scaled = 0
+    for k = 1, n do scaled = scaled + values[k] / scale end
+    local back = scaled * scale
+    sumOut = (back == back and back ~= math.huge and back ~= -math.huge) and fmt(back) or ''
+    avg = 0
+    for k = 1, n do avg = avg + values[k] / n end
+  end
+  local out = { tostring(n), sumOut, fmt(avg), fmt(values[1]), fmt(values[n]) }
+  for _, p in ipairs(q.percentiles or {}) do
+    local rank = math.min(n, math.max(1, math.ceil(tonumber(p) * n / 100)))
+    out[#out + 1] = fmt(values[rank])
+  end
+  return out
+end
+
+if op == 'list' then
+  local limit, offset = tonumber(q.limit), tonumber(q.offset)
+  local page = {}
+  local total = 0
+  if nChecks == 0 then
+    -- The newest offset + limit of each index, merged: no scan.
+    local merged = {}
+    for _, s in ipairs(sources) do
+      total = total + redis.call('ZCOUNT', s.idx, bound(from, false), bound(to, true))
+      if offset + limit > 0 then
+        local got = redis.call('ZREVRANGEBYSCORE', s.idx, bound(to, true), bound(from, false), 'WITHSCORES', 'LIMIT', 0, offset + limit)
+        for k = 1, #got, 2 do merged[#merged + 1] = { got[k], tonumber(got[k + 1]) } end
+      end
+    end
+    if #sources > 1 then table.sort(merged, function(x, y) if x[2] ~= y[2] then return x[2] > y[2] end return x[1] > y[1] end) end
+    for k = offset + 1, math.min(#merged, offset + limit) do page[#page + 1] = merged[k][1] end
+  else
+    local matches = {}
+    for _, s in ipairs(sources) do
+      scan(s.idx, from, to, function(id, ts) matches[#matches + 1] = { id, tonumber(ts) } end, true)
+    end
+    if #sources > 1 then table.sort(matches, function(x, y) if x[2] ~= y[2] then return x[2] > y[2] end return x[1] > y[1] end) end
+    total = #matches
+    for k = offset + 1, math.min(#matches, offset + limit) do page[#page + 1] = matches[k][1] end
+  end
+  local out = { tostring(total) }
+  for _, id in ipairs(page) do out[#out + 1] = redis.call('HGET', base .. 'ev:' .. id, 'j') end
+  return out
+end
+
+return redis.error_reply('telltale: unknown event query ' .. tostring(op))`

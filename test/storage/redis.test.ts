@@ -1,0 +1,152 @@
+import { Redis } from 'ioredis'
+import { redisStorage } from 'telltale/adapters/redis'
+import { afterAll, describe, expect, it } from 'vitest'
+import { dropRedisPrefix, redisSkipReason, redisTestUrl, testRedisPrefix } from '../helpers/redis'
+import { event, storageConformance } from './conformance'
+
+// Throws in CI when the URL is missing; locally the file is skipped.
+const url = redisTestUrl()
+
+/** A client that counts the commands it sends (a script call is one, a MULTI block several). */
+function countingClient(url: string): { client: Redis; commands: string[] } {
+  const client = new Redis(url)
+  const commands: string[] = []
+  const send = client.sendCommand.bind(client)
+  client.sendCommand = (command, stream) => {
+    commands.push(command.name)
+    return send(command, stream)
+  }
+  return { client, commands }
+}
+
+const project = (id: string, slug: string) => ({ id, name: 'Redis', slug, timezone: 'UTC', createdAt: 1_700_000_000_000 })
+const T0 = Date.UTC(2024, 0, 15, 10, 30)
+
+if (!url) {
+  // Reported as skipped, with the reason: never as a pass.
+  it.skip(`redis storage: ${redisSkipReason}`)
+} else {
+  // One prefix per run of this file; every key under it is removed at the end.
+  const prefix = testRedisPrefix()
+  afterAll(() => dropRedisPrefix(url, prefix))
+
+  storageConformance('redis', async () => {
+    const storage = redisStorage({ url, prefix })
+    return { storage, cleanup: () => storage.close() }
+  })
+
+  describe('redis adapter', () => {
+    it('does not quit a client the caller passed in', async () => {
+      const client = new Redis(url)
+      try {
+        const storage = redisStorage({ client, prefix })
+        await storage.migrate()
+        await storage.close()
+        expect(client.status).toBe('ready')
+        expect(await client.ping()).toBe('PONG')
+      } finally {
+        await client.quit()
+      }
+    })
+
+    it('keeps two prefixes in one Redis apart', async () => {
+      const otherPrefix = `${prefix}other:`
+      const first = redisStorage({ url, prefix })
+      const second = redisStorage({ url, prefix: otherPrefix })
+      try {
+        await first.migrate()
+        await second.migrate()
+        const p = project('0190c5b2-7c3e-7000-8000-000000000002', `twice-${prefix}`)
+        await first.projects.create({ project: p })
+        await first.events.insert({ projectId: p.id, events: [event('apart', T0)] })
+        expect(await second.projects.get({ projectId: p.id })).toBeUndefined()
+        expect(await second.events.count({ projectId: p.id, filter: {} })).toBe(0)
+        await second.projects.create({ project: p })
+        expect(await second.projects.getBySlug({ slug: p.slug })).toEqual(p)
+        expect(await first.events.count({ projectId: p.id, filter: {} })).toBe(1)
+      } finally {
+        await first.close()
+        await second.close()
+      }
+    })
+
+    it('inserts a batch of 100 events in one round trip', async () => {
+      const { client, commands } = countingClient(url)
+      try {
+        const storage = redisStorage({ client, prefix })
+        await storage.events.insert({ projectId: 'warm-up', events: [event('warm', T0)] }) // loads the script
+        commands.length = 0
+        const events = Array.from({ length: 100 }, (_, i) => event('batch', T0 + i, { tags: { i: String(i % 7) }, clientId: `c-${i}` }))
+        expect(await storage.events.insert({ projectId: 'one-trip', events })).toEqual({ ids: events.map((e) => e.id), created: 100 })
+        expect(commands).toEqual(['evalsha'])
+        expect(await storage.events.count({ projectId: 'one-trip', filter: {} })).toBe(100)
+      } finally {
+        await client.quit()
+      }
+    })
+
+    it('summarizes a range in one script call', async () => {
+      const { client, commands } = countingClient(url)
+      try {
+        const storage = redisStorage({ client, prefix })
+        const values = Array.from({ length: 500 }, (_, i) => (i * 37) % 500)
+        await storage.events.insert({ projectId: 'summary', events: values.map((value, i) => event('m', T0 + i * 1000, { value })) })
+        await storage.events.summarize({ projectId: 'summary', filter: {}, field: { kind: 'value' }, percentiles: [50] }) // loads the script
+        commands.length = 0
+        const summary = await storage.events.summarize({ projectId: 'summary', filter: { from: T0 + 100_000, to: T0 + 200_000 }, field: { kind: 'value' }, percentiles: [50, 99] })
+        expect(commands).toEqual(['evalsha'])
+        const inRange = values.slice(100, 200).sort((a, b) => a - b)
+        expect(summary).toEqual({
+          count: 100,
+          sum: inRange.reduce((s, v) => s + v, 0),
+          avg: inRange.reduce((s, v) => s + v, 0) / 100,
+          min: inRange[0],
+          max: inRange[99],
+          percentiles: { 50: inRange[49], 99: inRange[98] },
+        })
+      } finally {
+        await client.quit()
+      }
+    })
+
+    it('migrates from 4 instances at once', async () => {
+      const fresh = testRedisPrefix()
+      const storages = Array.from({ length: 4 }, () => redisStorage({ url, prefix: fresh }))
+      try {
+        await Promise.all(storages.map((s) => s.migrate()))
+        await Promise.all(storages.map((s) => s.migrate()))
+        const p = project('0190c5b2-7c3e-7000-8000-000000000003', `four-${fresh}`)
+        await storages[0].projects.create({ project: p })
+        expect(await storages[3].projects.get({ projectId: p.id })).toEqual(p)
+      } finally {
+        for (const s of storages) await s.close()
+        await dropRedisPrefix(url, fresh)
+      }
+    })
+
+    it('refuses a newer schema version than it knows, in one line', async () => {
+      const fresh = testRedisPrefix()
+      const client = new Redis(url)
+      try {
+        await client.set(`${fresh}schema`, '99')
+        const storage = redisStorage({ client, prefix: fresh })
+        const error = await storage.migrate().catch((e: unknown) => e as Error)
+        expect(error).toBeInstanceOf(Error)
+        expect((error as Error).message).toMatch(/^telltale: .*schema version 99, newer than this telltale knows \(1\)/)
+        expect((error as Error).message).not.toContain('\n')
+        expect(await client.get(`${fresh}schema`)).toBe('99')
+      } finally {
+        await client.quit()
+        await dropRedisPrefix(url, fresh)
+      }
+    })
+
+    it('rejects a misconfiguration with one line saying what to fix', () => {
+      expect(() => redisStorage({} as never)).toThrow(/^telltale: redisStorage needs \{ url/)
+      expect(() => redisStorage({ url: 'http://x' })).toThrow(/url must start with redis:\/\//)
+      expect(() => redisStorage({ url, client: {} } as never)).toThrow(/not both/)
+      expect(() => redisStorage({ client: {} as Redis })).toThrow(/ioredis client/)
+      expect(() => redisStorage({ url, prefix: '' })).toThrow(/prefix must be a non-empty string/)
+    })
+  })
+}
