@@ -1,6 +1,9 @@
 import { Redis } from 'ioredis'
 import { redisStorage } from 'telltale/adapters/redis'
 import { afterAll, describe, expect, it } from 'vitest'
+import type { EventFilter, NewEvent } from '../../src/storage'
+import { redisKv } from '../../src/storage/redis'
+import { mulberry32 as random } from '../fuzz/prng'
 import { dropRedisPrefix, redisSkipReason, redisTestUrl, testRedisPrefix } from '../helpers/redis'
 import { event, storageConformance } from './conformance'
 
@@ -138,6 +141,94 @@ if (!url) {
       } finally {
         await client.quit()
         await dropRedisPrefix(url, fresh)
+      }
+    })
+
+    // Counts come from minute/hour rollups for whole buckets and from the events at the edges: over
+    // random ranges, names and tags they must equal counting the events themselves.
+    it('answers counts from rollups exactly as counting the events', async () => {
+      const storage = redisStorage({ url, prefix })
+      try {
+        const next = random(2024)
+        const names = ['page.view', 'page.leave', 'click', 'signup']
+        const day = 86_400_000
+        const start = Date.UTC(2024, 4, 1, 22, 17, 3, 9)
+        const events: NewEvent[] = Array.from({ length: 1500 }, () => {
+          const tags: Record<string, string> = { plan: ['free', 'pro', 'team'][Math.floor(next() * 3)] }
+          if (next() < 0.5) tags['geo:c*'] = ['de', 'fr ü'][Math.floor(next() * 2)]
+          return event(names[Math.floor(next() * names.length)], start + Math.floor(next() * 3 * day), { tags, userId: next() < 0.5 ? 'u1' : 'u2' })
+        })
+        const projectId = `rollups-${prefix}`
+        for (let i = 0; i < events.length; i += 400) await storage.events.insert({ projectId, events: events.slice(i, i + 400) })
+
+        const matches = (e: NewEvent, f: EventFilter) =>
+          (!f.names || f.names.includes(e.name)) &&
+          (!f.namePrefix || e.name.startsWith(f.namePrefix)) &&
+          (f.from === undefined || e.timestamp >= f.from) &&
+          (f.to === undefined || e.timestamp < f.to) &&
+          (f.userId === undefined || e.userId === f.userId) &&
+          Object.entries(f.tags ?? {}).every(([k, v]) => e.tags?.[k] === v)
+        const time = () => start - day / 2 + Math.floor(next() * 4 * day)
+        const filters: EventFilter[] = [{}, { from: start + 3_600_000 }, { to: start + 2 * day }]
+        for (let i = 0; i < 40; i++) {
+          const [a, b] = [time(), time()].sort((x, y) => x - y)
+          const f: EventFilter = { from: next() < 0.8 ? a : undefined, to: next() < 0.8 ? b : undefined }
+          const kind = Math.floor(next() * 4)
+          if (kind === 1) f.names = [names[i % 4], names[(i + 1) % 4]]
+          if (kind === 2) f.namePrefix = 'page.'
+          if (next() < 0.4) f.tags = { plan: 'pro' }
+          if (next() < 0.1) f.userId = 'u1'
+          filters.push(f)
+        }
+        for (const filter of filters) {
+          const mine = events.filter((e) => matches(e, filter))
+          expect(await storage.events.count({ projectId, filter }), JSON.stringify(filter)).toBe(mine.length)
+          for (const bucketMs of [60_000, 300_000, 900_000, 3_600_000, day, 7 * 60_000, 1234]) {
+            const counts = new Map<number, number>()
+            for (const e of mine) {
+              const bucket = e.timestamp - (e.timestamp % bucketMs)
+              counts.set(bucket, (counts.get(bucket) ?? 0) + 1)
+            }
+            const expected = [...counts].sort(([x], [y]) => x - y).map(([start, count]) => ({ start, count }))
+            expect(await storage.events.countSeries({ projectId, filter, bucketMs }), `${bucketMs} ${JSON.stringify(filter)}`).toEqual(expected)
+          }
+          for (const tagKey of ['plan', 'geo:c*']) {
+            const counts = new Map<string, number>()
+            for (const e of mine) if (e.tags?.[tagKey] !== undefined) counts.set(e.tags[tagKey], (counts.get(e.tags[tagKey]) ?? 0) + 1)
+            const expected = [...counts].map(([value, count]) => ({ value, count })).sort((x, y) => y.count - x.count || x.value.localeCompare(y.value))
+            expect(await storage.events.countByTag({ projectId, filter, tagKey }), `${tagKey} ${JSON.stringify(filter)}`).toEqual(expected)
+          }
+        }
+      } finally {
+        await storage.close()
+      }
+    })
+
+    it('kv: scan is sorted, indexed, and drops keys whose TTL passed', async () => {
+      const client = new Redis(url)
+      try {
+        const kv = redisKv(client, `${prefix}kvtest:`)
+        await kv.set('b:2', 'x')
+        await kv.set('b:1', 'x')
+        await kv.set('a:1', 'x')
+        await kv.set('b:short', 'x', { ttlMs: 30 })
+        expect(await kv.increment('b:count', 2, { ttlMs: 60_000 })).toBe(2)
+        expect(await kv.increment('b:count', 3, { ttlMs: 1 })).toBe(5)
+        expect(await client.pttl(`${prefix}kvtest:kv:b:count`)).toBeGreaterThan(1000) // the TTL of the creating call
+        expect(await kv.scan('b:')).toEqual(['b:1', 'b:2', 'b:count', 'b:short'])
+        await new Promise((resolve) => setTimeout(resolve, 60))
+        expect(await kv.scan('b:')).toEqual(['b:1', 'b:2', 'b:count'])
+        expect(await client.zrange(`${prefix}kvtest:kv:index`, 0, -1)).toEqual(['a:1', 'b:1', 'b:2', 'b:count'])
+        expect(await kv.compareAndSet('b:1', 'y', 'z')).toBe(false)
+        expect(await kv.compareAndSet('b:1', 'x', 'z')).toBe(true)
+        expect(await kv.compareAndSet('c:1', undefined, 'new')).toBe(true)
+        expect(await kv.compareAndSet('c:1', undefined, 'again')).toBe(false)
+        expect(await kv.getMany(['b:1', 'missing', 'c:1'])).toEqual(['z', undefined, 'new'])
+        expect(await kv.delete('b:1')).toBe(true)
+        expect(await kv.delete('b:1')).toBe(false)
+        expect(await kv.scan('')).toEqual(['a:1', 'b:2', 'b:count', 'c:1'])
+      } finally {
+        await client.quit()
       }
     })
 
