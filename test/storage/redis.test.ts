@@ -146,7 +146,7 @@ if (!url) {
 
     // Counts come from minute/hour rollups for whole buckets and from the events at the edges: over
     // random ranges, names and tags they must equal counting the events themselves.
-    it('answers counts from rollups exactly as counting the events', async () => {
+    it('answers counts from rollups, and lists, exactly as counting the events', async () => {
       const storage = redisStorage({ url, prefix })
       try {
         const next = random(2024)
@@ -183,6 +183,13 @@ if (!url) {
         for (const filter of filters) {
           const mine = events.filter((e) => matches(e, filter))
           expect(await storage.events.count({ projectId, filter }), JSON.stringify(filter)).toBe(mine.length)
+          const newest = [...mine].sort((x, y) => y.timestamp - x.timestamp || (y.id > x.id ? 1 : y.id < x.id ? -1 : 0))
+          const listed = await storage.events.list({ projectId, filter, limit: 20, offset: 5 })
+          expect(listed.total, JSON.stringify(filter)).toBe(mine.length)
+          expect(
+            listed.events.map((e) => e.id),
+            JSON.stringify(filter),
+          ).toEqual(newest.slice(5, 25).map((e) => e.id))
           for (const bucketMs of [60_000, 300_000, 900_000, 3_600_000, day, 7 * 60_000, 1234]) {
             const counts = new Map<number, number>()
             for (const e of mine) {

@@ -8,8 +8,10 @@ import { LUA_HELPERS } from './script'
  *                          `u` userId, `v` value, `g:{enc tag key}` tag value,
  *                          `q:{enc property key}` numeric property. (The id is the key's last
  *                          segment, so it needs no encoding to stay unambiguous.)
- * - `B t`, `B t:{enc name}` ZSET time indexes (score timestamp, member id) of the project and of one
- *                          name. Equal timestamps order by id, so ZREVRANGE is SQL's `ts desc, id desc`.
+ * - `B t`, `B t:{enc name}` ZSET time indexes of the project and of one name: score timestamp,
+ *                          member `{id}\0{value}` (value empty when null), so a summary of values
+ *                          reads the index alone. Equal timestamps order by member, which is by id
+ *                          (NUL sorts below every id character), so ZREVRANGE is `ts desc, id desc`.
  * - `B names`              ZSET (scores 0) of the raw names: ZRANGEBYLEX answers a name prefix in
  *                          byte order, which is code point order.
  * - `B cid`                HASH client id → event id: the idempotency record.
@@ -70,6 +72,14 @@ for e = 1, n do
   end
 end
 
+-- Names and tag keys repeat across a batch: each is encoded once.
+local encoded = {}
+local function encm(s)
+  local e = encoded[s]
+  if not e then e = enc(s); encoded[s] = e end
+  return e
+end
+
 -- Write. A bucket counter that reaches 1 is a new bucket: only then is it added to its range index
 -- (and a new minute of a name may be a new name, a new hour of a tag pair a new tag value).
 local function bump(src, level, size, ts)
@@ -84,15 +94,22 @@ for e = 1, n do
   local ev = events[e]
   if ev.write then
     local key = base .. 'ev:' .. ev.id
-    local encName = enc(ev.name)
+    local encName = encm(ev.name)
     local ts = tonumber(ev.ts)
-    redis.call('HSET', key, 'j', ev.j, 'n', ev.name, 't', ev.ts)
-    if ev.u ~= '' then redis.call('HSET', key, 'u', string.sub(ev.u, 2)) end
-    if ev.v ~= '' then redis.call('HSET', key, 'v', string.sub(ev.v, 2)) end
-    for _, tag in ipairs(ev.tags) do redis.call('HSET', key, 'g:' .. enc(tag[1]), tag[2]) end
-    for _, prop in ipairs(ev.props) do redis.call('HSET', key, 'q:' .. enc(prop[1]), prop[2]) end
-    redis.call('ZADD', base .. 't', ev.ts, ev.id)
-    redis.call('ZADD', base .. 't:' .. encName, ev.ts, ev.id)
+    local hset = { 'HSET', key, 'j', ev.j, 'n', ev.name, 't', ev.ts }
+    if ev.u ~= '' then hset[#hset + 1] = 'u'; hset[#hset + 1] = string.sub(ev.u, 2) end
+    if ev.v ~= '' then hset[#hset + 1] = 'v'; hset[#hset + 1] = string.sub(ev.v, 2) end
+    for _, tag in ipairs(ev.tags) do hset[#hset + 1] = 'g:' .. encm(tag[1]); hset[#hset + 1] = tag[2] end
+    for _, prop in ipairs(ev.props) do hset[#hset + 1] = 'q:' .. encm(prop[1]); hset[#hset + 1] = prop[2] end
+    -- One HSET per event; field by field past what unpack can spread (Lua's C stack).
+    if #hset <= 4000 then
+      redis.call(unpack(hset))
+    else
+      for f = 3, #hset, 2 do redis.call('HSET', key, hset[f], hset[f + 1]) end
+    end
+    local member = ev.id .. '\0' .. string.sub(ev.v, 2)
+    redis.call('ZADD', base .. 't', ev.ts, member)
+    redis.call('ZADD', base .. 't:' .. encName, ev.ts, member)
     if ev.cid ~= '' then redis.call('HSET', cidKey, ev.cid, ev.id) end
     local all, named = base .. 'r:*', base .. 'r:n:' .. encName
     bump(all, 'm', MINUTE, ts)
@@ -100,9 +117,9 @@ for e = 1, n do
     if bump(named, 'm', MINUTE, ts) then redis.call('ZADD', base .. 'names', 0, ev.name) end
     bump(named, 'h', HOUR, ts)
     for _, tag in ipairs(ev.tags) do
-      local pair = ':g:' .. enc(tag[1]) .. ':' .. enc(tag[2])
-      if bump(all .. pair, 'h', HOUR, ts) then redis.call('ZADD', all .. ':gv:' .. enc(tag[1]), 0, tag[2]) end
-      if bump(named .. pair, 'h', HOUR, ts) then redis.call('ZADD', named .. ':gv:' .. enc(tag[1]), 0, tag[2]) end
+      local pair = ':g:' .. encm(tag[1]) .. ':' .. encm(tag[2])
+      if bump(all .. pair, 'h', HOUR, ts) then redis.call('ZADD', all .. ':gv:' .. encm(tag[1]), 0, tag[2]) end
+      if bump(named .. pair, 'h', HOUR, ts) then redis.call('ZADD', named .. ':gv:' .. encm(tag[1]), 0, tag[2]) end
     end
   end
 end
@@ -164,10 +181,17 @@ for _, tag in ipairs(tags) do fields[#fields + 1] = 'g:' .. enc(tag[1]); checks[
 local nChecks = #fields
 local extra = nil
 if q.op == 'summarize' then extra = q.property and ('q:' .. enc(q.property)) or 'v' elseif q.op == 'countByTag' then extra = 'g:' .. enc(q.tagKey) end
-if extra then fields[#fields + 1] = extra end
+-- The value is in the index member: no read of the event for it.
+local inlineValue = extra == 'v'
+if extra and not inlineValue then fields[#fields + 1] = extra end
+
+local function split(member)
+  local sep = string.find(member, '\0', 1, true)
+  return string.sub(member, 1, sep - 1), string.sub(member, sep + 1)
+end
 
 -- Calls visit(id, ts, extraField) for every event of idx in [a, b) passing the filters, in
--- ascending (or descending) order, reading 1000 index entries at a time.
+-- ascending (or descending) order, reading 1000 index entries at a time; stops when visit returns true.
 local function scan(idx, a, b, visit, descending)
   if a >= b then return end
   local first = redis.call('ZCOUNT', idx, '-inf', bound(a, true))
@@ -176,25 +200,27 @@ local function scan(idx, a, b, visit, descending)
     local lo, hi, step = 1, #chunk - 1, 2
     if descending then lo, hi, step = #chunk - 1, 1, -2 end
     for k = lo, hi, step do
-      local id = chunk[k]
-      local pass, value = true, nil
+      local id, value = split(chunk[k])
+      local pass = true
+      if not inlineValue then value = nil end
       if #fields > 0 then
         local got = redis.call('HMGET', base .. 'ev:' .. id, unpack(fields))
         for c = 1, nChecks do if got[c] ~= checks[c] then pass = false; break end end
-        if extra then value = got[#fields] end
+        if extra and not inlineValue then value = got[#fields] end
       end
-      if pass then visit(id, chunk[k + 1], value) end
+      if pass and visit(id, chunk[k + 1], value) then return true end
     end
+    return false
   end
   if descending then
     local s = last
     while s >= first do
       local e = math.max(first, s - 999)
-      each(redis.call('ZRANGE', idx, e, s, 'WITHSCORES'))
+      if each(redis.call('ZRANGE', idx, e, s, 'WITHSCORES')) then return end
       s = e - 1
     end
   else
-    for s = first, last, 1000 do each(redis.call('ZRANGE', idx, s, math.min(s + 999, last), 'WITHSCORES')) end
+    for s = first, last, 1000 do if each(redis.call('ZRANGE', idx, s, math.min(s + 999, last), 'WITHSCORES')) then return end end
   end
 end
 
@@ -239,8 +265,7 @@ local function levelsFor(bucket, tagged)
   return levels
 end
 
-local op = q.op
-if op == 'count' then
+local function count()
   local total = 0
   if nChecks == 0 then
     for _, s in ipairs(sources) do total = total + redis.call('ZCOUNT', s.idx, bound(from, false), bound(to, true)) end
@@ -253,8 +278,11 @@ if op == 'count' then
   else
     for _, s in ipairs(sources) do scan(s.idx, from, to, function() total = total + 1 end) end
   end
-  return tostring(total)
+  return total
 end
+
+local op = q.op
+if op == 'count' then return tostring(count()) end
 
 if op == 'countSeries' then
   local bucket = tonumber(q.bucket)
@@ -303,7 +331,7 @@ if op == 'summarize' then
   local values = {}
   for _, s in ipairs(sources) do
     scan(s.idx, from, to, function(_, _, value)
-      local x = value and tonumber(value)
+      local x = value and value ~= '' and tonumber(value)
       if x then values[#values + 1] = x end
     end)
   end
@@ -347,18 +375,28 @@ if op == 'list' then
       total = total + redis.call('ZCOUNT', s.idx, bound(from, false), bound(to, true))
       if offset + limit > 0 then
         local got = redis.call('ZREVRANGEBYSCORE', s.idx, bound(to, true), bound(from, false), 'WITHSCORES', 'LIMIT', 0, offset + limit)
-        for k = 1, #got, 2 do merged[#merged + 1] = { got[k], tonumber(got[k + 1]) } end
+        for k = 1, #got, 2 do merged[#merged + 1] = { (split(got[k])), tonumber(got[k + 1]) } end
       end
     end
     if #sources > 1 then table.sort(merged, function(x, y) if x[2] ~= y[2] then return x[2] > y[2] end return x[1] > y[1] end) end
     for k = offset + 1, math.min(#merged, offset + limit) do page[#page + 1] = merged[k][1] end
   else
+    -- With one tag pair the total comes from the rollups and each index is scanned from the newest
+    -- only until it has offset + limit matches; otherwise every candidate is scanned for the total.
+    local stopAt = rollupTag and (offset + limit) or math.huge
     local matches = {}
     for _, s in ipairs(sources) do
-      scan(s.idx, from, to, function(id, ts) matches[#matches + 1] = { id, tonumber(ts) } end, true)
+      local found = 0
+      if stopAt > 0 then
+        scan(s.idx, from, to, function(id, ts)
+          matches[#matches + 1] = { id, tonumber(ts) }
+          found = found + 1
+          return found >= stopAt
+        end, true)
+      end
     end
     if #sources > 1 then table.sort(matches, function(x, y) if x[2] ~= y[2] then return x[2] > y[2] end return x[1] > y[1] end) end
-    total = #matches
+    total = rollupTag and count() or #matches
     for k = offset + 1, math.min(#matches, offset + limit) do page[#page + 1] = matches[k][1] end
   end
   local out = { tostring(total) }
