@@ -225,7 +225,7 @@ if (!url) {
         expect(await kv.scan('b:')).toEqual(['b:1', 'b:2', 'b:count', 'b:short'])
         await new Promise((resolve) => setTimeout(resolve, 60))
         expect(await kv.scan('b:')).toEqual(['b:1', 'b:2', 'b:count'])
-        expect(await client.zrange(`${prefix}kvtest:kv:index`, 0, -1)).toEqual(['a:1', 'b:1', 'b:2', 'b:count'])
+        expect(await client.zrange(`${prefix}kvtest:kv-index`, 0, -1)).toEqual(['a:1', 'b:1', 'b:2', 'b:count'])
         expect(await kv.compareAndSet('b:1', 'y', 'z')).toBe(false)
         expect(await kv.compareAndSet('b:1', 'x', 'z')).toBe(true)
         expect(await kv.compareAndSet('c:1', undefined, 'new')).toBe(true)

@@ -80,16 +80,29 @@ local function encm(s)
   return e
 end
 
--- Write. A bucket counter that reaches 1 is a new bucket: only then is it added to its range index
--- (and a new minute of a name may be a new name, a new hour of a tag pair a new tag value).
-local function bump(src, level, size, ts)
+-- Rollup increments and index entries are gathered over the batch first, then written with one
+-- HINCRBY per distinct bucket and one ZADD per index (per 1000 entries): events that arrive
+-- together mostly share their minute, hour, name and tags.
+local bumps, bumpOrder = {}, {}
+local function bump(src, level, size, ts, onNew)
   local b = fmt(floorTo(ts, size))
-  if redis.call('HINCRBY', src .. ':' .. level .. ':c', b, 1) == 1 then
-    redis.call('ZADD', src .. ':' .. level .. ':i', b, b)
-    return true
+  local slot = src .. ':' .. level .. ':' .. b
+  local entry = bumps[slot]
+  if not entry then
+    entry = { src .. ':' .. level, b, 0, onNew }
+    bumps[slot] = entry
+    bumpOrder[#bumpOrder + 1] = entry
   end
-  return false
+  entry[3] = entry[3] + 1
 end
+local zadds, zaddOrder = {}, {}
+local function zadd(key, score, member)
+  local list = zadds[key]
+  if not list then list = {}; zadds[key] = list; zaddOrder[#zaddOrder + 1] = key end
+  list[#list + 1] = score
+  list[#list + 1] = member
+end
+
 for e = 1, n do
   local ev = events[e]
   if ev.write then
@@ -108,19 +121,37 @@ for e = 1, n do
       for f = 3, #hset, 2 do redis.call('HSET', key, hset[f], hset[f + 1]) end
     end
     local member = ev.id .. '\0' .. string.sub(ev.v, 2)
-    redis.call('ZADD', base .. 't', ev.ts, member)
-    redis.call('ZADD', base .. 't:' .. encName, ev.ts, member)
+    zadd(base .. 't', ev.ts, member)
+    zadd(base .. 't:' .. encName, ev.ts, member)
     if ev.cid ~= '' then redis.call('HSET', cidKey, ev.cid, ev.id) end
     local all, named = base .. 'r:*', base .. 'r:n:' .. encName
     bump(all, 'm', MINUTE, ts)
     bump(all, 'h', HOUR, ts)
-    if bump(named, 'm', MINUTE, ts) then redis.call('ZADD', base .. 'names', 0, ev.name) end
+    -- A new minute of a name may be a new name; a new hour of a tag pair a new value of the tag.
+    bump(named, 'm', MINUTE, ts, { base .. 'names', ev.name })
     bump(named, 'h', HOUR, ts)
     for _, tag in ipairs(ev.tags) do
       local pair = ':g:' .. encm(tag[1]) .. ':' .. encm(tag[2])
-      if bump(all .. pair, 'h', HOUR, ts) then redis.call('ZADD', all .. ':gv:' .. encm(tag[1]), 0, tag[2]) end
-      if bump(named .. pair, 'h', HOUR, ts) then redis.call('ZADD', named .. ':gv:' .. encm(tag[1]), 0, tag[2]) end
+      bump(all .. pair, 'h', HOUR, ts, { all .. ':gv:' .. encm(tag[1]), tag[2] })
+      bump(named .. pair, 'h', HOUR, ts, { named .. ':gv:' .. encm(tag[1]), tag[2] })
     end
+  end
+end
+
+for _, key in ipairs(zaddOrder) do
+  local list = zadds[key]
+  for from = 1, #list, 2000 do
+    local args = { 'ZADD', key }
+    for k = from, math.min(from + 1999, #list) do args[#args + 1] = list[k] end
+    redis.call(unpack(args))
+  end
+end
+-- A counter that reaches exactly what this batch added is a new bucket: only then is it added to
+-- its range index (and its name or tag value to theirs).
+for _, entry in ipairs(bumpOrder) do
+  if redis.call('HINCRBY', entry[1] .. ':c', entry[2], entry[3]) == entry[3] then
+    redis.call('ZADD', entry[1] .. ':i', entry[2], entry[2])
+    if entry[4] then redis.call('ZADD', entry[4][1], 0, entry[4][2]) end
   end
 end
 ids[1] = tostring(created)

@@ -3,8 +3,8 @@ import type { KvStore } from '../kv'
 import { redisScript } from './script'
 
 /**
- * Every key `k` of the record repositories lives at `{prefix}kv:{k}`, and `{prefix}kv:index` is a
- * ZSET (all scores 0) of the live `k`s in byte order: `scan(prefix)` is a ZRANGEBYLEX over it, never
+ * Every key `k` of the record repositories lives at `{prefix}kv:{k}`, and `{prefix}kv-index` (outside
+ * `kv:`, so no `k` can name it) is a ZSET (all scores 0) of the live `k`s in byte order: `scan(prefix)` is a ZRANGEBYLEX over it, never
  * a SCAN of the keyspace (which would walk every event key). The scripts that create or delete a
  * key keep the index in the same atomic step. A key that expired (TTL) leaves its entry behind
  * until a scan meets it and drops it.
@@ -72,7 +72,7 @@ return live`)
 /** The `KvStore` primitives on Redis: each one command or one Lua script, so each is atomic. */
 export function redisKv(client: Redis, prefix: string, options: { onClose?: () => Promise<void> } = {}): KvStore {
   const dataPrefix = `${prefix}kv:`
-  const index = `${prefix}kv:index`
+  const index = `${prefix}kv-index`
   const data = (key: string) => dataPrefix + key
   const ttl = (options?: { ttlMs?: number }) => (options?.ttlMs === undefined ? '' : String(Math.max(1, Math.ceil(options.ttlMs))))
   return {
