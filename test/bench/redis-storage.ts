@@ -127,8 +127,13 @@ async function main(): Promise<void> {
       (r) => `n=${r.count}`,
     )
     await time(
-      'list tag plan=pro, limit 50 with total (scans)',
+      'list tag plan=pro, limit 50 with total (rollup total)',
       () => storage.events.list({ projectId, filter: { ...range, tags: { plan: 'pro' } }, limit: 50, offset: 0 }),
+      (r) => `total=${r.total}`,
+    )
+    await time(
+      'list userId + 2 tags, limit 50 with total (full scan)',
+      () => storage.events.list({ projectId, filter: { ...range, userId: 'u7', tags: { plan: 'pro', country: 'de' } }, limit: 50, offset: 0 }),
       (r) => `total=${r.total}`,
     )
     await time(

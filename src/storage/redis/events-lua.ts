@@ -161,16 +161,18 @@ return ids`
  * ARGV: base, query JSON `{ op, from?, to?, names?, prefix?, upper?, userId?, tags: [[k, v]...],
  * bucket?, tagKey?, property?, percentiles?, limit?, offset? }` (numbers as strings).
  *
- * What reads what:
- * - count without userId/tags: ZCOUNT on each name's time index (or the project's).
- * - count with one tag pair, countSeries (bucket a multiple of a minute; of an hour with one tag
- *   pair), countByTag: rollups for whole buckets inside the range; the partial buckets at the range
- *   edges are scanned (at most two hours, or two minutes, of events).
- * - Scanned over the whole candidate range (the time indexes of the matching names, or the
- *   project's): any query with userId or several tag pairs, countSeries with a bucket that is not a
- *   multiple of a minute (only scores are read), list with userId or tags, and summarize always
- *   (exact percentiles need every value; it reads one field per event plus the filtered ones).
- * - list without userId/tags: ZREVRANGEBYSCORE with LIMIT on each name index, merged.
+ * What reads what (names and a name prefix only pick which time indexes and rollups are read):
+ * - count without userId/tags: ZCOUNT on each matching name's time index (or the project's).
+ * - Rollups for the whole buckets inside the range, the partial buckets at its edges scanned (at
+ *   most two hours, or two minutes, of events): count with one tag pair; countSeries with a bucket
+ *   that is a multiple of a minute (of an hour with one tag pair); countByTag without userId/tags;
+ *   the total of a list with one tag pair (whose page is then read from the newest events back,
+ *   stopping at offset + limit matches).
+ * - list without userId/tags: ZREVRANGEBYSCORE with LIMIT on each name's index, merged; no scan.
+ * - Scanned over the whole candidate range (one HMGET per event for the filtered fields): anything
+ *   with userId or several tag pairs, countByTag with a tag filter, countSeries with a bucket that is
+ *   not a multiple of a minute (reads only the index), and summarize always: exact percentiles need
+ *   every value (of `value` it reads the index alone, of a property one field per event).
  */
 export const QUERY_LUA = `${LUA_HELPERS}${ROLLUP_LUA}
 local base = ARGV[1]
