@@ -26,6 +26,8 @@ export function redisStorage(options: RedisStorageOptions): Storage {
     throw new Error(`telltale: redisStorage url must start with redis://, rediss:// or unix:// (got ${JSON.stringify(url)})`)
   if (client !== undefined && (typeof client !== 'object' || client === null || typeof (client as Redis).evalsha !== 'function'))
     throw new Error('telltale: redisStorage client must be an ioredis client (new Redis(...))')
+  if ((client as { isCluster?: boolean } | undefined)?.isCluster)
+    throw new Error('telltale: redisStorage does not support Redis Cluster: pass a client of one Redis server (new Redis(...))')
   if (typeof prefix !== 'string' || prefix.length === 0) throw new Error('telltale: redisStorage prefix must be a non-empty string, e.g. "telltale:"')
 
   const owned = client === undefined

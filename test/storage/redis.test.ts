@@ -245,6 +245,7 @@ if (!url) {
       expect(() => redisStorage({ url, client: {} } as never)).toThrow(/not both/)
       expect(() => redisStorage({ client: {} as Redis })).toThrow(/ioredis client/)
       expect(() => redisStorage({ url, prefix: '' })).toThrow(/prefix must be a non-empty string/)
+      expect(() => redisStorage({ client: { evalsha() {}, isCluster: true } as unknown as Redis })).toThrow(/does not support Redis Cluster/)
     })
   })
 }

@@ -407,7 +407,7 @@ if op == 'list' then
     for _, s in ipairs(sources) do
       total = total + redis.call('ZCOUNT', s.idx, bound(from, false), bound(to, true))
       if offset + limit > 0 then
-        local got = redis.call('ZREVRANGEBYSCORE', s.idx, bound(to, true), bound(from, false), 'WITHSCORES', 'LIMIT', 0, offset + limit)
+        local got = redis.call('ZREVRANGEBYSCORE', s.idx, bound(to, true), bound(from, false), 'WITHSCORES', 'LIMIT', 0, fmt(offset + limit))
         for k = 1, #got, 2 do merged[#merged + 1] = { (split(got[k])), tonumber(got[k + 1]) } end
       end
     end
