@@ -62,8 +62,9 @@ for e = 1, n do
   if first then
     ids[e + 1] = first
   else
-    if seenIds[ev.id] or redis.call('EXISTS', base .. 'ev:' .. ev.id) == 1 then
-      return redis.error_reply('telltale: event id ' .. ev.id .. ' is already stored in this project')
+    if seenIds[ev.id] then return redis.error_reply('telltale: event id ' .. ev.id .. ' appears twice in one insert; nothing was written') end
+    if redis.call('EXISTS', base .. 'ev:' .. ev.id) == 1 then
+      return redis.error_reply('telltale: event id ' .. ev.id .. ' is already stored in this project; nothing was written')
     end
     seenIds[ev.id] = true
     ev.write = true
