@@ -85,16 +85,39 @@ end
 -- HINCRBY per distinct bucket and one ZADD per index (per 1000 entries): events that arrive
 -- together mostly share their minute, hour, name and tags.
 local bumps, bumpOrder = {}, {}
-local function bump(src, level, size, ts, onNew)
-  local b = fmt(floorTo(ts, size))
-  local slot = src .. ':' .. level .. ':' .. b
-  local entry = bumps[slot]
+local function bump(counter, b, newKey, newMember)
+  local slots = bumps[counter]
+  if not slots then slots = {}; bumps[counter] = slots end
+  local entry = slots[b]
   if not entry then
-    entry = { src .. ':' .. level, b, 0, onNew }
-    bumps[slot] = entry
+    entry = { counter, b, 0, newKey, newMember }
+    slots[b] = entry
     bumpOrder[#bumpOrder + 1] = entry
   end
   entry[3] = entry[3] + 1
+end
+-- Rollup key names per name and per name + tag pair, built once per batch.
+local allKeys = { m = base .. 'r:*:m', h = base .. 'r:*:h' }
+local nameKeys, tagKeys = {}, {}
+local function keysOfName(name)
+  local k = nameKeys[name]
+  if not k then
+    local named = base .. 'r:n:' .. encm(name)
+    k = { named = named, m = named .. ':m', h = named .. ':h', t = base .. 't:' .. encm(name) }
+    nameKeys[name] = k
+  end
+  return k
+end
+local function keysOfTag(name, tagKey, tagValue)
+  local id = name .. '\0' .. tagKey .. '\0' .. tagValue
+  local k = tagKeys[id]
+  if not k then
+    local named = keysOfName(name).named
+    local pair = ':g:' .. encm(tagKey) .. ':' .. encm(tagValue)
+    k = { all = base .. 'r:*' .. pair .. ':h', named = named .. pair .. ':h', allValues = base .. 'r:*:gv:' .. encm(tagKey), namedValues = named .. ':gv:' .. encm(tagKey) }
+    tagKeys[id] = k
+  end
+  return k
 end
 local zadds, zaddOrder = {}, {}
 local function zadd(key, score, member)
@@ -108,7 +131,6 @@ for e = 1, n do
   local ev = events[e]
   if ev.write then
     local key = base .. 'ev:' .. ev.id
-    local encName = encm(ev.name)
     local ts = tonumber(ev.ts)
     local hset = { 'HSET', key, 'j', ev.j, 'n', ev.name, 't', ev.ts }
     if ev.u ~= '' then hset[#hset + 1] = 'u'; hset[#hset + 1] = string.sub(ev.u, 2) end
@@ -122,19 +144,20 @@ for e = 1, n do
       for f = 3, #hset, 2 do redis.call('HSET', key, hset[f], hset[f + 1]) end
     end
     local member = ev.id .. '\0' .. string.sub(ev.v, 2)
+    local names = keysOfName(ev.name)
     zadd(base .. 't', ev.ts, member)
-    zadd(base .. 't:' .. encName, ev.ts, member)
+    zadd(names.t, ev.ts, member)
     if ev.cid ~= '' then redis.call('HSET', cidKey, ev.cid, ev.id) end
-    local all, named = base .. 'r:*', base .. 'r:n:' .. encName
-    bump(all, 'm', MINUTE, ts)
-    bump(all, 'h', HOUR, ts)
+    local minute, hour = fmt(floorTo(ts, MINUTE)), fmt(floorTo(ts, HOUR))
+    bump(allKeys.m, minute)
+    bump(allKeys.h, hour)
     -- A new minute of a name may be a new name; a new hour of a tag pair a new value of the tag.
-    bump(named, 'm', MINUTE, ts, { base .. 'names', ev.name })
-    bump(named, 'h', HOUR, ts)
+    bump(names.m, minute, base .. 'names', ev.name)
+    bump(names.h, hour)
     for _, tag in ipairs(ev.tags) do
-      local pair = ':g:' .. encm(tag[1]) .. ':' .. encm(tag[2])
-      bump(all .. pair, 'h', HOUR, ts, { all .. ':gv:' .. encm(tag[1]), tag[2] })
-      bump(named .. pair, 'h', HOUR, ts, { named .. ':gv:' .. encm(tag[1]), tag[2] })
+      local tags = keysOfTag(ev.name, tag[1], tag[2])
+      bump(tags.all, hour, tags.allValues, tag[2])
+      bump(tags.named, hour, tags.namedValues, tag[2])
     end
   end
 end
@@ -152,7 +175,7 @@ end
 for _, entry in ipairs(bumpOrder) do
   if redis.call('HINCRBY', entry[1] .. ':c', entry[2], entry[3]) == entry[3] then
     redis.call('ZADD', entry[1] .. ':i', entry[2], entry[2])
-    if entry[4] then redis.call('ZADD', entry[4][1], 0, entry[4][2]) end
+    if entry[4] then redis.call('ZADD', entry[4], 0, entry[5]) end
   end
 end
 ids[1] = tostring(created)
