@@ -1,0 +1,464 @@
+import { LUA_HELPERS } from './script'
+
+/**
+ * The event scripts. Layout under the project base `B` = `{prefix}e:{kvKey(projectId)}:`:
+ *
+ * - `B ev:{id}`            HASH, one per event: `j` the event as JSON (what get/list return), and
+ *                          the fields queries read without parsing JSON: `n` name, `t` timestamp,
+ *                          `u` userId, `v` value, `g:{enc tag key}` tag value,
+ *                          `q:{enc property key}` numeric property. (The id is the key's last
+ *                          segment, so it needs no encoding to stay unambiguous.)
+ * - `B t`, `B t:{enc name}` ZSET time indexes of the project and of one name: score timestamp,
+ *                          member `{id}\0{value}` (value empty when null), so a summary of values
+ *                          reads the index alone. Equal timestamps order by member, which is by id
+ *                          (NUL sorts below every id character), so ZREVRANGE is `ts desc, id desc`.
+ * - `B names`              ZSET (scores 0) of the raw names: ZRANGEBYLEX answers a name prefix in
+ *                          byte order, which is code point order.
+ * - `B cid`                HASH client id → event id: the idempotency record.
+ * - `B r:{src}:{lvl}:c`    HASH bucket start → count, and `B r:{src}:{lvl}:i` ZSET of the non-empty
+ *                          bucket starts (for ranges). `src` is `*` (all names) or `n:{enc name}`,
+ *                          each optionally followed by `:g:{enc tag key}:{enc tag value}`; levels
+ *                          are `m` (minute) and `h` (hour) for counts, `h` for tag pairs.
+ * - `B r:{src}:gv:{enc tag key}` ZSET (scores 0) of the raw values seen for that tag key.
+ */
+const ROLLUP_LUA = `
+local MINUTE, HOUR = 60000, 3600000
+local function floorTo(ts, size) local r = math.fmod(ts, size); if r < 0 then r = r + size end; return ts - r end
+`
+
+/**
+ * ARGV: base, n, then per event: id, ts, name, client id ('' or '=' .. id), userId ('' or '=' ..),
+ * value ('' or '=' ..), JSON, tag count, (key, value)*, numeric property count, (key, number)*.
+ * Checks every event first and writes only when all pass: the batch is atomic. Returns
+ * [created, id for each input...].
+ */
+export const INSERT_LUA = `${LUA_HELPERS}${ROLLUP_LUA}
+local base = ARGV[1]
+local n = tonumber(ARGV[2])
+local events = {}
+local i = 3
+for e = 1, n do
+  local ev = { id = ARGV[i], ts = ARGV[i + 1], name = ARGV[i + 2], cid = ARGV[i + 3], u = ARGV[i + 4], v = ARGV[i + 5], j = ARGV[i + 6], tags = {}, props = {} }
+  i = i + 7
+  for t = 1, tonumber(ARGV[i]) do ev.tags[t] = { ARGV[i + 2 * t - 1], ARGV[i + 2 * t] } end
+  i = i + 1 + 2 * #ev.tags
+  for p = 1, tonumber(ARGV[i]) do ev.props[p] = { ARGV[i + 2 * p - 1], ARGV[i + 2 * p] } end
+  i = i + 1 + 2 * #ev.props
+  events[e] = ev
+end
+
+-- Check: a stored or repeated client id answers its first id; a new event's id must be new.
+local cidKey = base .. 'cid'
+local ids, seenIds, seenCids = {}, {}, {}
+local created = 0
+for e = 1, n do
+  local ev = events[e]
+  local first = false
+  if ev.cid ~= '' then
+    ev.cid = string.sub(ev.cid, 2)
+    first = seenCids[ev.cid] or redis.call('HGET', cidKey, ev.cid)
+    if not first then seenCids[ev.cid] = ev.id end
+  end
+  if first then
+    ids[e + 1] = first
+  else
+    if seenIds[ev.id] then return redis.error_reply('telltale: event id ' .. ev.id .. ' appears twice in one insert; nothing was written') end
+    if redis.call('EXISTS', base .. 'ev:' .. ev.id) == 1 then
+      return redis.error_reply('telltale: event id ' .. ev.id .. ' is already stored in this project; nothing was written')
+    end
+    seenIds[ev.id] = true
+    ev.write = true
+    ids[e + 1] = ev.id
+    created = created + 1
+  end
+end
+
+-- Names and tag keys repeat across a batch: each is encoded once.
+local encoded = {}
+local function encm(s)
+  local e = encoded[s]
+  if not e then e = enc(s); encoded[s] = e end
+  return e
+end
+
+-- Rollup increments and index entries are gathered over the batch first, then written with one
+-- HINCRBY per distinct bucket and one ZADD per index (per 1000 entries): events that arrive
+-- together mostly share their minute, hour, name and tags.
+local bumps, bumpOrder = {}, {}
+local function bump(counter, b, newKey, newMember)
+  local slots = bumps[counter]
+  if not slots then slots = {}; bumps[counter] = slots end
+  local entry = slots[b]
+  if not entry then
+    entry = { counter, b, 0, newKey, newMember }
+    slots[b] = entry
+    bumpOrder[#bumpOrder + 1] = entry
+  end
+  entry[3] = entry[3] + 1
+end
+-- Rollup key names per name and per name + tag pair, built once per batch.
+local allKeys = { m = base .. 'r:*:m', h = base .. 'r:*:h' }
+local nameKeys, tagKeys = {}, {}
+local function keysOfName(name)
+  local k = nameKeys[name]
+  if not k then
+    local named = base .. 'r:n:' .. encm(name)
+    k = { named = named, m = named .. ':m', h = named .. ':h', t = base .. 't:' .. encm(name) }
+    nameKeys[name] = k
+  end
+  return k
+end
+local function keysOfTag(name, tagKey, tagValue)
+  local id = name .. '\0' .. tagKey .. '\0' .. tagValue
+  local k = tagKeys[id]
+  if not k then
+    local named = keysOfName(name).named
+    local pair = ':g:' .. encm(tagKey) .. ':' .. encm(tagValue)
+    k = { all = base .. 'r:*' .. pair .. ':h', named = named .. pair .. ':h', allValues = base .. 'r:*:gv:' .. encm(tagKey), namedValues = named .. ':gv:' .. encm(tagKey) }
+    tagKeys[id] = k
+  end
+  return k
+end
+local zadds, zaddOrder = {}, {}
+local function zadd(key, score, member)
+  local list = zadds[key]
+  if not list then list = {}; zadds[key] = list; zaddOrder[#zaddOrder + 1] = key end
+  list[#list + 1] = score
+  list[#list + 1] = member
+end
+
+for e = 1, n do
+  local ev = events[e]
+  if ev.write then
+    local key = base .. 'ev:' .. ev.id
+    local ts = tonumber(ev.ts)
+    local hset = { 'HSET', key, 'j', ev.j, 'n', ev.name, 't', ev.ts }
+    if ev.u ~= '' then hset[#hset + 1] = 'u'; hset[#hset + 1] = string.sub(ev.u, 2) end
+    if ev.v ~= '' then hset[#hset + 1] = 'v'; hset[#hset + 1] = string.sub(ev.v, 2) end
+    for _, tag in ipairs(ev.tags) do hset[#hset + 1] = 'g:' .. encm(tag[1]); hset[#hset + 1] = tag[2] end
+    for _, prop in ipairs(ev.props) do hset[#hset + 1] = 'q:' .. encm(prop[1]); hset[#hset + 1] = prop[2] end
+    -- One HSET per event; field by field past what unpack can spread (Lua's C stack).
+    if #hset <= 4000 then
+      redis.call(unpack(hset))
+    else
+      for f = 3, #hset, 2 do redis.call('HSET', key, hset[f], hset[f + 1]) end
+    end
+    local member = ev.id .. '\0' .. string.sub(ev.v, 2)
+    local names = keysOfName(ev.name)
+    zadd(base .. 't', ev.ts, member)
+    zadd(names.t, ev.ts, member)
+    if ev.cid ~= '' then redis.call('HSET', cidKey, ev.cid, ev.id) end
+    local minute, hour = fmt(floorTo(ts, MINUTE)), fmt(floorTo(ts, HOUR))
+    bump(allKeys.m, minute)
+    bump(allKeys.h, hour)
+    -- A new minute of a name may be a new name; a new hour of a tag pair a new value of the tag.
+    bump(names.m, minute, base .. 'names', ev.name)
+    bump(names.h, hour)
+    for _, tag in ipairs(ev.tags) do
+      local tags = keysOfTag(ev.name, tag[1], tag[2])
+      bump(tags.all, hour, tags.allValues, tag[2])
+      bump(tags.named, hour, tags.namedValues, tag[2])
+    end
+  end
+end
+
+for _, key in ipairs(zaddOrder) do
+  local list = zadds[key]
+  for from = 1, #list, 2000 do
+    local args = { 'ZADD', key }
+    for k = from, math.min(from + 1999, #list) do args[#args + 1] = list[k] end
+    redis.call(unpack(args))
+  end
+end
+-- A counter that reaches exactly what this batch added is a new bucket: only then is it added to
+-- its range index (and its name or tag value to theirs).
+for _, entry in ipairs(bumpOrder) do
+  if redis.call('HINCRBY', entry[1] .. ':c', entry[2], entry[3]) == entry[3] then
+    redis.call('ZADD', entry[1] .. ':i', entry[2], entry[2])
+    if entry[4] then redis.call('ZADD', entry[4], 0, entry[5]) end
+  end
+end
+ids[1] = tostring(created)
+return ids`
+
+/**
+ * ARGV: base, query JSON `{ op, from?, to?, names?, prefix?, upper?, userId?, tags: [[k, v]...],
+ * bucket?, tagKey?, property?, percentiles?, limit?, offset? }` (numbers as strings).
+ *
+ * What reads what (names and a name prefix only pick which time indexes and rollups are read):
+ * - count without userId/tags: ZCOUNT on each matching name's time index (or the project's).
+ * - Rollups for the whole buckets inside the range, the partial buckets at its edges scanned (at
+ *   most two hours, or two minutes, of events): count with one tag pair; countSeries with a bucket
+ *   that is a multiple of a minute (of an hour with one tag pair); countByTag without userId/tags;
+ *   the total of a list with one tag pair (whose page is then read from the newest events back,
+ *   stopping at offset + limit matches).
+ * - list without userId/tags: ZREVRANGEBYSCORE with LIMIT on each name's index, merged; no scan.
+ * - Scanned over the whole candidate range (one HMGET per event for the filtered fields): anything
+ *   with userId or several tag pairs, countByTag with a tag filter, countSeries with a bucket that is
+ *   not a multiple of a minute (reads only the index), and summarize always: exact percentiles need
+ *   every value (of `value` it reads the index alone, of a property one field per event).
+ */
+export const QUERY_LUA = `${LUA_HELPERS}${ROLLUP_LUA}
+local base = ARGV[1]
+local q = cjson.decode(ARGV[2])
+local from = q.from and tonumber(q.from) or -math.huge
+local to = q.to and tonumber(q.to) or math.huge
+local function bound(x, open) if x == -math.huge then return '-inf' elseif x == math.huge then return '+inf' elseif open then return '(' .. fmt(x) else return fmt(x) end end
+
+-- Sources: the time index and rollup base of each matching name, or of the whole project.
+local sources = {}
+if q.names or q.prefix then
+  local names
+  if q.prefix then
+    names = redis.call('ZRANGEBYLEX', base .. 'names', '[' .. q.prefix, q.upper and ('(' .. q.upper) or '+')
+    if q.names then
+      local wanted = {}
+      for _, name in ipairs(q.names) do wanted[name] = true end
+      local both = {}
+      for _, name in ipairs(names) do if wanted[name] then both[#both + 1] = name end end
+      names = both
+    end
+  else
+    names = q.names
+  end
+  for _, name in ipairs(names) do sources[#sources + 1] = { idx = base .. 't:' .. enc(name), src = base .. 'r:n:' .. enc(name) } end
+else
+  sources[1] = { idx = base .. 't', src = base .. 'r:*' }
+end
+
+-- Per-event filters (these make a query scan): fields read with one HMGET per candidate.
+local tags = q.tags or {}
+local fields, checks = {}, {}
+if q.userId then fields[#fields + 1] = 'u'; checks[#checks + 1] = q.userId end
+local rollupTag = nil
+if not q.userId and #tags == 1 then
+  rollupTag = ':g:' .. enc(tags[1][1]) .. ':' .. enc(tags[1][2])
+end
+for _, tag in ipairs(tags) do fields[#fields + 1] = 'g:' .. enc(tag[1]); checks[#checks + 1] = tag[2] end
+local nChecks = #fields
+local extra = nil
+if q.op == 'summarize' then extra = q.property and ('q:' .. enc(q.property)) or 'v' elseif q.op == 'countByTag' then extra = 'g:' .. enc(q.tagKey) end
+-- The value is in the index member: no read of the event for it.
+local inlineValue = extra == 'v'
+if extra and not inlineValue then fields[#fields + 1] = extra end
+
+local function split(member)
+  local sep = string.find(member, '\0', 1, true)
+  return string.sub(member, 1, sep - 1), string.sub(member, sep + 1)
+end
+
+-- Calls visit(id, ts, extraField) for every event of idx in [a, b) passing the filters, in
+-- ascending (or descending) order, reading 1000 index entries at a time; stops when visit returns true.
+local function scan(idx, a, b, visit, descending)
+  if a >= b then return end
+  local first = redis.call('ZCOUNT', idx, '-inf', bound(a, true))
+  local last = redis.call('ZCOUNT', idx, '-inf', bound(b, true)) - 1
+  local function each(chunk)
+    local lo, hi, step = 1, #chunk - 1, 2
+    if descending then lo, hi, step = #chunk - 1, 1, -2 end
+    for k = lo, hi, step do
+      local id, value = split(chunk[k])
+      local pass = true
+      if not inlineValue then value = nil end
+      if #fields > 0 then
+        local got = redis.call('HMGET', base .. 'ev:' .. id, unpack(fields))
+        for c = 1, nChecks do if got[c] ~= checks[c] then pass = false; break end end
+        if extra and not inlineValue then value = got[#fields] end
+      end
+      if pass and visit(id, chunk[k + 1], value) then return true end
+    end
+    return false
+  end
+  if descending then
+    local s = last
+    while s >= first do
+      local e = math.max(first, s - 999)
+      if each(redis.call('ZRANGE', idx, e, s, 'WITHSCORES')) then return end
+      s = e - 1
+    end
+  else
+    for s = first, last, 1000 do if each(redis.call('ZRANGE', idx, s, math.min(s + 999, last), 'WITHSCORES')) then return end end
+  end
+end
+
+-- Splits [a, b) into whole buckets of the coarsest level first, finer levels at the edges, and
+-- raw edges no level covers. Returns { {level, size, lo, hi}... } and { {lo, hi}... }.
+local function plan(a, b, levels)
+  local covered, raw = {}, {}
+  local function split(lo, hi, k)
+    if lo >= hi then return end
+    local level = levels[k]
+    if not level then raw[#raw + 1] = { lo, hi }; return end
+    local size = level[2]
+    local lo2 = lo == -math.huge and lo or (lo == floorTo(lo, size) and lo or floorTo(lo, size) + size)
+    local hi2 = hi == math.huge and hi or floorTo(hi, size)
+    if lo2 < hi2 then
+      covered[#covered + 1] = { level[1], size, lo2, hi2 }
+      split(lo, lo2, k + 1)
+      split(hi2, hi, k + 1)
+    else
+      split(lo, hi, k + 1)
+    end
+  end
+  split(a, b, 1)
+  return covered, raw
+end
+
+-- Calls add(bucketStart, count) for every non-empty rollup bucket of src at level in [lo, hi).
+local function rollup(src, level, lo, hi, add)
+  local starts = redis.call('ZRANGEBYSCORE', src .. ':' .. level .. ':i', bound(lo, false), bound(hi, true))
+  for s = 1, #starts, 1000 do
+    local chunk = {}
+    for k = s, math.min(s + 999, #starts) do chunk[#chunk + 1] = starts[k] end
+    local counts = redis.call('HMGET', src .. ':' .. level .. ':c', unpack(chunk))
+    for k = 1, #chunk do add(tonumber(chunk[k]), tonumber(counts[k]) or 0) end
+  end
+end
+
+local function levelsFor(bucket, tagged)
+  local levels = {}
+  if bucket % HOUR == 0 then levels[#levels + 1] = { 'h', HOUR } end
+  if not tagged and bucket % MINUTE == 0 then levels[#levels + 1] = { 'm', MINUTE } end
+  return levels
+end
+
+local function count()
+  local total = 0
+  if nChecks == 0 then
+    for _, s in ipairs(sources) do total = total + redis.call('ZCOUNT', s.idx, bound(from, false), bound(to, true)) end
+  elseif rollupTag then
+    local covered, raw = plan(from, to, { { 'h', HOUR } })
+    for _, s in ipairs(sources) do
+      for _, c in ipairs(covered) do rollup(s.src .. rollupTag, c[1], c[3], c[4], function(_, n) total = total + n end) end
+      for _, r in ipairs(raw) do scan(s.idx, r[1], r[2], function() total = total + 1 end) end
+    end
+  else
+    for _, s in ipairs(sources) do scan(s.idx, from, to, function() total = total + 1 end) end
+  end
+  return total
+end
+
+local op = q.op
+if op == 'count' then return tostring(count()) end
+
+if op == 'countSeries' then
+  local bucket = tonumber(q.bucket)
+  local series = {}
+  local function add(ts, n) local b = floorTo(ts, bucket); series[b] = (series[b] or 0) + n end
+  local levels = {}
+  if nChecks == 0 then levels = levelsFor(bucket, false) elseif rollupTag then levels = levelsFor(bucket, true) end
+  local covered, raw = plan(from, to, levels)
+  for _, s in ipairs(sources) do
+    local src = rollupTag and (s.src .. rollupTag) or s.src
+    for _, c in ipairs(covered) do rollup(src, c[1], c[3], c[4], add) end
+    for _, r in ipairs(raw) do scan(s.idx, r[1], r[2], function(_, ts) add(tonumber(ts), 1) end) end
+  end
+  local starts = {}
+  for b in pairs(series) do starts[#starts + 1] = b end
+  table.sort(starts)
+  local out = {}
+  for _, b in ipairs(starts) do out[#out + 1] = fmt(b); out[#out + 1] = tostring(series[b]) end
+  return out
+end
+
+if op == 'countByTag' then
+  local counts = {}
+  local function add(value, n) counts[value] = (counts[value] or 0) + n end
+  local encKey = enc(q.tagKey)
+  for _, s in ipairs(sources) do
+    if nChecks == 0 then
+      -- Whole hours from each value's rollup, the partial hours at the edges scanned once.
+      local covered, raw = plan(from, to, { { 'h', HOUR } })
+      if #covered > 0 then
+        for _, value in ipairs(redis.call('ZRANGE', s.src .. ':gv:' .. encKey, 0, -1)) do
+          for _, c in ipairs(covered) do rollup(s.src .. ':g:' .. encKey .. ':' .. enc(value), c[1], c[3], c[4], function(_, n) add(value, n) end) end
+        end
+      end
+      for _, r in ipairs(raw) do scan(s.idx, r[1], r[2], function(_, _, value) if value then add(value, 1) end end) end
+    else
+      scan(s.idx, from, to, function(_, _, value) if value then add(value, 1) end end)
+    end
+  end
+  local out = {}
+  for value, n in pairs(counts) do if n > 0 then out[#out + 1] = value; out[#out + 1] = tostring(n) end end
+  return out
+end
+
+if op == 'summarize' then
+  local values = {}
+  for _, s in ipairs(sources) do
+    scan(s.idx, from, to, function(_, _, value)
+      local x = value and value ~= '' and tonumber(value)
+      if x then values[#values + 1] = x end
+    end)
+  end
+  local n = #values
+  if n == 0 then return { '0' } end
+  table.sort(values)
+  local sum = 0
+  for k = 1, n do sum = sum + values[k] end
+  local avg
+  local sumOut
+  if sum == sum and sum ~= math.huge and sum ~= -math.huge then
+    sumOut = fmt(sum)
+    avg = sum / n
+  else
+    -- Beyond the double range along the way: the sum scaled down by 2^64 (exact for doubles), and
+    -- the average as the sum of x / n, which cannot overflow.
+    local scale = 2 ^ 64
+    local scaled = 0
+    for k = 1, n do scaled = scaled + values[k] / scale end
+    local back = scaled * scale
+    sumOut = (back == back and back ~= math.huge and back ~= -math.huge) and fmt(back) or ''
+    avg = 0
+    for k = 1, n do avg = avg + values[k] / n end
+  end
+  local out = { tostring(n), sumOut, fmt(avg), fmt(values[1]), fmt(values[n]) }
+  for _, p in ipairs(q.percentiles or {}) do
+    local rank = math.min(n, math.max(1, math.ceil(tonumber(p) * n / 100)))
+    out[#out + 1] = fmt(values[rank])
+  end
+  return out
+end
+
+if op == 'list' then
+  local limit, offset = tonumber(q.limit), tonumber(q.offset)
+  local page = {}
+  local total = 0
+  if nChecks == 0 then
+    -- The newest offset + limit of each index, merged: no scan.
+    local merged = {}
+    for _, s in ipairs(sources) do
+      total = total + redis.call('ZCOUNT', s.idx, bound(from, false), bound(to, true))
+      if offset + limit > 0 then
+        local got = redis.call('ZREVRANGEBYSCORE', s.idx, bound(to, true), bound(from, false), 'WITHSCORES', 'LIMIT', 0, fmt(offset + limit))
+        for k = 1, #got, 2 do merged[#merged + 1] = { (split(got[k])), tonumber(got[k + 1]) } end
+      end
+    end
+    if #sources > 1 then table.sort(merged, function(x, y) if x[2] ~= y[2] then return x[2] > y[2] end return x[1] > y[1] end) end
+    for k = offset + 1, math.min(#merged, offset + limit) do page[#page + 1] = merged[k][1] end
+  else
+    -- With one tag pair the total comes from the rollups and each index is scanned from the newest
+    -- only until it has offset + limit matches; otherwise every candidate is scanned for the total.
+    local stopAt = rollupTag and (offset + limit) or math.huge
+    local matches = {}
+    for _, s in ipairs(sources) do
+      local found = 0
+      if stopAt > 0 then
+        scan(s.idx, from, to, function(id, ts)
+          matches[#matches + 1] = { id, tonumber(ts) }
+          found = found + 1
+          return found >= stopAt
+        end, true)
+      end
+    end
+    if #sources > 1 then table.sort(matches, function(x, y) if x[2] ~= y[2] then return x[2] > y[2] end return x[1] > y[1] end) end
+    total = rollupTag and count() or #matches
+    for k = offset + 1, math.min(#matches, offset + limit) do page[#page + 1] = matches[k][1] end
+  end
+  local out = { tostring(total) }
+  for _, id in ipairs(page) do out[#out + 1] = redis.call('HGET', base .. 'ev:' .. id, 'j') end
+  return out
+end
+
+return redis.error_reply('telltale: unknown event query ' .. tostring(op))`

@@ -1,0 +1,132 @@
+import type { Redis } from 'ioredis'
+import type { EventFilter, EventRepository, NewEvent, NumericSummary, StoredEvent } from '../events'
+import { kvKey } from '../kv'
+import { INSERT_LUA, QUERY_LUA } from './events-lua'
+import { redisScript } from './script'
+
+const insertScript = redisScript(INSERT_LUA)
+const queryScript = redisScript(QUERY_LUA)
+
+/**
+ * The least string greater than every string that starts with `prefix`, in code point order (the
+ * byte order of UTF-8, which ZRANGEBYLEX compares by): the last code point incremented.
+ * `undefined` when none exists (all U+10FFFF). The same bound the SQL adapter uses.
+ */
+function prefixUpperBound(prefix: string): string | undefined {
+  const points = [...prefix]
+  while (points.length > 0) {
+    const last = points.pop()!.codePointAt(0)!
+    if (last < 0x10ffff) return points.join('') + String.fromCodePoint(last + 1 === 0xd800 ? 0xe000 : last + 1)
+  }
+  return undefined
+}
+
+/** A key no event can have (NUL is refused at ingest): filters and fields over it answer "absent". */
+const unaddressable = (key: string) => key.includes('\u0000')
+
+/** The script arguments of one event (layout: INSERT_LUA). */
+function pushEvent(args: string[], e: NewEvent): void {
+  const stored: Omit<StoredEvent, 'projectId'> = {
+    id: e.id,
+    name: e.name,
+    timestamp: e.timestamp,
+    receivedAt: e.receivedAt,
+    userId: e.userId,
+    userEmail: e.userEmail,
+    userName: e.userName,
+    value: e.value,
+    properties: e.properties,
+    tags: e.tags,
+    clientId: e.clientId,
+  }
+  const optional = (v: string | number | null) => (v === null ? '' : `=${v}`)
+  args.push(e.id, String(e.timestamp), e.name, optional(e.clientId), optional(e.userId), optional(e.value), JSON.stringify(stored))
+  const tags = Object.entries(e.tags ?? {})
+  args.push(String(tags.length))
+  for (const [key, value] of tags) args.push(key, value)
+  // Numeric properties get a field of their own, so summarize reads a number, not JSON.
+  const numbers = Object.entries(e.properties ?? {}).filter((entry): entry is [string, number] => typeof entry[1] === 'number' && Number.isFinite(entry[1]))
+  args.push(String(numbers.length))
+  for (const [key, value] of numbers) args.push(key, String(value))
+}
+
+/** Events in Redis: one script call per insert and per query (layout and plans: events-lua.ts). */
+export function redisEvents(client: Redis, prefix: string): EventRepository {
+  const base = (projectId: string) => `${prefix}e:${kvKey(projectId)}:`
+
+  function query(projectId: string, filter: EventFilter, op: Record<string, unknown>): Promise<unknown> {
+    const spec: Record<string, unknown> = { ...op }
+    if (filter.names) spec.names = [...new Set(filter.names)]
+    if (filter.namePrefix) {
+      spec.prefix = filter.namePrefix
+      spec.upper = prefixUpperBound(filter.namePrefix)
+    }
+    if (filter.from !== undefined) spec.from = String(filter.from)
+    if (filter.to !== undefined) spec.to = String(filter.to)
+    if (filter.userId !== undefined) spec.userId = filter.userId
+    spec.tags = Object.entries(filter.tags ?? {})
+    return queryScript(client, [base(projectId), JSON.stringify(spec)])
+  }
+  const matchesNothing = (filter: EventFilter) => Object.keys(filter.tags ?? {}).some(unaddressable)
+
+  return {
+    async insert({ projectId, events }) {
+      if (events.length === 0) return { ids: [], created: 0 }
+      const args = [base(projectId), String(events.length)]
+      for (const e of events) pushEvent(args, e)
+      const [created, ...ids] = (await insertScript(client, args)) as string[]
+      return { ids, created: Number(created) }
+    },
+
+    async get({ projectId, id }) {
+      const json = await client.hget(`${base(projectId)}ev:${id}`, 'j')
+      return json === null ? undefined : { ...(JSON.parse(json) as Omit<StoredEvent, 'projectId'>), projectId }
+    },
+
+    async list({ projectId, filter, limit, offset }) {
+      if (matchesNothing(filter)) return { events: [], total: 0 }
+      const [total, ...rows] = (await query(projectId, filter, { op: 'list', limit: String(limit), offset: String(offset) })) as string[]
+      return { events: rows.map((json) => ({ ...(JSON.parse(json) as Omit<StoredEvent, 'projectId'>), projectId })), total: Number(total) }
+    },
+
+    async count({ projectId, filter }) {
+      if (matchesNothing(filter)) return 0
+      return Number(await query(projectId, filter, { op: 'count' }))
+    },
+
+    async countSeries({ projectId, filter, bucketMs }) {
+      if (matchesNothing(filter)) return []
+      const flat = (await query(projectId, filter, { op: 'countSeries', bucket: String(Math.floor(bucketMs)) })) as string[]
+      const series: Array<{ start: number; count: number }> = []
+      for (let i = 0; i < flat.length; i += 2) series.push({ start: Number(flat[i]), count: Number(flat[i + 1]) })
+      return series
+    },
+
+    async countByTag({ projectId, filter, tagKey }) {
+      if (matchesNothing(filter) || unaddressable(tagKey)) return []
+      const flat = (await query(projectId, filter, { op: 'countByTag', tagKey })) as string[]
+      const counts: Array<{ value: string; count: number }> = []
+      for (let i = 0; i < flat.length; i += 2) counts.push({ value: flat[i], count: Number(flat[i + 1]) })
+      return counts.sort((a, b) => b.count - a.count || a.value.localeCompare(b.value))
+    },
+
+    async summarize({ projectId, filter, field, percentiles }) {
+      const none: NumericSummary = { count: 0, sum: null, avg: null, min: null, max: null, percentiles: Object.fromEntries(percentiles.map((p) => [p, null])) }
+      if (matchesNothing(filter) || (field.kind === 'property' && unaddressable(field.key))) return none
+      const property = field.kind === 'property' ? { property: field.key } : {}
+      const out = (await query(projectId, filter, { op: 'summarize', ...property, percentiles: percentiles.map(String) })) as string[]
+      if (out[0] === '0') return none
+      const [count, sum, avg, min, max, ...ranked] = out
+      // Lua answers every number as %.17g text (its integer replies would truncate).
+      const num = (v: string) => (v === '' ? null : Number(v))
+      return {
+        count: Number(count),
+        sum: num(sum),
+        avg: num(avg),
+        min: num(min),
+        max: num(max),
+        percentiles: Object.fromEntries(percentiles.map((p, i) => [p, num(ranked[i])])),
+      }
+    },
+  }
+}
