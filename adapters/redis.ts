@@ -31,13 +31,13 @@ export function redisStorage(options: RedisStorageOptions): Storage {
   if (typeof prefix !== 'string' || prefix.length === 0) throw new Error('telltale: redisStorage prefix must be a non-empty string, e.g. "telltale:"')
 
   const owned = client === undefined
+  let quitting: Promise<void> | undefined
   const redis = client ?? new Redis(url!, { lazyConnect: false })
   return createRedisStorage({
     client: redis,
     prefix,
     // Only quit the client telltale created; a client passed in stays the caller's.
-    onClose: async () => {
-      if (owned) await redis.quit()
-    },
+    // Closing twice (telltale.close() and then the caller's) quits once.
+    onClose: () => (quitting ??= owned ? redis.quit().then(() => {}) : Promise.resolve()),
   })
 }
