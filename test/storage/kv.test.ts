@@ -5,7 +5,8 @@ import { kvStorage } from 'telltale/adapters/kv'
 import { createStorage } from 'unstorage'
 import fsDriver from 'unstorage/drivers/fs'
 import { afterAll, describe, expect, it } from 'vitest'
-import { kvKey, lastSegment } from '../../src/storage/kv'
+import { type KvStore, kvKey, lastSegment } from '../../src/storage/kv'
+import { kvEvents } from '../../src/storage/kv/events'
 import { unstorageKv } from '../../src/storage/kv/unstorage'
 import { storageConformance } from './conformance'
 
@@ -104,17 +105,61 @@ describe('kv adapter', () => {
     }
   })
 
-  it('keeps keys of distinct segment lists distinct, empty segments included', () => {
-    const lists: string[][] = [
+  it('keeps keys of distinct segment lists distinct through unstorage, empty segments included', async () => {
+    const lists = [
       ['a', '', 'b'],
       ['a', 'b'],
       ['a', 'b', ''],
       ['a', '~'],
       ['a', ''],
+      ['', 'a'],
     ]
     const keys = lists.map((segments) => kvKey(...segments))
-    expect(new Set(keys).size).toBe(lists.length)
-    expect(keys.map(lastSegment)).toEqual(['b', 'b', '', '~', ''])
+    expect(keys.map(lastSegment)).toEqual(['b', 'b', '', '~', '', 'a'])
+    // unstorage normalizes keys (`::` collapses, a trailing `:` goes): each must stay its own key.
+    const kv = unstorageKv(createStorage())
+    for (const [i, key] of keys.entries()) await kv.set(key, String(i))
+    expect(await kv.getMany(keys)).toEqual(keys.map((_, i) => String(i)))
+  })
+
+  describe('event batches that fail half-way', () => {
+    const T = 1_700_000_000_000
+    const newEvent = (id: string, clientId: string | null = null) => ({ ...stored, id, timestamp: T, clientId, tags: null, properties: null })
+    /** A KvStore whose event writes wait `delayMs` and fail for the ids in `failing`. */
+    function faulty(delayMs: number, failing: Set<string>): KvStore {
+      const kv = unstorageKv(createStorage())
+      return {
+        ...kv,
+        async setIfAbsent(key, value, options) {
+          if (key.startsWith('event:')) {
+            await new Promise((resolve) => setTimeout(resolve, delayMs))
+            if (failing.has(JSON.parse(value).id)) throw new Error('disk full')
+          }
+          return kv.setIfAbsent(key, value, options)
+        },
+      }
+    }
+
+    it('undoes what was written: no event and no client-id claim is left', async () => {
+      const failing = new Set(['e-250'])
+      const events = kvEvents(faulty(0, failing))
+      const batch = Array.from({ length: 300 }, (_, i) => newEvent(`e-${i}`, `c-${i}`))
+      await expect(events.insert({ projectId: 'p', events: batch })).rejects.toThrow('disk full')
+      expect(await events.count({ projectId: 'p', filter: {} })).toBe(0)
+      expect(await events.get({ projectId: 'p', id: 'e-0' })).toBeUndefined()
+      failing.clear()
+      expect(await events.insert({ projectId: 'p', events: batch })).toEqual({ ids: batch.map((e) => e.id), created: 300 })
+    })
+
+    it('lets a concurrent call with the same client id store its own event when the first call fails', async () => {
+      const events = kvEvents(faulty(20, new Set(['boom'])))
+      const first = events.insert({ projectId: 'p', events: [newEvent('a1', 'c'), newEvent('boom')] })
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      const second = events.insert({ projectId: 'p', events: [newEvent('b1', 'c')] })
+      await expect(first).rejects.toThrow('disk full')
+      expect(await second).toEqual({ ids: ['b1'], created: 1 })
+      expect(await events.get({ projectId: 'p', id: 'b1' })).toMatchObject({ id: 'b1', clientId: 'c' })
+    })
   })
 
   it('hides the TTL envelope and treats expired values as absent', async () => {

@@ -9,9 +9,10 @@ import { kvKey } from './store'
  *
  * Layout, per project `p`:
  * - `event:{p}:{id}` → the event (JSON, without `projectId`);
- * - `event-client:{p}:{sha256(clientId)}` → the id stored for that client id, claimed with
- *   set-if-absent (hashed: a client id is up to 255 characters of anything, which encoded could
- *   pass a file name's length, and could differ only in case on a case-insensitive file system);
+ * - `event-client:{p}:{sha256(clientId)}` → `[id, claimedAt]`: the id stored for that client id,
+ *   claimed with set-if-absent before the event is written (hashed: a client id is up to 255
+ *   characters of anything, which encoded could pass a file name's length, and could differ only
+ *   in case on a case-insensitive file system);
  * - `event-gen:{p}` → a random token replaced after every write to the project's events.
  *
  * A key-value store cannot index, so queries read every event of the project and filter and
@@ -123,22 +124,24 @@ export function kvEvents(kv: KvStore): EventRepository {
       else repeatOf.set(i, first)
     }
 
-    // Client ids stored before: their event's id answers. A claim whose event is missing (a crash
-    // between the claim and the event) is taken over.
+    // Client ids stored before: their event's id answers. A claim whose event is missing is
+    // another process's batch still being written (its id answers, as the first), or, once older
+    // than ORPHAN_AFTER_MS, the leftover of a crash between the claim and the event: taken over.
     const clientIds = [...firstOfClient.keys()]
-    const claims = await kv.getMany(clientIds.map((c) => clientKey(projectId, c)))
-    const claimedEvents = await kv.getMany(claims.map((id) => (id === undefined ? eventKey(projectId, '') : eventKey(projectId, id))))
+    const claims = (await kv.getMany(clientIds.map((c) => clientKey(projectId, c)))).map(parseClaim)
+    const claimedEvents = await kv.getMany(claims.map((claim) => eventKey(projectId, claim?.id ?? '')))
     const ids = events.map((e) => e.id)
     const stored = new Set<number>() // indexes answered by an earlier event
-    const orphans = new Map<number, string>() // index → the orphan claim's id
+    const orphans = new Map<number, string>() // index → the orphan claim, as stored
+    const now = Date.now()
     for (const [j, clientId] of clientIds.entries()) {
       const i = firstOfClient.get(clientId)!
       const claim = claims[j]
       if (claim === undefined) continue
-      if (claimedEvents[j] !== undefined) {
-        ids[i] = claim
+      if (claimedEvents[j] !== undefined || claim.at > now - ORPHAN_AFTER_MS) {
+        ids[i] = claim.id
         stored.add(i)
-      } else orphans.set(i, claim)
+      } else orphans.set(i, claim.raw)
     }
 
     const fresh = events.flatMap((_, i) => (stored.has(i) || repeatOf.has(i) ? [] : [i]))
@@ -161,16 +164,17 @@ export function kvEvents(kv: KvStore): EventRepository {
         if (e.clientId === null || e.clientId === undefined) return void toWrite.push(i)
         const key = clientKey(projectId, e.clientId)
         const orphan = orphans.get(i)
-        const won = orphan === undefined ? await kv.setIfAbsent(key, e.id) : await kv.compareAndSet(key, orphan, e.id)
+        const claim = JSON.stringify([e.id, Date.now()])
+        const won = orphan === undefined ? await kv.setIfAbsent(key, claim) : await kv.compareAndSet(key, orphan, claim)
         if (won) {
           written.push(key)
           toWrite.push(i)
           return
         }
         // Another process claimed it in the meantime: its id answers.
-        const holder = await kv.get(key)
+        const holder = parseClaim(await kv.get(key))
         if (holder === undefined) throw new Error(`telltale: the claim of client id ${e.clientId} changed while being written`)
-        ids[i] = holder
+        ids[i] = holder.id
       })
       await inChunks(toWrite, async (i) => {
         const key = eventKey(projectId, events[i].id)
@@ -181,7 +185,9 @@ export function kvEvents(kv: KvStore): EventRepository {
       return { ids, created: toWrite.length }
     } catch (error) {
       // Undo: the batch is written whole or not at all (a process that dies here leaves part).
-      await inChunks(written, (key) => kv.delete(key).then(() => {}))
+      await inChunks(written, (key) => kv.delete(key).then(() => {})).catch((undoError: unknown) => {
+        throw new AggregateError([error, undoError], 'telltale: an event batch failed and could not be fully undone (part of it may be stored)')
+      })
       throw error
     } finally {
       if (written.length > 0) await kv.set(genKey(projectId), randomUUID())
@@ -197,11 +203,26 @@ interface ProjectCache {
 
 const sharedEventState = sharedBy<KvStore, { inserts: KeyedLock; caches: Map<string, ProjectCache> }>(() => ({ inserts: new KeyedLock(), caches: new Map() }))
 
+/** A client-id claim without its event is a crash's leftover after this long (ms), not a batch in flight. */
+const ORPHAN_AFTER_MS = 60_000
+
+/** A claim is `[eventId, claimedAt]` (JSON). */
+function parseClaim(json: string | undefined): { id: string; at: number; raw: string } | undefined {
+  if (json === undefined) return undefined
+  const [id, at] = JSON.parse(json) as [string, number]
+  return { id, at, raw: json }
+}
+
 /** Writes spread over this many concurrent primitive calls at most. */
 const WRITE_CHUNK = 100
 
 async function inChunks<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
-  for (let i = 0; i < items.length; i += WRITE_CHUNK) await Promise.all(items.slice(i, i + WRITE_CHUNK).map(work))
+  for (let i = 0; i < items.length; i += WRITE_CHUNK) {
+    // Every write of the chunk settles before a failure is reported: an undo must see them all.
+    const settled = await Promise.allSettled(items.slice(i, i + WRITE_CHUNK).map(work))
+    const failed = settled.find((r) => r.status === 'rejected')
+    if (failed) throw failed.reason
+  }
 }
 
 function storedFields(e: NewEvent): NewEvent {
