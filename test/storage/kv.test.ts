@@ -162,6 +162,31 @@ describe('kv adapter', () => {
     })
   })
 
+  it('never returns a torn value on fs while the key is being rewritten', async () => {
+    const dir = tempDir('torn')
+    try {
+      const kv = unstorageKv(createStorage({ driver: fsDriver({ base: dir }) }))
+      // Large values: the fs driver truncates the file, then writes it, so a racing read can see a prefix.
+      const value = (i: number) => `${i}:`.padEnd(500_000, 'x')
+      await kv.set('k', value(0))
+      let writing = true
+      const writer = (async () => {
+        for (let i = 1; i <= 40; i++) await kv.set('k', value(i))
+        writing = false
+      })()
+      let reads = 0
+      while (writing) {
+        const read = await kv.get('k')
+        expect(read?.length).toBe(500_000)
+        reads++
+      }
+      await writer
+      expect(reads).toBeGreaterThan(5)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('hides the TTL envelope and treats expired values as absent', async () => {
     const kv = unstorageKv(createStorage())
     await kv.set('plain', '{"json":true}')
