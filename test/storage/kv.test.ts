@@ -151,6 +151,27 @@ describe('kv adapter', () => {
       expect(await events.insert({ projectId: 'p', events: batch })).toEqual({ ids: batch.map((e) => e.id), created: 300 })
     })
 
+    it('answers exactly once a batch settles, whatever queries ran while it was being written', async () => {
+      const failing = new Set<string>()
+      const events = kvEvents(faulty(1, failing))
+      const count = () => events.count({ projectId: 'q', filter: {} })
+      const whileWriting = async (insert: Promise<unknown>) => {
+        let settled = false
+        const done = insert.finally(() => {
+          settled = true
+        })
+        // Yield to timers between queries (a cached count resolves in microtasks alone).
+        while (!settled) await Promise.all([count(), new Promise((resolve) => setImmediate(resolve))])
+        return done
+      }
+      await whileWriting(events.insert({ projectId: 'q', events: Array.from({ length: 300 }, (_, i) => newEvent(`ok-${i}`)) }))
+      expect(await count()).toBe(300)
+      failing.add('bad-250')
+      await expect(whileWriting(events.insert({ projectId: 'q', events: Array.from({ length: 300 }, (_, i) => newEvent(`bad-${i}`)) }))).rejects.toThrow('disk full')
+      expect(await count()).toBe(300)
+      expect((await events.list({ projectId: 'q', filter: {}, limit: 1000, offset: 0 })).total).toBe(300)
+    })
+
     it('lets a concurrent call with the same client id store its own event when the first call fails', async () => {
       const events = kvEvents(faulty(20, new Set(['boom'])))
       const first = events.insert({ projectId: 'p', events: [newEvent('a1', 'c'), newEvent('boom')] })

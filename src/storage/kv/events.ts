@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import type { EventField, EventFilter, EventInsertResult, EventRepository, NewEvent, NumericSummary, StoredEvent } from '../events'
 import { KeyedLock, sharedBy } from './lock'
 import type { KvStore } from './store'
@@ -13,14 +13,18 @@ import { kvKey } from './store'
  *   claimed with set-if-absent before the event is written (hashed: a client id is up to 255
  *   characters of anything, which encoded could pass a file name's length, and could differ only
  *   in case on a case-insensitive file system);
- * - `event-gen:{p}` → a random token replaced after every write to the project's events.
+ * - `event-gen:{p}` → a counter incremented after every write to the project's events.
  *
  * A key-value store cannot index, so queries read every event of the project and filter and
  * aggregate here. What was read is cached in this process (shared by every instance over the same
- * `KvStore` object) under the token it was read with: a query reads the token (one get) and uses
- * the cache while it is unchanged. Every insert, from any process, replaces the token after
- * writing, so the next query anywhere reads again (reusing the events it already parsed: events
- * never change once written). The cache holds every queried project's events in memory.
+ * `KvStore` object) with the counter it was read at: a query reads the counter (one get) and uses
+ * the cache while it is unchanged. Every insert, from any process, increments the counter after
+ * writing. When the increment returns exactly the cache's counter + 1, no other write happened in
+ * between, and the insert adds its own events to the cache; otherwise the next query lists the
+ * keys again (reusing the events it already parsed: events never change once written). Where the
+ * increment is not atomic across processes (unstorage), two processes' writes can yield one
+ * number, and a cache may then miss the other's events until the next write to the project.
+ * The cache holds every queried project's events in memory.
  *
  * Inserts to one project take turns in this process (a per-project lock shared like the cache),
  * so client-id claims, the duplicate-id check, the writes and an undo never interleave with
@@ -35,9 +39,9 @@ export function kvEvents(kv: KvStore): EventRepository {
 
   /** Every event of the project: from the cache while the project's token is unchanged. */
   async function load(projectId: string): Promise<StoredEvent[]> {
-    const token = (await kv.get(genKey(projectId))) ?? null
+    const gen = Number((await kv.get(genKey(projectId))) ?? 0)
     const cached = shared.caches.get(projectId)
-    if (cached && cached.token === token) return cached.events
+    if (cached && cached.gen === gen) return cached.events
     const keys = await kv.scan(`${kvKey('event', projectId)}:`)
     const byKey = new Map<string, StoredEvent>()
     const missing: string[] = []
@@ -52,12 +56,20 @@ export function kvEvents(kv: KvStore): EventRepository {
       if (json !== undefined) byKey.set(key, parseEvent(projectId, json))
     }
     const events = [...byKey.values()]
-    shared.caches.set(projectId, { token, byKey, events })
+    // A concurrent insert may have moved the cache past what this read saw: keep the newer one.
+    const current = shared.caches.get(projectId)
+    if (!current || current.gen <= gen) shared.caches.set(projectId, { gen, byKey, events })
     return events
   }
 
-  const select = async (projectId: string, filter: EventFilter) => {
-    const events = await load(projectId)
+  const select = async (projectId: string, filter: EventFilter, order?: 'newestFirst') => {
+    let events = await load(projectId)
+    if (order) {
+      // Sorted once per read of the project, not once per list.
+      const cache = shared.caches.get(projectId)
+      if (cache?.events === events) events = cache.newestFirst ??= [...events].sort(newestFirst)
+      else events = [...events].sort(newestFirst)
+    }
     const matches = matcher(filter)
     return matches === everything ? events : events.filter(matches)
   }
@@ -71,10 +83,9 @@ export function kvEvents(kv: KvStore): EventRepository {
     },
 
     async list({ projectId, filter, limit, offset }) {
-      const events = await select(projectId, filter)
-      const sorted = [...events].sort(newestFirst)
+      const events = await select(projectId, filter, 'newestFirst')
       // Copies: the cached objects must not be changed by a caller.
-      return { events: sorted.slice(offset, offset + limit).map((e) => structuredClone(e)), total: events.length }
+      return { events: events.slice(offset, offset + limit).map((e) => structuredClone(e)), total: events.length }
     },
 
     count: async ({ projectId, filter }) => (await select(projectId, filter)).length,
@@ -182,23 +193,47 @@ export function kvEvents(kv: KvStore): EventRepository {
         written.push(key)
       })
       for (const [i, first] of repeatOf) ids[i] = ids[first]
+      const gen = await kv.increment(genKey(projectId), 1)
+      addToCache(
+        projectId,
+        gen,
+        toWrite.map((i) => events[i]),
+      )
       return { ids, created: toWrite.length }
     } catch (error) {
       // Undo: the batch is written whole or not at all (a process that dies here leaves part).
       await inChunks(written, (key) => kv.delete(key).then(() => {})).catch((undoError: unknown) => {
         throw new AggregateError([error, undoError], 'telltale: an event batch failed and could not be fully undone (part of it may be stored)')
       })
+      // After the undo: a query that read part of the batch must read again.
+      if (written.length > 0) await kv.increment(genKey(projectId), 1)
       throw error
-    } finally {
-      if (written.length > 0) await kv.set(genKey(projectId), randomUUID())
     }
+  }
+
+  /** The events this process just wrote, added to the cache when nothing else was written since. */
+  function addToCache(projectId: string, gen: number, written: NewEvent[]) {
+    const cache = shared.caches.get(projectId)
+    if (!cache || cache.gen !== gen - 1) return
+    const added: StoredEvent[] = []
+    for (const e of written) {
+      const key = eventKey(projectId, e.id)
+      // A query that ran during the batch may have read some of these already.
+      if (cache.byKey.has(key)) continue
+      const stored = parseEvent(projectId, JSON.stringify(storedFields(e)))
+      cache.byKey.set(key, stored)
+      added.push(stored)
+    }
+    // A new array: a query may be iterating the old one.
+    shared.caches.set(projectId, { gen, byKey: cache.byKey, events: added.length === 0 ? cache.events : [...cache.events, ...added] })
   }
 }
 
 interface ProjectCache {
-  token: string | null
+  gen: number
   byKey: Map<string, StoredEvent>
   events: StoredEvent[]
+  newestFirst?: StoredEvent[]
 }
 
 const sharedEventState = sharedBy<KvStore, { inserts: KeyedLock; caches: Map<string, ProjectCache> }>(() => ({ inserts: new KeyedLock(), caches: new Map() }))
