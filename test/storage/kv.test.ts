@@ -172,6 +172,21 @@ describe('kv adapter', () => {
       expect((await events.list({ projectId: 'q', filter: {}, limit: 1000, offset: 0 })).total).toBe(300)
     })
 
+    it('keeps list order when inserts are added to the cached order', async () => {
+      const events = kvEvents(unstorageKv(createStorage()))
+      const all: string[] = []
+      const insert = async (n: number) => {
+        const batch = Array.from({ length: n }, (_, i) => ({ ...newEvent(`${all.length + i}`.padStart(4, '0')), timestamp: T + (((all.length + i) * 7919) % 13) }))
+        all.push(...batch.map((e) => `${e.timestamp}/${e.id}`))
+        await events.insert({ projectId: 'o', events: batch })
+      }
+      const listed = async () => (await events.list({ projectId: 'o', filter: {}, limit: 1000, offset: 0 })).events.map((e) => `${e.timestamp}/${e.id}`)
+      await insert(40)
+      await listed()
+      for (let round = 0; round < 5; round++) await insert(9)
+      expect(await listed()).toEqual([...all].sort().reverse())
+    })
+
     it('lets a concurrent call with the same client id store its own event when the first call fails', async () => {
       const events = kvEvents(faulty(20, new Set(['boom'])))
       const first = events.insert({ projectId: 'p', events: [newEvent('a1', 'c'), newEvent('boom')] })

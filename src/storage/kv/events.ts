@@ -224,8 +224,9 @@ export function kvEvents(kv: KvStore): EventRepository {
       cache.byKey.set(key, stored)
       added.push(stored)
     }
-    // A new array: a query may be iterating the old one.
-    shared.caches.set(projectId, { gen, byKey: cache.byKey, events: added.length === 0 ? cache.events : [...cache.events, ...added] })
+    // New arrays: a query may be iterating the old ones. The sorted order is merged, not redone.
+    const sorted = cache.newestFirst && mergeNewestFirst(cache.newestFirst, added.sort(newestFirst))
+    shared.caches.set(projectId, { gen, byKey: cache.byKey, events: added.length === 0 ? cache.events : [...cache.events, ...added], newestFirst: sorted })
   }
 }
 
@@ -282,6 +283,16 @@ function parseEvent(projectId: string, json: string): StoredEvent {
 }
 
 const newestFirst = (a: StoredEvent, b: StoredEvent) => b.timestamp - a.timestamp || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
+
+/** Two lists sorted newest first, as one. */
+function mergeNewestFirst(a: StoredEvent[], b: StoredEvent[]): StoredEvent[] {
+  if (b.length === 0) return a
+  const out: StoredEvent[] = new Array(a.length + b.length)
+  let i = 0
+  let j = 0
+  for (let k = 0; k < out.length; k++) out[k] = j >= b.length || (i < a.length && newestFirst(a[i], b[j]) <= 0) ? a[i++] : b[j++]
+  return out
+}
 
 const everything = () => true
 
