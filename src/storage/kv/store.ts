@@ -25,7 +25,10 @@ export interface KvStore {
   increment(key: string, by: number, options?: { ttlMs?: number }): Promise<number>
   /** Removes the key. True when it existed. */
   delete(key: string): Promise<boolean>
-  /** Every live key starting with `prefix`, sorted. Indexed on Redis, a listing on unstorage. */
+  /**
+   * Every key starting with `prefix`, sorted. Indexed on Redis, a listing on unstorage, where a
+   * key whose TTL passed may still be listed until something removes it (reads treat it as absent).
+   */
   scan(prefix: string): Promise<string[]>
   /** Releases what the primitive opened itself. */
   close(): Promise<void>
@@ -39,11 +42,18 @@ export function kvKey(...segments: Array<string | number>): string {
   return segments.map((s) => encodeSegment(String(s))).join(':')
 }
 
-const encodeSegment = (segment: string) => encodeURIComponent(segment).replace(/[.!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+/**
+ * The empty segment is `~` (which encoding never produces otherwise): unstorage collapses `::`
+ * and drops a trailing `:`, so `a::b` would be the key `a:b` of another segment list.
+ */
+const EMPTY_SEGMENT = '~'
+const encodeSegment = (segment: string) =>
+  segment === '' ? EMPTY_SEGMENT : encodeURIComponent(segment).replace(/[.!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
 
 /** The last segment of a key, decoded. */
 export function lastSegment(key: string): string {
-  return decodeURIComponent(key.slice(key.lastIndexOf(':') + 1))
+  const segment = key.slice(key.lastIndexOf(':') + 1)
+  return segment === EMPTY_SEGMENT ? '' : decodeURIComponent(segment)
 }
 
 /**

@@ -1,0 +1,383 @@
+import { createHash } from 'node:crypto'
+import type { EventField, EventFilter, EventInsertResult, EventRepository, NewEvent, NumericSummary, StoredEvent } from '../events'
+import { KeyedLock, sharedBy } from './lock'
+import type { KvStore } from './store'
+import { kvKey } from './store'
+
+/**
+ * Events over the key-value primitives alone, so any `KvStore` can hold them.
+ *
+ * Layout, per project `p`:
+ * - `event:{p}:{id}` → the event (JSON, without `projectId`);
+ * - `event-client:{p}:{sha256(clientId)}` → `[id, claimedAt]`: the id stored for that client id,
+ *   claimed with set-if-absent before the event is written (hashed: a client id is up to 255
+ *   characters of anything, which encoded could pass a file name's length, and could differ only
+ *   in case on a case-insensitive file system);
+ * - `event-gen:{p}` → a counter incremented after every write to the project's events.
+ *
+ * A key-value store cannot index, so queries read every event of the project and filter and
+ * aggregate here. What was read is cached in this process (shared by every instance over the same
+ * `KvStore` object) with the counter it was read at: a query reads the counter (one get) and uses
+ * the cache while it is unchanged. Every insert, from any process, increments the counter after
+ * writing. When the increment returns exactly the cache's counter + 1, no other write happened in
+ * between, and the insert adds its own events to the cache; otherwise the next query lists the
+ * keys again (reusing the events it already parsed: events never change once written). Where the
+ * increment is not atomic across processes (unstorage), two processes' writes can yield one
+ * number, and a cache may then miss the other's events until the next write to the project.
+ * The cache holds every queried project's events in memory.
+ *
+ * Inserts to one project take turns in this process (a per-project lock shared like the cache),
+ * so client-id claims, the duplicate-id check, the writes and an undo never interleave with
+ * another insert of this process. Across processes the claims are set-if-absent: exact where the
+ * store's set-if-absent is atomic, best-effort where it is not (unstorage).
+ */
+export function kvEvents(kv: KvStore): EventRepository {
+  const shared = sharedEventState(kv)
+  const eventKey = (projectId: string, id: string) => kvKey('event', projectId, id)
+  const clientKey = (projectId: string, clientId: string) => kvKey('event-client', projectId, createHash('sha256').update(clientId).digest('hex'))
+  const genKey = (projectId: string) => kvKey('event-gen', projectId)
+
+  /** Every event of the project: from the cache while the project's token is unchanged. */
+  async function load(projectId: string): Promise<StoredEvent[]> {
+    const gen = Number((await kv.get(genKey(projectId))) ?? 0)
+    const cached = shared.caches.get(projectId)
+    if (cached && cached.gen === gen) return cached.events
+    const keys = await kv.scan(`${kvKey('event', projectId)}:`)
+    const byKey = new Map<string, StoredEvent>()
+    const missing: string[] = []
+    for (const key of keys) {
+      const known = cached?.byKey.get(key)
+      if (known) byKey.set(key, known)
+      else missing.push(key)
+    }
+    const values = await kv.getMany(missing)
+    for (const [i, key] of missing.entries()) {
+      const json = values[i]
+      if (json !== undefined) byKey.set(key, parseEvent(projectId, json))
+    }
+    const events = [...byKey.values()]
+    // A concurrent insert may have moved the cache past what this read saw: keep the newer one.
+    const current = shared.caches.get(projectId)
+    if (!current || current.gen <= gen) shared.caches.set(projectId, { gen, byKey, events })
+    return events
+  }
+
+  const select = async (projectId: string, filter: EventFilter, order?: 'newestFirst') => {
+    let events = await load(projectId)
+    if (order) {
+      // Sorted once per read of the project, not once per list.
+      const cache = shared.caches.get(projectId)
+      if (cache?.events === events) events = cache.newestFirst ??= [...events].sort(newestFirst)
+      else events = [...events].sort(newestFirst)
+    }
+    const matches = matcher(filter)
+    return matches === everything ? events : events.filter(matches)
+  }
+
+  return {
+    insert: ({ projectId, events }) => (events.length === 0 ? Promise.resolve({ ids: [], created: 0 }) : shared.inserts.run(projectId, () => insert(projectId, events))),
+
+    async get({ projectId, id }) {
+      const json = await kv.get(eventKey(projectId, id))
+      return json === undefined ? undefined : parseEvent(projectId, json)
+    },
+
+    async list({ projectId, filter, limit, offset }) {
+      const events = await select(projectId, filter, 'newestFirst')
+      // Copies: the cached objects must not be changed by a caller.
+      return { events: events.slice(offset, offset + limit).map((e) => structuredClone(e)), total: events.length }
+    },
+
+    count: async ({ projectId, filter }) => (await select(projectId, filter)).length,
+
+    async countSeries({ projectId, filter, bucketMs }) {
+      const size = Math.floor(bucketMs)
+      const counts = new Map<number, number>()
+      for (const e of await select(projectId, filter)) {
+        // `ts - ts % size` is exact; `Math.floor(ts / size) * size` rounds near 8.64e15.
+        const start = e.timestamp - (e.timestamp % size)
+        counts.set(start, (counts.get(start) ?? 0) + 1)
+      }
+      return [...counts].sort(([a], [b]) => a - b).map(([start, count]) => ({ start, count }))
+    },
+
+    async countByTag({ projectId, filter, tagKey }) {
+      if (tagKey.includes('\u0000')) return []
+      const counts = new Map<string, number>()
+      for (const e of await select(projectId, filter)) {
+        if (e.tags === null || !Object.hasOwn(e.tags, tagKey)) continue
+        const value = e.tags[tagKey]
+        counts.set(value, (counts.get(value) ?? 0) + 1)
+      }
+      // The SQL adapters' order: largest first, then value (localeCompare).
+      return [...counts].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value))
+    },
+
+    async summarize({ projectId, filter, field, percentiles }) {
+      const read = numberOf(field)
+      const values: number[] = []
+      for (const e of await select(projectId, filter)) {
+        const x = read(e)
+        if (x !== undefined) values.push(x)
+      }
+      return summary(values, percentiles)
+    },
+  }
+
+  async function insert(projectId: string, events: NewEvent[]): Promise<EventInsertResult> {
+    // The first event of each client id in this call; later ones answer with its id.
+    const firstOfClient = new Map<string, number>()
+    const repeatOf = new Map<number, number>()
+    for (const [i, e] of events.entries()) {
+      if (e.clientId === null || e.clientId === undefined) continue
+      const first = firstOfClient.get(e.clientId)
+      if (first === undefined) firstOfClient.set(e.clientId, i)
+      else repeatOf.set(i, first)
+    }
+
+    // Client ids stored before: their event's id answers. A claim whose event is missing is
+    // another process's batch still being written (its id answers, as the first), or, once older
+    // than ORPHAN_AFTER_MS, the leftover of a crash between the claim and the event: taken over.
+    const clientIds = [...firstOfClient.keys()]
+    const claims = (await kv.getMany(clientIds.map((c) => clientKey(projectId, c)))).map(parseClaim)
+    const claimedEvents = await kv.getMany(claims.map((claim) => eventKey(projectId, claim?.id ?? '')))
+    const ids = events.map((e) => e.id)
+    const stored = new Set<number>() // indexes answered by an earlier event
+    const orphans = new Map<number, string>() // index → the orphan claim, as stored
+    const now = Date.now()
+    for (const [j, clientId] of clientIds.entries()) {
+      const i = firstOfClient.get(clientId)!
+      const claim = claims[j]
+      if (claim === undefined) continue
+      if (claimedEvents[j] !== undefined || claim.at > now - ORPHAN_AFTER_MS) {
+        ids[i] = claim.id
+        stored.add(i)
+      } else orphans.set(i, claim.raw)
+    }
+
+    const fresh = events.flatMap((_, i) => (stored.has(i) || repeatOf.has(i) ? [] : [i]))
+    const seen = new Set<string>()
+    for (const i of fresh) {
+      if (seen.has(events[i].id)) throw new Error(`telltale: event id ${events[i].id} appears twice in one insert`)
+      seen.add(events[i].id)
+    }
+    const clashes = await kv.getMany(fresh.map((i) => eventKey(projectId, events[i].id)))
+    const clash = clashes.findIndex((json) => json !== undefined)
+    if (clash >= 0) throw new Error(`telltale: event id ${events[fresh[clash]].id} is already stored`)
+
+    // Claims first, then events: a crash in between leaves claims without events (taken over by
+    // the retry), never events without their claim (which a retry would store twice).
+    const written: string[] = []
+    try {
+      const toWrite: number[] = []
+      await inChunks(fresh, async (i) => {
+        const e = events[i]
+        if (e.clientId === null || e.clientId === undefined) return void toWrite.push(i)
+        const key = clientKey(projectId, e.clientId)
+        const orphan = orphans.get(i)
+        const claim = JSON.stringify([e.id, Date.now()])
+        const won = orphan === undefined ? await kv.setIfAbsent(key, claim) : await kv.compareAndSet(key, orphan, claim)
+        if (won) {
+          written.push(key)
+          toWrite.push(i)
+          return
+        }
+        // Another process claimed it in the meantime: its id answers.
+        const holder = parseClaim(await kv.get(key))
+        if (holder === undefined) throw new Error(`telltale: the claim of client id ${e.clientId} changed while being written`)
+        ids[i] = holder.id
+      })
+      await inChunks(toWrite, async (i) => {
+        const key = eventKey(projectId, events[i].id)
+        if (!(await kv.setIfAbsent(key, JSON.stringify(storedFields(events[i]))))) throw new Error(`telltale: event id ${events[i].id} is already stored`)
+        written.push(key)
+      })
+      for (const [i, first] of repeatOf) ids[i] = ids[first]
+      const gen = await kv.increment(genKey(projectId), 1)
+      addToCache(
+        projectId,
+        gen,
+        toWrite.map((i) => events[i]),
+      )
+      return { ids, created: toWrite.length }
+    } catch (error) {
+      // Undo: the batch is written whole or not at all (a process that dies here leaves part).
+      await inChunks(written, (key) => kv.delete(key).then(() => {})).catch((undoError: unknown) => {
+        throw new AggregateError([error, undoError], 'telltale: an event batch failed and could not be fully undone (part of it may be stored)')
+      })
+      // After the undo: a query that read part of the batch must read again.
+      if (written.length > 0) await kv.increment(genKey(projectId), 1)
+      throw error
+    }
+  }
+
+  /** The events this process just wrote, added to the cache when nothing else was written since. */
+  function addToCache(projectId: string, gen: number, written: NewEvent[]) {
+    const cache = shared.caches.get(projectId)
+    if (!cache || cache.gen !== gen - 1) return
+    const added: StoredEvent[] = []
+    for (const e of written) {
+      const key = eventKey(projectId, e.id)
+      // A query that ran during the batch may have read some of these already.
+      if (cache.byKey.has(key)) continue
+      const stored = parseEvent(projectId, JSON.stringify(storedFields(e)))
+      cache.byKey.set(key, stored)
+      added.push(stored)
+    }
+    // New arrays: a query may be iterating the old ones. The sorted order is merged, not redone.
+    const sorted = cache.newestFirst && mergeNewestFirst(cache.newestFirst, added.sort(newestFirst))
+    shared.caches.set(projectId, { gen, byKey: cache.byKey, events: added.length === 0 ? cache.events : [...cache.events, ...added], newestFirst: sorted })
+  }
+}
+
+interface ProjectCache {
+  gen: number
+  byKey: Map<string, StoredEvent>
+  events: StoredEvent[]
+  newestFirst?: StoredEvent[]
+}
+
+const sharedEventState = sharedBy<KvStore, { inserts: KeyedLock; caches: Map<string, ProjectCache> }>(() => ({ inserts: new KeyedLock(), caches: new Map() }))
+
+/** A client-id claim without its event is a crash's leftover after this long (ms), not a batch in flight. */
+const ORPHAN_AFTER_MS = 60_000
+
+/** A claim is `[eventId, claimedAt]` (JSON). */
+function parseClaim(json: string | undefined): { id: string; at: number; raw: string } | undefined {
+  if (json === undefined) return undefined
+  const [id, at] = JSON.parse(json) as [string, number]
+  return { id, at, raw: json }
+}
+
+/** Writes spread over this many concurrent primitive calls at most. */
+const WRITE_CHUNK = 100
+
+async function inChunks<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += WRITE_CHUNK) {
+    // Every write of the chunk settles before a failure is reported: an undo must see them all.
+    const settled = await Promise.allSettled(items.slice(i, i + WRITE_CHUNK).map(work))
+    const failed = settled.find((r) => r.status === 'rejected')
+    if (failed) throw failed.reason
+  }
+}
+
+function storedFields(e: NewEvent): NewEvent {
+  return {
+    id: e.id,
+    name: e.name,
+    timestamp: e.timestamp,
+    receivedAt: e.receivedAt,
+    userId: e.userId ?? null,
+    userEmail: e.userEmail ?? null,
+    userName: e.userName ?? null,
+    value: e.value ?? null,
+    properties: e.properties ?? null,
+    tags: e.tags ?? null,
+    clientId: e.clientId ?? null,
+  }
+}
+
+function parseEvent(projectId: string, json: string): StoredEvent {
+  const e = JSON.parse(json) as NewEvent
+  return { ...e, projectId }
+}
+
+const newestFirst = (a: StoredEvent, b: StoredEvent) => b.timestamp - a.timestamp || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
+
+/** Two lists sorted newest first, as one. */
+function mergeNewestFirst(a: StoredEvent[], b: StoredEvent[]): StoredEvent[] {
+  if (b.length === 0) return a
+  const out: StoredEvent[] = new Array(a.length + b.length)
+  let i = 0
+  let j = 0
+  for (let k = 0; k < out.length; k++) out[k] = j >= b.length || (i < a.length && newestFirst(a[i], b[j]) <= 0) ? a[i++] : b[j++]
+  return out
+}
+
+const everything = () => true
+
+/** The filter as one predicate (every field narrows). */
+function matcher(filter: EventFilter): (e: StoredEvent) => boolean {
+  const tests: Array<(e: StoredEvent) => boolean> = []
+  if (filter.names) {
+    const names = new Set(filter.names)
+    tests.push((e) => names.has(e.name))
+  }
+  // Code point order prefix = a literal, case-sensitive startsWith.
+  if (filter.namePrefix) {
+    const prefix = filter.namePrefix
+    tests.push((e) => e.name.startsWith(prefix))
+  }
+  if (filter.from !== undefined) {
+    const from = filter.from
+    tests.push((e) => e.timestamp >= from)
+  }
+  if (filter.to !== undefined) {
+    const to = filter.to
+    tests.push((e) => e.timestamp < to)
+  }
+  if (filter.userId !== undefined) {
+    const userId = filter.userId
+    tests.push((e) => e.userId === userId)
+  }
+  const pairs = Object.entries(filter.tags ?? {})
+  // A key containing NUL names nothing (as in SQL, where no row can have it).
+  if (pairs.some(([key]) => key.includes('\u0000'))) return () => false
+  if (pairs.length > 0) tests.push((e) => e.tags !== null && pairs.every(([key, value]) => Object.hasOwn(e.tags!, key) && e.tags![key] === value))
+  if (tests.length === 0) return everything
+  return (e) => tests.every((test) => test(e))
+}
+
+/** The field's number, or `undefined` when absent or not a JSON number. */
+function numberOf(field: EventField): (e: StoredEvent) => number | undefined {
+  if (field.kind === 'value') return (e) => (typeof e.value === 'number' ? e.value : undefined)
+  const key = field.key
+  if (key.includes('\u0000')) return () => undefined
+  return (e) => {
+    const x = e.properties !== null && Object.hasOwn(e.properties, key) ? e.properties[key] : undefined
+    return typeof x === 'number' ? x : undefined
+  }
+}
+
+/** Nearest rank: ceil(p / 100 * n) within [1, n], `p * n` first (as the SQL adapters). */
+const nearestRank = (p: number, n: number) => Math.min(n, Math.max(1, Math.ceil((p * n) / 100)))
+
+/** 2^-64: scales a sum of doubles out of the overflow range, exactly (a power of two). */
+const SCALE = 2 ** -64
+
+function summary(values: number[], percentiles: number[]): NumericSummary {
+  const n = values.length
+  if (n === 0) return { count: 0, sum: null, avg: null, min: null, max: null, percentiles: Object.fromEntries(percentiles.map((p) => [p, null])) }
+  let sum = 0
+  let min = values[0]
+  let max = values[0]
+  for (const x of values) {
+    sum += x
+    if (x < min) min = x
+    if (x > max) max = x
+  }
+  let total: number | null = sum
+  let avg: number | null = sum / n
+  if (!Number.isFinite(sum)) {
+    // An intermediate overflow need not mean the total is out of range (1e308 + 1e308 - 1e308):
+    // add the values scaled down, and report the sum only if it fits once scaled back. The
+    // average of values whose sum is out of range still exists: the sum of each value / n.
+    let scaled = 0
+    let mean = 0
+    for (const x of values) {
+      scaled += x * SCALE
+      mean += x / n
+    }
+    total = Number.isFinite(scaled / SCALE) ? scaled / SCALE : null
+    avg = total !== null ? total / n : Number.isFinite(mean) ? mean : null
+  }
+  const sorted = Float64Array.from(values).sort()
+  return {
+    count: n,
+    sum: total,
+    avg,
+    min,
+    max,
+    percentiles: Object.fromEntries(percentiles.map((p) => [p, sorted[nearestRank(p, n) - 1]])),
+  }
+}
