@@ -32,12 +32,67 @@ export function redisStorage(options: RedisStorageOptions): Storage {
 
   const owned = client === undefined
   let quitting: Promise<void> | undefined
-  const redis = client ?? new Redis(url!, { lazyConnect: false })
-  return createRedisStorage({
+  // Connected by the first migrate(), so a Redis that does not answer fails the start with its
+  // reason instead of queueing commands while ioredis retries forever.
+  const redis = client ?? new Redis(url!, { lazyConnect: true })
+  if (owned) reportErrors(redis)
+  let connecting: Promise<void> | undefined
+  const connect = () => {
+    connecting ??= firstConnect(redis, url!).catch((error) => {
+      connecting = undefined
+      throw error
+    })
+    return connecting
+  }
+  const storage = createRedisStorage({
     client: redis,
     prefix,
     // Only quit the client telltale created; a client passed in stays the caller's.
     // Closing twice (telltale.close() and then the caller's) quits once.
-    onClose: () => (quitting ??= owned ? redis.quit().then(() => {}) : Promise.resolve()),
+    onClose: () => (quitting ??= owned && redis.status !== 'wait' && redis.status !== 'end' ? redis.quit().then(() => {}) : Promise.resolve()),
+  })
+  return {
+    ...storage,
+    async migrate() {
+      if (owned && (redis.status === 'wait' || redis.status === 'end')) await connect()
+      await storage.migrate()
+    },
+  }
+}
+
+/**
+ * Opens the connection once. On failure it stops ioredis' retries and throws one line with the
+ * socket's reason, keeping its `code` (ECONNREFUSED, ENOTFOUND...) for callers that explain it.
+ */
+async function firstConnect(redis: Redis, url: string): Promise<void> {
+  let reason: (Error & { code?: string }) | undefined
+  const remember = (error: Error) => {
+    reason ??= error
+  }
+  redis.on('error', remember)
+  try {
+    await redis.connect()
+  } catch (error) {
+    redis.disconnect()
+    const cause: Error & { code?: string } = reason ?? (error as Error)
+    const where = new URL(url).host || url
+    throw Object.assign(new Error(`telltale: Redis at ${where} does not answer (${cause.message}): start it, or fix the url`, { cause }), { code: cause.code })
+  } finally {
+    redis.off('error', remember)
+  }
+}
+
+/**
+ * ioredis prints every connection error of a client without a listener; say it once per outage
+ * instead. Before the first connection, `firstConnect` reports (throws) instead.
+ */
+function reportErrors(redis: Redis): void {
+  let reported = true
+  redis.on('error', (error: Error) => {
+    if (!reported) console.error(`[telltale] redis: ${error.message} (retrying)`)
+    reported = true
+  })
+  redis.on('ready', () => {
+    reported = false
   })
 }

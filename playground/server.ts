@@ -1,10 +1,11 @@
-// `npm start`: the demo. Express on PORT (default 3000), telltale mounted at `/`, stored in the
-// SQLite file TELLTALE_DB (default ./telltale.db) or in the Postgres database TELLTALE_DATABASE_URL.
+// `npm start`: the demo. Express on PORT (default 3000), telltale mounted at `/`, stored where
+// TELLTALE_STORAGE says (postgres://..., redis://..., kv:memory, kv:fs:./data, sqlite:./file.db),
+// by default in the SQLite file TELLTALE_DB (default ./telltale.db).
 // A misconfiguration prints one line saying what to fix (startup-errors.ts) and exits with 1.
 import { createServer, type RequestListener, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Storage } from '../src/storage'
-import { displayPostgresUrl, explainStartupError, type PlaygroundConfig, readPlaygroundConfig } from './startup-errors'
+import { describeDatabase, explainStartupError, type PlaygroundConfig, type PlaygroundDatabase, readPlaygroundConfig } from './startup-errors'
 
 let config: PlaygroundConfig | undefined
 try {
@@ -12,15 +13,12 @@ try {
   const { database } = config
   // Loaded once the config is known to be good, so a bad one is reported at once.
   const { createPlayground } = await import('./app')
-  const storage: Storage =
-    database.kind === 'sqlite'
-      ? (await import('telltale/adapters/sqlite')).sqliteStorage({ file: database.file })
-      : (await import('telltale/adapters/postgres')).postgresStorage({ connectionString: database.url.href })
+  const storage = await openStorage(database)
   const playground = await createPlayground({ storage, apiKey: config.apiKey })
   const server = await listen(playground.app, config.port, config.host)
 
   const base = `http://${config.host}:${(server.address() as AddressInfo).port}`
-  const shown = database.kind === 'sqlite' ? database.file : displayPostgresUrl(database.url)
+  const shown = describeDatabase(database)
   const { apiKey } = playground
   console.log(`telltale playground on ${base} (database ${shown}${playground.firstStart ? ', demo data seeded' : ''})`)
   console.log(`API key for the demo project: ${apiKey}`)
@@ -39,6 +37,23 @@ try {
   if (line === undefined) throw error // unexpected: Node prints it with its stack and exits with 1
   console.error(line)
   process.exit(1)
+}
+
+/** The adapter for the configured store; each is imported only when chosen (its driver is an optional peer). */
+async function openStorage(database: PlaygroundDatabase): Promise<Storage> {
+  switch (database.kind) {
+    case 'sqlite':
+      return (await import('telltale/adapters/sqlite')).sqliteStorage({ file: database.file })
+    case 'postgres':
+      return (await import('telltale/adapters/postgres')).postgresStorage({ connectionString: database.url.href })
+    case 'redis':
+      return (await import('telltale/adapters/redis')).redisStorage({ url: database.url.href })
+    case 'kv': {
+      const { createStorage } = await import('unstorage')
+      const driver = database.driver === 'fs' ? (await import('unstorage/drivers/fs')).default({ base: database.dir }) : undefined
+      return (await import('telltale/adapters/kv')).kvStorage({ storage: createStorage({ driver }) })
+    }
+  }
 }
 
 /** Resolves once listening; rejects with the listen error (EADDRINUSE, EACCES) instead of throwing it later. */

@@ -11,7 +11,12 @@ export class StartupError extends Error {
   }
 }
 
-export type PlaygroundDatabase = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: URL }
+export type PlaygroundDatabase =
+  | { kind: 'sqlite'; file: string }
+  | { kind: 'postgres'; url: URL }
+  | { kind: 'redis'; url: URL }
+  | { kind: 'kv'; driver: 'memory' }
+  | { kind: 'kv'; driver: 'fs'; dir: string }
 
 export interface PlaygroundConfig {
   port: number
@@ -24,7 +29,13 @@ const DEFAULT_PORT = 3000
 const DEFAULT_SQLITE_FILE = './telltale.db'
 const API_KEY = /^tt_[0-9A-Za-z]{43}$/
 
-/** Reads `PORT`, `TELLTALE_API_KEY`, `TELLTALE_DB` and `TELLTALE_DATABASE_URL`. Throws a StartupError. */
+const STORAGE_FORMS = 'postgres://user@host:5432/db, redis://host:6379, kv:memory, kv:fs:./data or sqlite:./telltale.db'
+
+/**
+ * Reads `PORT`, `TELLTALE_API_KEY` and where to store: `TELLTALE_STORAGE` (any adapter, by URL),
+ * or the older `TELLTALE_DB` (a SQLite file) and `TELLTALE_DATABASE_URL` (Postgres). Throws a
+ * StartupError.
+ */
 export function readPlaygroundConfig(env: NodeJS.ProcessEnv): PlaygroundConfig {
   const apiKey = env.TELLTALE_API_KEY || undefined
   if (apiKey !== undefined && !API_KEY.test(apiKey)) {
@@ -39,17 +50,57 @@ export function readPlaygroundConfig(env: NodeJS.ProcessEnv): PlaygroundConfig {
     throw new StartupError(`PORT=${JSON.stringify(env.PORT)} is not a port: set PORT to a whole number from 0 to 65535 (0 picks a free one), or unset it for ${DEFAULT_PORT}`)
   }
 
-  const sqliteFile = env.TELLTALE_DB || undefined
-  const databaseUrl = env.TELLTALE_DATABASE_URL || undefined
-  if (sqliteFile && databaseUrl) {
-    throw new StartupError('both TELLTALE_DB (SQLite) and TELLTALE_DATABASE_URL (Postgres) are set: unset the one you do not want')
-  }
-  const database: PlaygroundDatabase = databaseUrl ? { kind: 'postgres', url: parsePostgresUrl(databaseUrl) } : { kind: 'sqlite', file: sqliteFile ?? DEFAULT_SQLITE_FILE }
+  const database = readDatabase(env)
   if (database.kind === 'sqlite') checkSqliteFile(database.file)
   return { port, host: '127.0.0.1', apiKey, database }
 }
 
-function parsePostgresUrl(text: string): URL {
+function readDatabase(env: NodeJS.ProcessEnv): PlaygroundDatabase {
+  const storage = env.TELLTALE_STORAGE?.trim() || undefined
+  const sqliteFile = env.TELLTALE_DB || undefined
+  const databaseUrl = env.TELLTALE_DATABASE_URL || undefined
+  const given = [storage && 'TELLTALE_STORAGE', sqliteFile && 'TELLTALE_DB', databaseUrl && 'TELLTALE_DATABASE_URL'].filter(Boolean)
+  if (given.length > 1) throw new StartupError(`${given.join(' and ')} are set: set only one (TELLTALE_STORAGE takes any of ${STORAGE_FORMS})`)
+  if (databaseUrl) return { kind: 'postgres', url: parsePostgresUrl(databaseUrl, 'TELLTALE_DATABASE_URL') }
+  if (!storage) return { kind: 'sqlite', file: sqliteFile ?? DEFAULT_SQLITE_FILE }
+  return parseStorage(storage)
+}
+
+/** `TELLTALE_STORAGE`: the adapter by the form of its value. */
+function parseStorage(value: string): PlaygroundDatabase {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(value)?.[1]?.toLowerCase()
+  switch (scheme) {
+    case 'postgres':
+    case 'postgresql':
+      return { kind: 'postgres', url: parsePostgresUrl(value, 'TELLTALE_STORAGE') }
+    case 'redis':
+    case 'rediss':
+      return { kind: 'redis', url: parseRedisUrl(value) }
+    case 'sqlite': {
+      const file = value.slice('sqlite:'.length)
+      if (!file) throw new StartupError('TELLTALE_STORAGE=sqlite: names no file: write it as sqlite:./telltale.db')
+      return { kind: 'sqlite', file }
+    }
+    case 'kv': {
+      const rest = value.slice('kv:'.length)
+      if (rest === 'memory') return { kind: 'kv', driver: 'memory' }
+      if (rest.startsWith('fs:') && rest.length > 'fs:'.length) return { kind: 'kv', driver: 'fs', dir: rest.slice('fs:'.length) }
+      throw new StartupError(`TELLTALE_STORAGE=${value} is not a kv store this playground knows: use kv:memory, or kv:fs:<directory> (e.g. kv:fs:./data)`)
+    }
+  }
+  // Not repeated back when it could be a URL holding a password.
+  throw new StartupError(`TELLTALE_STORAGE is not a storage this playground knows: write it as one of ${STORAGE_FORMS}`)
+}
+
+function parseRedisUrl(text: string): URL {
+  try {
+    return new URL(text)
+  } catch {
+    throw new StartupError('TELLTALE_STORAGE is not a valid Redis URL: write it as redis://host:6379 (or redis://:password@host:6379/0)')
+  }
+}
+
+function parsePostgresUrl(text: string, variable: string): URL {
   let url: URL | undefined
   try {
     url = new URL(text)
@@ -57,7 +108,7 @@ function parsePostgresUrl(text: string): URL {
     // The URL may hold a password: it is not repeated back.
   }
   if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')) {
-    throw new StartupError('TELLTALE_DATABASE_URL is not a Postgres URL: write it as postgres://user:password@host:5432/database')
+    throw new StartupError(`${variable} is not a Postgres URL: write it as postgres://user:password@host:5432/database`)
   }
   return url
 }
@@ -78,10 +129,23 @@ function checkSqliteFile(file: string): void {
 }
 
 /** `postgres://user:***@host:port/db`: the URL for printing, without its password. */
-export function displayPostgresUrl(url: URL): string {
+export function displayUrl(url: URL): string {
   const shown = new URL(url.href)
   if (shown.password) shown.password = '***'
   return shown.href
+}
+
+/** Where the playground stores, for its first line. */
+export function describeDatabase(database: PlaygroundDatabase): string {
+  switch (database.kind) {
+    case 'sqlite':
+      return database.file
+    case 'postgres':
+    case 'redis':
+      return displayUrl(database.url)
+    case 'kv':
+      return database.driver === 'memory' ? 'kv:memory, gone when the process exits' : `kv:fs:${database.dir}`
+  }
 }
 
 /**
@@ -118,6 +182,16 @@ export function explainStartupError(error: unknown, config?: PlaygroundConfig): 
     return undefined
   }
 
+  if (config.database.kind === 'kv') {
+    if (config.database.driver === 'fs' && (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')) {
+      return `TELLTALE_STORAGE=kv:fs:${config.database.dir} cannot be written (${code}): make the directory writable, or point kv:fs: at a directory you can write to`
+    }
+    if (config.database.driver === 'fs' && code === 'ENOTDIR') return `TELLTALE_STORAGE=kv:fs:${config.database.dir} is a file: point kv:fs: at a directory`
+    return undefined
+  }
+
+  if (config.database.kind === 'redis') return explainRedisError(error, code, config.database.url)
+
   const url = config.database.url
   const host = url.hostname || 'localhost'
   const port = url.port || '5432'
@@ -144,6 +218,27 @@ export function explainStartupError(error: unknown, config?: PlaygroundConfig): 
   // pg's SCRAM client throws a plain Error when the server asks for a password the URL lacks.
   if (/client password must be a string/.test(messageOf(error))) {
     return `Postgres at ${host}:${port} asks ${user} for a password: put it in TELLTALE_DATABASE_URL (postgres://user:password@host:port/database)`
+  }
+  return undefined
+}
+
+function explainRedisError(error: unknown, code: string | undefined, url: URL): string | undefined {
+  const host = url.hostname || 'localhost'
+  const port = url.port || '6379'
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `no Redis server answers at ${host}:${port} (connection refused): start Redis, or fix the host and port in TELLTALE_STORAGE`
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `the Redis host ${host} is not found: fix the host in TELLTALE_STORAGE`
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `the Redis server at ${host}:${port} cannot be reached (${code}): check that it runs and that the host and port in TELLTALE_STORAGE are right`
+  }
+  const message = messageOf(error)
+  if (/NOAUTH|WRONGPASS|invalid password|AUTH/i.test(message)) {
+    return `Redis at ${host}:${port} refused the login (${message.split('\n')[0]}): put the right password in TELLTALE_STORAGE (redis://:password@${host}:${port})`
   }
   return undefined
 }

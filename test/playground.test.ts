@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { postgresSkipReason, postgresTestUrl } from './helpers/postgres'
+import { dropRedisPrefix, redisSkipReason, redisTestUrl } from './helpers/redis'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const STARTED = /^telltale playground on (http:\/\/127\.0\.0\.1:(\d+)) \(database (.*)\)$/m
@@ -174,7 +175,31 @@ describe('a misconfigured playground prints one line and exits', () => {
   })
 
   it('both TELLTALE_DB and TELLTALE_DATABASE_URL', async () => {
-    await expectOneLine({ TELLTALE_DB: dbFile('both'), TELLTALE_DATABASE_URL: 'postgres://postgres@127.0.0.1/test', PORT: '0' }, /both .* are set: unset the one/)
+    await expectOneLine(
+      { TELLTALE_DB: dbFile('both'), TELLTALE_DATABASE_URL: 'postgres://postgres@127.0.0.1/test', PORT: '0' },
+      /^TELLTALE_DB and TELLTALE_DATABASE_URL are set: set only one \(TELLTALE_STORAGE takes any of postgres:\/\/.*redis:\/\/.*kv:memory, kv:fs:/,
+    )
+  })
+
+  it('TELLTALE_STORAGE of a kind no adapter serves, without repeating its password', async () => {
+    const line = await expectOneLine(
+      { TELLTALE_STORAGE: 'mysql://root:hunter2@127.0.0.1/app', PORT: '0' },
+      /^TELLTALE_STORAGE is not a storage this playground knows: write it as one of postgres:\/\//,
+    )
+    expect(line).not.toContain('hunter2')
+    await expectOneLine({ TELLTALE_STORAGE: 'kv:s3', PORT: '0' }, /^TELLTALE_STORAGE=kv:s3 is not a kv store this playground knows: use kv:memory, or kv:fs:<directory>/)
+  })
+
+  it('TELLTALE_STORAGE together with TELLTALE_DB', async () => {
+    await expectOneLine({ TELLTALE_STORAGE: 'kv:memory', TELLTALE_DB: dbFile('both-storage'), PORT: '0' }, /^TELLTALE_STORAGE and TELLTALE_DB are set: set only one/)
+  })
+
+  it('no Redis server at TELLTALE_STORAGE (connection refused)', async () => {
+    const port = await freePort()
+    await expectOneLine(
+      { TELLTALE_STORAGE: `redis://127.0.0.1:${port}`, PORT: '0' },
+      new RegExp(`^no Redis server answers at 127\\.0\\.0\\.1:${port} \\(connection refused\\): start Redis`),
+    )
   })
 
   it('no Postgres server at TELLTALE_DATABASE_URL (connection refused)', async () => {
@@ -257,4 +282,55 @@ describe('a well-configured playground', () => {
     expect(run.code).toBe(0)
     expect(run.stderr).toBe('')
   })
+})
+
+describe('TELLTALE_STORAGE picks any adapter without code', () => {
+  /** Starts, checks the first line names the store, takes an event with the printed key, stops cleanly. */
+  async function serves(env: Record<string, string>, shown: string, seeded: boolean) {
+    const child = startPlayground({ ...env, PORT: '0' })
+    try {
+      const { base, line, key } = await started(child)
+      expect(line).toBe(`telltale playground on ${base} (database ${shown}${seeded ? ', demo data seeded' : ''})`)
+      const response = await fetch(`${base}/api/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ event: 'user_signup', user_id: '123' }),
+      })
+      expect(response.status).toBe(201)
+    } finally {
+      child.kill('SIGTERM')
+    }
+    const run = await exited(child)
+    expect(run.code).toBe(0)
+    expect(run.stderr).toBe('')
+  }
+
+  it('kv:memory', async () => {
+    await serves({ TELLTALE_STORAGE: 'kv:memory' }, 'kv:memory, gone when the process exits', true)
+  })
+
+  it('kv:fs:<dir> keeps its data across restarts', async () => {
+    const data = join(dir, 'kv-data')
+    await serves({ TELLTALE_STORAGE: `kv:fs:${data}` }, `kv:fs:${data}`, true)
+    await serves({ TELLTALE_STORAGE: `kv:fs:${data}` }, `kv:fs:${data}`, false)
+  })
+
+  it('sqlite:<file>', async () => {
+    const file = dbFile('storage-sqlite')
+    await serves({ TELLTALE_STORAGE: `sqlite:${file}` }, file, true)
+  })
+
+  const redisUrl = redisTestUrl()
+  it.runIf(redisUrl)('redis://', async () => {
+    // Database 9 of the test Redis, so the playground's default prefix meets no other test's keys.
+    const url = new URL(redisUrl!)
+    url.pathname = '/9'
+    try {
+      await serves({ TELLTALE_STORAGE: url.href }, url.href, true)
+      await serves({ TELLTALE_STORAGE: url.href }, url.href, false)
+    } finally {
+      await dropRedisPrefix(url.href, 'telltale:')
+    }
+  })
+  if (!redisUrl) it.skip(`redis://: ${redisSkipReason}`, () => {})
 })

@@ -6,7 +6,11 @@
 //   FUZZ_TIMEOUT_MS=5000  how long a request may take before it counts as a hang
 import { randomBytes } from 'node:crypto'
 import { afterAll, describe, expect, test } from 'vitest'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { dropSchema, postgresSkipReason, postgresTestUrl, testSchemaName } from '../helpers/postgres'
+import { dropRedisPrefix, redisSkipReason, redisTestUrl, testRedisPrefix } from '../helpers/redis'
 import { tempSqliteFile } from '../helpers/sqlite'
 import { seedFromEnv } from './prng'
 import { formatReport, writeJsonReport } from './report'
@@ -20,6 +24,7 @@ const MAX_LISTED = 20
 
 // Throws under CI=true when the URL is missing; locally Postgres is skipped with one line.
 const postgresUrl = postgresTestUrl()
+const redisUrl = redisTestUrl()
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 const newKey = () => `tt_${[...randomBytes(43)].map((b) => BASE62[b % 62]).join('')}`
@@ -58,4 +63,26 @@ describe.concurrent(`http fuzz (FUZZ_SEED=${SEED})`, () => {
   } else {
     test.skip(`postgres: ${postgresSkipReason}`, () => {})
   }
+
+  if (redisUrl) {
+    test('redis', async () => {
+      const prefix = testRedisPrefix()
+      try {
+        verdict(await fuzz('redis', { adapter: 'redis', url: redisUrl, prefix, keys: { fuzz: newKey(), other: newKey() } }))
+      } finally {
+        await dropRedisPrefix(redisUrl, prefix)
+      }
+    }, 180_000)
+  } else {
+    test.skip(`redis: ${redisSkipReason}`, () => {})
+  }
+
+  test('kv (fs driver)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'telltale-fuzz-kv-'))
+    try {
+      verdict(await fuzz('kv', { adapter: 'kv', dir, keys: { fuzz: newKey(), other: newKey() } }))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 180_000)
 })

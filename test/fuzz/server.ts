@@ -2,7 +2,8 @@
 // loop (or crashes the process) is seen by the fuzzer as a hang (or a crash) and not as a stuck
 // test run. `node --import tsx test/fuzz/server.ts '<ServerSpec JSON>'`.
 //
-// - storage by spec: a SQLite file, or Postgres in a given schema;
+// - storage by spec: a SQLite file, Postgres in a given schema, Redis under a key prefix, or kv
+//   (unstorage) over the fs driver in a directory;
 // - rate limits off (the fuzzer sends thousands of queries a minute), a scheduler that never fires;
 // - two projects, `fuzz` and `other`, each with a read+write key chosen by the parent (so keys stay
 //   the same when the parent restarts the server on the same store);
@@ -15,14 +16,23 @@
 //     GET  /__fuzz/ping                   → {"ok": true} (answers only while the event loop is free)
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { createStorage } from 'unstorage'
+import fsDriver from 'unstorage/drivers/fs'
+import { kvStorage } from '../../adapters/kv'
 import { postgresStorage } from '../../adapters/postgres'
+import { redisStorage } from '../../adapters/redis'
 import { sqliteStorage } from '../../adapters/sqlite'
 import { manualScheduler } from '../../adapters/manual'
 import { toNodeHandler } from '../../src/node'
 import { createTelltale } from '../../src/telltale'
 import type { Storage } from '../../src/storage'
 
-export type ServerSpec = ({ adapter: 'sqlite'; file: string } | { adapter: 'postgres'; url: string; schema: string }) & {
+export type ServerSpec = (
+  | { adapter: 'sqlite'; file: string }
+  | { adapter: 'postgres'; url: string; schema: string }
+  | { adapter: 'redis'; url: string; prefix: string }
+  | { adapter: 'kv'; dir: string }
+) & {
   /** `tt_` + 43 base62 characters each. */
   keys: { fuzz: string; other: string }
 }
@@ -61,7 +71,19 @@ function describeError(error: Error): string {
   return `${message}${code !== undefined ? ` [${String(code)}]` : ''}${where}`
 }
 
-const storage: Storage = spec.adapter === 'sqlite' ? sqliteStorage({ file: spec.file }) : postgresStorage({ connectionString: spec.url, schema: spec.schema, max: 5 })
+function openStorage(): Storage {
+  switch (spec.adapter) {
+    case 'sqlite':
+      return sqliteStorage({ file: spec.file })
+    case 'postgres':
+      return postgresStorage({ connectionString: spec.url, schema: spec.schema, max: 5 })
+    case 'redis':
+      return redisStorage({ url: spec.url, prefix: spec.prefix })
+    case 'kv': // the fs driver, so a restarted server finds what it stored
+      return kvStorage({ storage: createStorage({ driver: fsDriver({ base: spec.dir }) }) })
+  }
+}
+const storage = openStorage()
 const telltale = createTelltale({
   storage,
   scheduler: manualScheduler(),
