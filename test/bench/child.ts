@@ -7,7 +7,12 @@ import { fileURLToPath } from 'node:url'
 
 /** What servers.mjs starts: telltale as a user mounts it, or a hand-written comparison server. */
 export type ServerSpec =
-  | ({ kind: 'telltale'; apiKey: string; host: 'node' | 'express' } & ({ file: string } | { connectionString: string; schema: string }))
+  | ({ kind: 'telltale'; apiKey: string; host: 'node' | 'express' } & (
+      | { file: string }
+      | { connectionString: string; schema: string }
+      | { redisUrl: string; prefix: string }
+      | { kv: 'memory' }
+    ))
   | { kind: 'bare-h3' }
   | { kind: 'express-route'; file: string }
   | { kind: 'sqlite-batch'; file: string }

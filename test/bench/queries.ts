@@ -1,5 +1,7 @@
 // Query bench: 1M events over 30 days in SQLite and in Postgres (real adapters, real migrations),
-// then telltale's core query operations against hand-written SQL on the same table, same run.
+// then telltale's core query operations against hand-written SQL on the same table, same run; then
+// the same events in Redis (loaded through storage.events.insert) and the same operations against
+// telltale's own SQLite and Postgres medians.
 //
 //   npx tsx test/bench/queries.ts          (or runQueryBench() from run.ts)
 //
@@ -7,14 +9,18 @@
 // storage.events.insert), BENCH_RUNS (timed runs per query, default 15), BENCH_WARMUPS (3),
 // BENCH_INGEST (events inserted through storage.events.insert at the end to show ingest cost on
 // the loaded table, default 100000, 0 skips), BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/test),
-// BENCH_ONLY (`sqlite` or `postgres`).
+// BENCH_ONLY (`sqlite`, `postgres`, or `redis`: Redis and the SQLite run it is compared with),
+// BENCH_REDIS_URL (default redis://127.0.0.1:6379; the run writes under a fresh key prefix and
+// removes it at the end).
 import Database from 'better-sqlite3'
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { Redis } from 'ioredis'
 import pg from 'pg'
 import { postgresStorage } from '../../adapters/postgres'
+import { redisStorage } from '../../adapters/redis'
 import { sqliteStorage } from '../../adapters/sqlite'
 import { systemClock } from '../../src/core/clock'
 import type { CoreContext } from '../../src/core/context'
@@ -25,6 +31,8 @@ import type { Storage } from '../../src/storage'
 import { type Answers, postgresAnswers, type Stats, sqliteAnswers } from './queries/baselines'
 import { emptyTruth, FROM, generateEvents, NAMES, PLANS, PROJECT_ID, QUERY, TO, type Truth, VALUE } from './queries/generate'
 import { type Loader, type LoadMode, postgresBulkLoader, sqliteBulkLoader, storageLoader } from './queries/load'
+import { dropRedisPrefix } from '../helpers/redis'
+import { REDIS_URL, redisProblem } from './redis'
 import { int, printHeader, printRow, timeEach } from './queries/timing'
 
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -102,7 +110,30 @@ async function load(storage: Storage, loader: Loader, count: number): Promise<{ 
   return { truth, seconds: (performance.now() - start) / 1000 }
 }
 
-async function benchBackend(backend: Backend, truth: Truth, s: Settings): Promise<boolean[]> {
+/** telltale's medians per query on one backend, for the cross-adapter table. */
+interface Medians {
+  series: number
+  groups: number
+  stats: number
+  list: number
+}
+const telltaleMedians: Record<string, Medians> = {}
+
+/** Checks telltale's four answers against the generated truth. */
+async function checkTelltale(tt: ReturnType<typeof telltaleAnswers>, truth: Truth): Promise<void> {
+  check('count interval=1d (telltale)', await tt.series(), truth.series)
+  check('count group_by (telltale)', sortGroups(await tt.groups()), truthGroups(truth))
+  checkStats('stats (telltale)', await tt.stats(), truth)
+  check('list (telltale)', await tt.list(), { ids: truth.listIds, total: truth.listTotal })
+}
+
+const sortGroups = (g: { total: number; groups: Record<string, number> }) => ({
+  total: g.total,
+  groups: Object.fromEntries(Object.entries(g.groups).sort(([a], [b]) => a.localeCompare(b))),
+})
+const truthGroups = (truth: Truth) => sortGroups({ total: truth.series.reduce((sum, d) => sum + d.count, 0), groups: truth.groups })
+
+async function benchBackend(name: string, backend: Backend, truth: Truth, s: Settings): Promise<boolean[]> {
   const settled = await backend.settle()
   if (settled) console.log(`  ${settled}`)
   console.log(`  size: ${await backend.size()}`)
@@ -111,19 +142,11 @@ async function benchBackend(backend: Backend, truth: Truth, s: Settings): Promis
   const hw = backend.answers
 
   // Same answers on both sides, and equal to the ones tallied while generating.
-  check('count interval=1d (telltale)', await tt.series(), truth.series)
+  await checkTelltale(tt, truth)
   check('count interval=1d (hand-written)', await hw.series(), truth.series)
-  const groups = { total: truth.series.reduce((sum, d) => sum + d.count, 0), groups: Object.fromEntries(Object.entries(truth.groups).sort(([a], [b]) => a.localeCompare(b))) }
-  const sortGroups = (g: { total: number; groups: Record<string, number> }) => ({
-    total: g.total,
-    groups: Object.fromEntries(Object.entries(g.groups).sort(([a], [b]) => a.localeCompare(b))),
-  })
-  check('count group_by (telltale)', sortGroups(await tt.groups()), groups)
-  check('count group_by (hand-written)', sortGroups(await hw.groups()), groups)
-  checkStats('stats (telltale)', await tt.stats(), truth)
+  check('count group_by (hand-written)', sortGroups(await hw.groups()), truthGroups(truth))
   checkStats('stats (hand-written)', await hw.stats(), truth)
   if (hw.statsSql) checkStats('stats (hand-written, SQL only)', await hw.statsSql(), truth)
-  check('list (telltale)', await tt.list(), { ids: truth.listIds, total: truth.listTotal })
   check('list (hand-written)', await hw.list(), { ids: truth.listIds, total: truth.listTotal })
   check('list rows (hand-written)', await hw.listRows(), { ids: truth.listIds })
   console.log('  answers: telltale = hand-written = computed from the generated events (series, groups, count/min/max/p50/p95/p99 exact, sum/avg to 1e-9, list ids and total)')
@@ -133,14 +156,17 @@ async function benchBackend(backend: Backend, truth: Truth, s: Settings): Promis
   const results: boolean[] = []
   let [t, h] = await pair(tt.series, hw.series)
   results.push(printRow({ label: `count ${QUERY.name} interval=1d, 30 days`, telltale: t.median, handWritten: h.median, target: 1.5 }))
+  const seriesMedian = t.median
   ;[t, h] = await pair(tt.groups, hw.groups)
   results.push(printRow({ label: `count ${QUERY.name} group_by=tags.plan, 30 days`, telltale: t.median, handWritten: h.median, target: 1.5 }))
+  const groupsMedian = t.median
   const [ts, hs, hsql] = await timeEach([tt.stats, hw.stats, ...(hw.statsSql ? [hw.statsSql] : [])], s.warmups, s.runs)
   results.push(printRow({ label: `stats ${QUERY.name} value p50/p95/p99, 30 days`, telltale: ts.median, handWritten: hs.median, target: 1.5, note: 'exact (rel. error 0)' }))
   if (hsql) printRow({ label: '  vs hand-written in SQL only (percentile_disc)', telltale: ts.median, handWritten: hsql.median })
   const [tl, hl, hr] = await timeEach([tt.list, hw.list, hw.listRows], s.warmups, s.runs)
   results.push(printRow({ label: `list tags[plan]=${QUERY.plan} limit=${QUERY.limit} (+ total)`, telltale: tl.median, handWritten: hl.median, target: 1.5 }))
   printRow({ label: `  vs hand-written rows only (cost of total)`, telltale: tl.median, handWritten: hr.median })
+  telltaleMedians[name] = { series: seriesMedian, groups: groupsMedian, stats: ts.median, list: tl.median }
 
   const p = truth.stats.percentiles
   const z = { 50: 0, 95: 1.6448536269514722, 99: 2.3263478740408408 }
@@ -177,6 +203,7 @@ async function benchSqlite(s: Settings): Promise<boolean[]> {
     )
     const conn = db
     return await benchBackend(
+      'sqlite',
       {
         storage,
         answers: sqliteAnswers(conn, PROJECT_ID),
@@ -215,6 +242,7 @@ async function benchPostgres(s: Settings): Promise<boolean[]> {
       `  load: ${int(s.events)} events in ${seconds.toFixed(1)} s (${int(s.events / seconds)} events/s, ${s.load === 'bulk' ? 'bulk: INSERT ... SELECT FROM unnest(arrays), 5000 per statement' : 'storage.events.insert, 5000 per call'})`,
     )
     return await benchBackend(
+      'postgres',
       {
         storage,
         answers: postgresAnswers(client, PROJECT_ID),
@@ -239,6 +267,62 @@ async function benchPostgres(s: Settings): Promise<boolean[]> {
     await storage.close()
     await admin.query(`drop schema if exists "${schema}" cascade`)
     await admin.end()
+  }
+}
+
+/**
+ * Redis has no hand-written baseline: the same core operations are compared with telltale's own
+ * medians on SQLite (and shown beside Postgres'), measured earlier in this run. Counts come from
+ * rollups, so the target is to be no slower than SQLite's index scans.
+ */
+async function benchRedis(s: Settings): Promise<boolean[]> {
+  const prefix = `tt_qbench_${process.pid}_${Date.now().toString(36)}:`
+  const admin = new Redis(REDIS_URL)
+  const storage = redisStorage({ url: REDIS_URL, prefix })
+  const memory = async () => {
+    const info = await admin.info('memory')
+    const field = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1] ?? Number.NaN) / 2 ** 20
+    return { used: field('used_memory'), rss: field('used_memory_rss'), peak: field('used_memory_peak') }
+  }
+  try {
+    await storage.migrate()
+    const before = await memory()
+    const { truth, seconds } = await load(storage, storageLoader(storage, PROJECT_ID), s.events)
+    const after = await memory()
+    console.log(`\nRedis (${REDIS_URL}, prefix ${prefix})`)
+    console.log(
+      `  load: ${int(s.events)} events in ${seconds.toFixed(1)} s (${int(s.events / seconds)} events/s, storage.events.insert, ${LOAD_CHUNK} per call: one script call each)`,
+    )
+    console.log(
+      `  memory: redis used_memory +${after.used - before.used > 0 ? (after.used - before.used).toFixed(0) : '?'} MiB for these events (${(((after.used - before.used) * 2 ** 20) / s.events).toFixed(0)} B/event); redis-server RSS ${after.rss.toFixed(0)} MiB, peak used ${after.peak.toFixed(0)} MiB; this process peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
+    )
+    const tt = telltaleAnswers({ storage, clock: systemClock, limits: resolveLimits() })
+    await checkTelltale(tt, truth)
+    console.log('  answers: equal to the ones computed from the generated events (as on SQLite and Postgres)')
+    const [series, groups, stats, list] = await timeEach([tt.series, tt.groups, tt.stats, tt.list], s.warmups, s.runs)
+    const sqlite = telltaleMedians.sqlite
+    const postgres = telltaleMedians.postgres
+    const results: boolean[] = []
+    if (!sqlite) {
+      console.log(
+        `  count interval=1d ${series.median.toFixed(1)} ms, group_by ${groups.median.toFixed(1)} ms, stats ${stats.median.toFixed(1)} ms, list ${list.median.toFixed(1)} ms (no SQLite run to compare with)`,
+      )
+      return results
+    }
+    console.log(`  ${'query (telltale on Redis vs telltale on SQLite)'.padEnd(46)}${'redis'.padStart(10)}${'sqlite'.padStart(12)}${'ratio'.padStart(9)}`)
+    const row = (label: string, redis: number, key: keyof Medians, target?: number) => {
+      const pg = postgres ? `  (postgres ${postgres[key].toFixed(1)} ms)` : ''
+      return printRow({ label, telltale: redis, handWritten: sqlite[key], target, note: pg })
+    }
+    results.push(row(`count ${QUERY.name} interval=1d, 30 days`, series.median, 'series', 1.0))
+    results.push(row(`count ${QUERY.name} group_by=tags.plan, 30 days`, groups.median, 'groups', 1.0))
+    row(`stats ${QUERY.name} value p50/p95/p99, 30 days`, stats.median, 'stats')
+    row(`list tags[plan]=${QUERY.plan} limit=${QUERY.limit} (+ total)`, list.median, 'list')
+    return results
+  } finally {
+    await storage.close()
+    await dropRedisPrefix(REDIS_URL, prefix)
+    await admin.quit()
   }
 }
 
@@ -267,11 +351,16 @@ export async function runQueryBench(): Promise<void> {
   console.log('hand SQL: better-sqlite3 prepared statements on a second connection to the file (stats: values plucked and sorted as a Float64Array in JS),')
   console.log('          one pg Client (stats: percentile_disc); each computes what telltale returns (list: rows and total; group_by: total and groups)')
   const results: boolean[] = []
-  if (only !== 'postgres') results.push(...(await benchSqlite(s)))
-  if (only !== 'sqlite') {
+  if (!only || only === 'sqlite' || only === 'redis') results.push(...(await benchSqlite(s)))
+  if (!only || only === 'postgres') {
     const problem = await postgresProblem()
     if (problem) console.log(`\nPostgres: SKIPPED (${PG_URL} unreachable: ${problem})`)
     else results.push(...(await benchPostgres(s)))
+  }
+  if (!only || only === 'redis') {
+    const problem = await redisProblem()
+    if (problem) console.log(`\nRedis: SKIPPED (${REDIS_URL} unreachable: ${problem})`)
+    else results.push(...(await benchRedis(s)))
   }
   console.log(`\n${results.filter(Boolean).length}/${results.length} query targets met; peak RSS of this process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`)
 }

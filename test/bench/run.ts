@@ -7,6 +7,8 @@
 //   BENCH_CPU_PROF    a directory: every server runs with --cpu-prof and writes its profile there
 //   BENCH_PG_URL      default postgres://postgres@127.0.0.1:5432/test; a throwaway database is
 //                     created and dropped there
+//   BENCH_REDIS_URL   default redis://127.0.0.1:6379; every run writes under a fresh key prefix
+//                     and removes it
 //   BENCH_PART        `ingest` or `queries` to run one part only (default both; the query bench
 //                     has its own settings: test/bench/queries.ts)
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
@@ -20,6 +22,10 @@ import { waitForQuiet } from './cpu'
 import { CONNECTIONS, checkOnce, measure } from './load'
 import { type BenchDatabase, createBenchDatabase, PG_URL, postgresProblem } from './postgres'
 import { BUSY_MACHINE, type Comparison, header, printComparison, printSummary, printTitle, type Side } from './report'
+import { redisStorage } from '../../adapters/redis'
+import { dropRedisPrefix } from '../helpers/redis'
+import { REDIS_URL, redisProblem } from './redis'
+import { measureRedisBatching } from './redis-storage'
 
 const durationS = Number(process.env.BENCH_DURATION ?? 10)
 const warmupS = Number(process.env.BENCH_WARMUP ?? Math.min(3, Math.max(1, durationS / 4)))
@@ -116,6 +122,35 @@ async function main(): Promise<boolean> {
     )
   }
 
+  const redisDown = await redisProblem()
+  if (redisDown) {
+    console.log(`\n5. Redis and kv: SKIPPED (${REDIS_URL} unreachable: ${redisDown})`)
+  } else {
+    const prefix = `tt_bench_${randomBase62(8)}:`
+    const onRedis = (load: Load) => () =>
+      measureServer('telltale in Express, Redis', { kind: 'telltale', host: 'express', redisUrl: REDIS_URL, prefix: `${prefix}${load}:`, apiKey }, load)
+    const onKv = (load: Load) => () => measureServer('telltale in Express, kv (memory)', { kind: 'telltale', host: 'express', kv: 'memory', apiKey }, load)
+    const onSqlite = (load: Load) => () => measureServer('telltale in Express, SQLite', sqliteTelltale(`telltale-vs-redis-${load}`, 'express'), load)
+    try {
+      // Shown for comparison (no target): the adapters side by side, same load, same run.
+      await compare(
+        { title: '5a. single-event ingest through HTTP: telltale on Redis vs on SQLite (ref: kv, memory driver)', unit: 'req/s' },
+        onSqlite('single'),
+        onRedis('single'),
+        onKv('single'),
+      )
+      await compare(
+        { title: `5b. batch-${BATCH_SIZE} ingest through HTTP: telltale on Redis vs on SQLite (ref: kv, memory driver)`, unit: 'events/s' },
+        onSqlite('batch'),
+        onRedis('batch'),
+        onKv('batch'),
+      )
+    } finally {
+      await dropRedisPrefix(REDIS_URL, prefix)
+    }
+    results.push(await redisBatching())
+  }
+
   const peak = Math.max(...comparisons.map((c) => c.telltale.peakRssMiB))
   const bare = comparisons[0].baseline.peakRssMiB
   console.log(`\npeak RSS of the telltale server process under load: ${peak.toFixed(0)} MiB (VmHWM, highest telltale run above);`)
@@ -123,6 +158,26 @@ async function main(): Promise<boolean> {
   printSummary(results)
   if (cpuProfDir) console.log(`CPU profiles of every server: ${cpuProfDir}`)
   return results.every((r) => r.clean)
+}
+
+/** 5c: Redis batches in one script call against the same writes one call each (in this process). */
+async function redisBatching(): Promise<{ title: string; pass: boolean; clean: boolean }> {
+  const title = '5c. Redis storage: 100-event batches (one script call each) vs the same inserts one call per event, each awaited'
+  printTitle(title)
+  const prefix = `tt_bench_${randomBase62(8)}:`
+  const storage = redisStorage({ url: REDIS_URL, prefix })
+  try {
+    await storage.migrate()
+    const { batched, single } = await measureRedisBatching(storage)
+    const ratio = batched / single
+    const target = 5
+    console.log(`  batched   ${Math.round(batched).toLocaleString('en-US')} events/s\n  one by one ${Math.round(single).toLocaleString('en-US')} events/s`)
+    console.log(`  ratio     ${ratio.toFixed(2)} (target ≥ ${target})  ${ratio >= target ? 'PASS' : 'MISS'}`)
+    return { title, pass: ratio >= target, clean: true }
+  } finally {
+    await storage.close()
+    await dropRedisPrefix(REDIS_URL, prefix)
+  }
 }
 
 async function cleanUp(): Promise<void> {

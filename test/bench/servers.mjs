@@ -8,9 +8,12 @@ import { createServer } from 'node:http'
 import express from 'express'
 import { toNodeHandler as h3NodeHandler } from 'h3/node'
 import { createTelltale } from 'telltale'
+import { kvStorage } from 'telltale/adapters/kv'
 import { postgresStorage } from 'telltale/adapters/postgres'
+import { redisStorage } from 'telltale/adapters/redis'
 import { sqliteStorage } from 'telltale/adapters/sqlite'
 import { toNodeHandler } from 'telltale/node'
+import { createStorage } from 'unstorage'
 import { bareH3, expressRoute, pgRoutes, sqliteBatch } from './baselines.mjs'
 
 /**
@@ -22,7 +25,13 @@ const COUNTED_NOT_LIMITING = { rateLimits: { statusBlocks: { event: UNREACHABLE,
 
 /** telltale as the README's embed snippet sets it up: one project, one known write key. */
 async function telltaleServer(spec) {
-  const storage = spec.file ? sqliteStorage({ file: spec.file }) : postgresStorage({ connectionString: spec.connectionString, schema: spec.schema })
+  const storage = spec.file
+    ? sqliteStorage({ file: spec.file })
+    : spec.redisUrl
+      ? redisStorage({ url: spec.redisUrl, prefix: spec.prefix })
+      : spec.kv
+        ? kvStorage({ storage: createStorage() })
+        : postgresStorage({ connectionString: spec.connectionString, schema: spec.schema })
   const telltale = createTelltale({ storage, limits: COUNTED_NOT_LIMITING })
   const { project } = await telltale.api.ensureProject({ name: 'Bench', slug: 'bench' })
   await telltale.api.createApiKey({ projectId: project.id, key: spec.apiKey, scopes: ['write'] })
