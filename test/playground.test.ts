@@ -261,50 +261,35 @@ describe.runIf(pgUrl)('playground on postgres', () => {
   })
 })
 
+/** Starts, checks the first line names the store, takes an event with the printed key, stops cleanly on SIGTERM. */
+async function serves(env: Record<string, string>, shown: string, seeded: boolean) {
+  const child = startPlayground({ ...env, PORT: '0' })
+  try {
+    const { base, line, key } = await started(child)
+    expect(line).toBe(`telltale playground on ${base} (database ${shown}${seeded ? ', demo data seeded' : ''})`)
+    expect(await fetch(`${base}/healthz`).then((r) => r.json())).toEqual({ ok: true })
+    const response = await fetch(`${base}/api/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ event: 'user_signup', user_id: '123' }),
+    })
+    expect(response.status).toBe(201)
+  } finally {
+    child.kill('SIGTERM')
+  }
+  const run = await exited(child)
+  expect(run.code).toBe(0)
+  expect(run.stderr).toBe('')
+}
+
 describe('a well-configured playground', () => {
   it('starts on a fresh SQLite file, takes an event with the printed key, and stops on SIGTERM', async () => {
     const file = dbFile('happy')
-    const child = startPlayground({ TELLTALE_DB: file, PORT: '0' })
-    try {
-      const { base, line, key } = await started(child)
-      expect(line).toBe(`telltale playground on ${base} (database ${file}, demo data seeded)`)
-      expect(await fetch(`${base}/healthz`).then((r) => r.json())).toEqual({ ok: true })
-      const response = await fetch(`${base}/api/events`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ event: 'user_signup', user_id: '123' }),
-      })
-      expect(response.status).toBe(201)
-    } finally {
-      child.kill('SIGTERM')
-    }
-    const run = await exited(child)
-    expect(run.code).toBe(0)
-    expect(run.stderr).toBe('')
+    await serves({ TELLTALE_DB: file }, file, true)
   })
 })
 
 describe('TELLTALE_STORAGE picks any adapter without code', () => {
-  /** Starts, checks the first line names the store, takes an event with the printed key, stops cleanly. */
-  async function serves(env: Record<string, string>, shown: string, seeded: boolean) {
-    const child = startPlayground({ ...env, PORT: '0' })
-    try {
-      const { base, line, key } = await started(child)
-      expect(line).toBe(`telltale playground on ${base} (database ${shown}${seeded ? ', demo data seeded' : ''})`)
-      const response = await fetch(`${base}/api/events`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ event: 'user_signup', user_id: '123' }),
-      })
-      expect(response.status).toBe(201)
-    } finally {
-      child.kill('SIGTERM')
-    }
-    const run = await exited(child)
-    expect(run.code).toBe(0)
-    expect(run.stderr).toBe('')
-  }
-
   it('kv:memory', async () => {
     await serves({ TELLTALE_STORAGE: 'kv:memory' }, 'kv:memory, gone when the process exits', true)
   })

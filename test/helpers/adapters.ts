@@ -49,57 +49,48 @@ export const sqliteAdapter: TestAdapter = {
   },
 }
 
-export function postgresAdapter(url: string): TestAdapter {
-  const shared = (schema: string) => () => {
-    const storage = postgresStorage({ connectionString: url, schema, max: 4 })
+/**
+ * An adapter on a server shared by every test run: each store is a throwaway namespace on it (a
+ * Postgres schema, created by migrate(); a Redis key prefix), removed by cleanup() or drop().
+ */
+function serverAdapter(name: AdapterName, space: { create(): string; open(space: string): Storage; drop(space: string): Promise<unknown> }): TestAdapter {
+  const opener = (namespace: string) => () => {
+    const storage = space.open(namespace)
     return { storage, cleanup: () => storage.close() }
   }
   return {
-    name: 'postgres',
+    name,
     open() {
-      // A throwaway schema per store, created by migrate() and dropped by cleanup().
-      const schema = testSchemaName()
-      const { storage, cleanup } = shared(schema)()
+      const namespace = space.create()
+      const { storage, cleanup } = opener(namespace)()
       return {
         storage,
         async cleanup() {
           await cleanup()
-          await dropSchema(url, schema)
+          await space.drop(namespace)
         },
       }
     },
     shared() {
-      const schema = testSchemaName()
-      return { open: shared(schema), drop: () => dropSchema(url, schema) }
+      const namespace = space.create()
+      return { open: opener(namespace), drop: async () => void (await space.drop(namespace)) }
     },
   }
 }
 
-export function redisAdapter(url: string): TestAdapter {
-  const shared = (prefix: string) => () => {
-    const storage = redisStorage({ url, prefix })
-    return { storage, cleanup: () => storage.close() }
-  }
-  return {
-    name: 'redis',
-    open() {
-      // A throwaway key prefix per store; cleanup() deletes every key under it.
-      const prefix = testRedisPrefix()
-      const { storage, cleanup } = shared(prefix)()
-      return {
-        storage,
-        async cleanup() {
-          await cleanup()
-          await dropRedisPrefix(url, prefix)
-        },
-      }
-    },
-    shared() {
-      const prefix = testRedisPrefix()
-      return { open: shared(prefix), drop: async () => void (await dropRedisPrefix(url, prefix)) }
-    },
-  }
-}
+export const postgresAdapter = (url: string): TestAdapter =>
+  serverAdapter('postgres', {
+    create: () => testSchemaName(),
+    open: (schema) => postgresStorage({ connectionString: url, schema, max: 4 }),
+    drop: (schema) => dropSchema(url, schema),
+  })
+
+export const redisAdapter = (url: string): TestAdapter =>
+  serverAdapter('redis', {
+    create: () => testRedisPrefix(),
+    open: (prefix) => redisStorage({ url, prefix }),
+    drop: (prefix) => dropRedisPrefix(url, prefix),
+  })
 
 export const kvAdapter: TestAdapter = {
   name: 'kv',
