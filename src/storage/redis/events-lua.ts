@@ -27,49 +27,79 @@ local function floorTo(ts, size) local r = math.fmod(ts, size); if r < 0 then r 
 `
 
 /**
- * ARGV: base, n, then per event: id, ts, name, client id ('' or '=' .. id), userId ('' or '=' ..),
- * value ('' or '=' ..), JSON, tag count, (key, value)*, numeric property count, (key, number)*.
+ * ARGV: base, then the batch as one JSON array (one argument, so the client encodes one string
+ * instead of twenty per event), each event `[id, ts, name, client id ('' or '=' .. id), userId
+ * ('' or '=' ..), value ('' or '=' ..), JSON, [tag key, tag value, ...], [numeric property key,
+ * number, ...]]`, every scalar a string (numbers keep their exact text).
  * Checks every event first and writes only when all pass: the batch is atomic. Returns
  * [created, id for each input...].
  */
 export const INSERT_LUA = `${LUA_HELPERS}${ROLLUP_LUA}
 local base = ARGV[1]
-local n = tonumber(ARGV[2])
+local batch = cjson.decode(ARGV[2])
+local n = #batch
 local events = {}
-local i = 3
 for e = 1, n do
-  local ev = { id = ARGV[i], ts = ARGV[i + 1], name = ARGV[i + 2], cid = ARGV[i + 3], u = ARGV[i + 4], v = ARGV[i + 5], j = ARGV[i + 6], tags = {}, props = {} }
-  i = i + 7
-  for t = 1, tonumber(ARGV[i]) do ev.tags[t] = { ARGV[i + 2 * t - 1], ARGV[i + 2 * t] } end
-  i = i + 1 + 2 * #ev.tags
-  for p = 1, tonumber(ARGV[i]) do ev.props[p] = { ARGV[i + 2 * p - 1], ARGV[i + 2 * p] } end
-  i = i + 1 + 2 * #ev.props
+  local a = batch[e]
+  local ev = { id = a[1], ts = a[2], name = a[3], cid = a[4], u = a[5], v = a[6], j = a[7], tags = {}, props = {} }
+  local flat = a[8]
+  for t = 1, #flat, 2 do ev.tags[#ev.tags + 1] = { flat[t], flat[t + 1] } end
+  flat = a[9]
+  for p = 1, #flat, 2 do ev.props[#ev.props + 1] = { flat[p], flat[p + 1] } end
   events[e] = ev
 end
 
 -- Check: a stored or repeated client id answers its first id; a new event's id must be new.
+-- Stored client ids and existing event keys are looked up for the whole batch at once (one HMGET,
+-- one EXISTS per 1000), not one call per event.
 local cidKey = base .. 'cid'
-local ids, seenIds, seenCids = {}, {}, {}
+local function chunked(command, key, list, each)
+  for from = 1, #list, 1000 do
+    local args = { command }
+    if key then args[2] = key end
+    for k = from, math.min(from + 999, #list) do args[#args + 1] = list[k] end
+    each(redis.call(unpack(args)), from)
+  end
+end
+local cids = {}
+for e = 1, n do
+  local ev = events[e]
+  if ev.cid ~= '' then
+    ev.cid = string.sub(ev.cid, 2)
+    cids[#cids + 1] = ev.cid
+  end
+end
+local storedCid = {}
+chunked('HMGET', cidKey, cids, function(found, from)
+  for k, id in ipairs(found) do if id then storedCid[cids[from + k - 1]] = id end end
+end)
+local ids, seenIds, seenCids, newKeys = {}, {}, {}, {}
 local created = 0
 for e = 1, n do
   local ev = events[e]
   local first = false
   if ev.cid ~= '' then
-    ev.cid = string.sub(ev.cid, 2)
-    first = seenCids[ev.cid] or redis.call('HGET', cidKey, ev.cid)
+    first = seenCids[ev.cid] or storedCid[ev.cid]
     if not first then seenCids[ev.cid] = ev.id end
   end
   if first then
     ids[e + 1] = first
   else
     if seenIds[ev.id] then return redis.error_reply('telltale: event id ' .. ev.id .. ' appears twice in one insert; nothing was written') end
-    if redis.call('EXISTS', base .. 'ev:' .. ev.id) == 1 then
-      return redis.error_reply('telltale: event id ' .. ev.id .. ' is already stored in this project; nothing was written')
-    end
     seenIds[ev.id] = true
+    newKeys[#newKeys + 1] = base .. 'ev:' .. ev.id
     ev.write = true
     ids[e + 1] = ev.id
     created = created + 1
+  end
+end
+local clash = false
+chunked('EXISTS', nil, newKeys, function(existing) clash = clash or existing > 0 end)
+if clash then
+  for _, key in ipairs(newKeys) do
+    if redis.call('EXISTS', key) == 1 then
+      return redis.error_reply('telltale: event id ' .. string.sub(key, #base + 4) .. ' is already stored in this project; nothing was written')
+    end
   end
 end
 
@@ -120,6 +150,7 @@ local function keysOfTag(name, tagKey, tagValue)
   return k
 end
 local zadds, zaddOrder = {}, {}
+local newCids = {}
 local function zadd(key, score, member)
   local list = zadds[key]
   if not list then list = {}; zadds[key] = list; zaddOrder[#zaddOrder + 1] = key end
@@ -147,7 +178,10 @@ for e = 1, n do
     local names = keysOfName(ev.name)
     zadd(base .. 't', ev.ts, member)
     zadd(names.t, ev.ts, member)
-    if ev.cid ~= '' then redis.call('HSET', cidKey, ev.cid, ev.id) end
+    if ev.cid ~= '' then
+      newCids[#newCids + 1] = ev.cid
+      newCids[#newCids + 1] = ev.id
+    end
     local minute, hour = fmt(floorTo(ts, MINUTE)), fmt(floorTo(ts, HOUR))
     bump(allKeys.m, minute)
     bump(allKeys.h, hour)
@@ -162,6 +196,7 @@ for e = 1, n do
   end
 end
 
+chunked('HSET', cidKey, newCids, function() end)
 for _, key in ipairs(zaddOrder) do
   local list = zadds[key]
   for from = 1, #list, 2000 do

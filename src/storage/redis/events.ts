@@ -24,8 +24,8 @@ function prefixUpperBound(prefix: string): string | undefined {
 /** A key no event can have (NUL is refused at ingest): filters and fields over it answer "absent". */
 const unaddressable = (key: string) => key.includes('\u0000')
 
-/** The script arguments of one event (layout: INSERT_LUA). */
-function pushEvent(args: string[], e: NewEvent): void {
+/** One event of the insert script's batch (layout: INSERT_LUA). */
+function packEvent(e: NewEvent): unknown[] {
   const stored: Omit<StoredEvent, 'projectId'> = {
     id: e.id,
     name: e.name,
@@ -40,14 +40,16 @@ function pushEvent(args: string[], e: NewEvent): void {
     clientId: e.clientId,
   }
   const optional = (v: string | number | null) => (v === null ? '' : `=${v}`)
-  args.push(e.id, String(e.timestamp), e.name, optional(e.clientId), optional(e.userId), optional(e.value), JSON.stringify(stored))
-  const tags = Object.entries(e.tags ?? {})
-  args.push(String(tags.length))
-  for (const [key, value] of tags) args.push(key, value)
+  const tags: string[] = []
+  if (e.tags) for (const key in e.tags) if (Object.hasOwn(e.tags, key)) tags.push(key, e.tags[key])
   // Numeric properties get a field of their own, so summarize reads a number, not JSON.
-  const numbers = Object.entries(e.properties ?? {}).filter((entry): entry is [string, number] => typeof entry[1] === 'number' && Number.isFinite(entry[1]))
-  args.push(String(numbers.length))
-  for (const [key, value] of numbers) args.push(key, String(value))
+  const numbers: string[] = []
+  if (e.properties)
+    for (const key in e.properties) {
+      const value = e.properties[key]
+      if (Object.hasOwn(e.properties, key) && typeof value === 'number' && Number.isFinite(value)) numbers.push(key, String(value))
+    }
+  return [e.id, String(e.timestamp), e.name, optional(e.clientId), optional(e.userId), optional(e.value), JSON.stringify(stored), tags, numbers]
 }
 
 /** Events in Redis: one script call per insert and per query (layout and plans: events-lua.ts). */
@@ -72,9 +74,7 @@ export function redisEvents(client: Redis, prefix: string): EventRepository {
   return {
     async insert({ projectId, events }) {
       if (events.length === 0) return { ids: [], created: 0 }
-      const args = [base(projectId), String(events.length)]
-      for (const e of events) pushEvent(args, e)
-      const [created, ...ids] = (await insertScript(client, args)) as string[]
+      const [created, ...ids] = (await insertScript(client, [base(projectId), JSON.stringify(events.map(packEvent))])) as string[]
       return { ids, created: Number(created) }
     },
 
