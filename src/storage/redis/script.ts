@@ -24,8 +24,9 @@ export function redisScript(source: string): RedisScript {
 /**
  * Lua helpers shared by the scripts. Redis converts Lua numbers to integers in replies and formats
  * number arguments of `redis.call` with 14 digits, so numbers cross both ways as `%.17g` strings.
- * `enc` is `kvKey`'s segment encoding (every byte but [A-Za-z0-9_-] percent-encoded, upper hex), so
- * Lua builds the same key names as TypeScript from raw names, tag keys and tag values.
+ * `enc` percent-encodes every byte but [A-Za-z0-9_-] (upper hex), as `kvKey` does, so a raw name,
+ * tag key or tag value never adds a `:` to a key. The keys it builds are only ever built in Lua
+ * (`kvKey` also writes an empty segment as `~`, which unstorage needs and Redis does not).
  */
 export const LUA_HELPERS = `
 local function fmt(x) return string.format('%.17g', x) end
