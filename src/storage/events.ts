@@ -1,3 +1,5 @@
+import type { EventPredicate } from './event-predicates'
+
 /**
  * The one event store every surface reads and writes: Status Blocks events, Flux events, StatFlow
  * points (later) and the inputs of metric definitions (later) are all rows here.
@@ -36,6 +38,11 @@ export interface EventFilter {
   userId?: string
   /** Every pair must be present in the event's tags. */
   tags?: Record<string, string>
+  /**
+   * Conditions on `value`, properties and `userId`, ANDed (metric definition filters; semantics on
+   * `EventPredicate`). Until every adapter answers them, callers do not pass them (issue 9).
+   */
+  where?: EventPredicate[]
 }
 
 /** Which number a numeric aggregation reads: the event's `value` or a numeric property. */

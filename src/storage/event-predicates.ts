@@ -1,0 +1,50 @@
+/**
+ * Conditions on event fields and the aggregations business metrics need (issue 9). Every adapter
+ * answers them in the store, with the same answers: these semantics are the contract.
+ */
+import type { EventField, EventFilter } from './events'
+
+/** A JSON scalar an event field is compared with. */
+export type Scalar = string | number | boolean | null
+
+/** The field a predicate reads: the event's `value`, one property (`metadata.<key>`), or its `userId`. */
+export type PredicateField = EventField | { kind: 'userId' }
+
+/**
+ * One condition (metric definition `filters`); a filter's `where` list is ANDed.
+ *
+ * The field's value is: `value` → the event's value (a number, or absent when null);
+ * `property` → the own key of `properties` (any JSON: string, number, boolean, null, object,
+ * array; absent when the key is missing or properties is null); `userId` → a string, or absent.
+ *
+ * - `eq v` (v a scalar): the field holds a scalar of the same JSON type equal to v (numbers by
+ *   numeric value: 5 and 5.0 are equal; strings exactly, case-sensitively). `eq null` matches a
+ *   field that is absent or JSON null. Objects and arrays equal nothing.
+ * - `neq v`: exactly the events `eq v` does not match (absent fields included).
+ * - `in [v, ...]` (1 to 100 scalars): `eq` any of them.
+ * - `gt`, `gte`, `lt`, `lte` n (n a finite number): the field holds a JSON number that compares so.
+ *   A string, boolean, null or absent field never matches ("500" is not > 400).
+ * - A property key containing NUL names nothing: the field is absent.
+ */
+export type EventPredicate =
+  | { field: PredicateField; op: 'eq' | 'neq'; value: Scalar }
+  | { field: PredicateField; op: 'in'; value: Scalar[] }
+  | { field: PredicateField; op: 'gt' | 'gte' | 'lt' | 'lte'; value: number }
+
+/** The aggregations metric definitions add to the event store (`unique_users`, `latest`, MRR). */
+export interface EventMetricAggregations {
+  /** How many distinct non-null `userId`s the matching events have. */
+  countDistinctUsers(input: { projectId: string; filter: EventFilter }): Promise<number>
+  /**
+   * The latest value of `field` among matching events where it is a number: the event with the
+   * greatest timestamp, ties broken by the greatest id (string order). `null` when none.
+   */
+  latest(input: { projectId: string; filter: EventFilter; field: EventField }): Promise<number | null>
+  /**
+   * Per user: among that user's matching events where `field` is a number (events without a
+   * userId are skipped), the latest one (greatest timestamp, then greatest id). Returns how many
+   * users have one and the sum of those latest values (`null` when no user has one, and when the
+   * sum is beyond the double range). MRR counts each subscriber's latest covering payment this way.
+   */
+  sumLatestPerUser(input: { projectId: string; filter: EventFilter; field: EventField }): Promise<{ users: number; sum: number | null }>
+}
