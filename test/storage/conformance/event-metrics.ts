@@ -2,12 +2,12 @@
 // (countDistinctUsers, latest, sumLatestPerUser): the semantics on `EventPredicate` as tests.
 import { randomUUID } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { EventFilter, EventPredicate, NewEvent, PredicateField, StoredEvent } from '../../../src/storage'
+import type { EventField, EventFilter, EventPredicate, NewEvent, PredicateField, StoredEvent } from '../../../src/storage'
 import { event, type MakeStorage, seedTwoTenants, sum, T0, useStorage } from './helpers'
 
-const value: PredicateField = { kind: 'value' }
+const value: EventField = { kind: 'value' }
 const user: PredicateField = { kind: 'userId' }
-const prop = (key: string): PredicateField => ({ kind: 'property', key })
+const prop = (key: string): EventField => ({ kind: 'property', key })
 const p = prop('p')
 
 /** Two ids that sort `lower` < `higher` as strings (and as Postgres uuids), unique per call. */
@@ -218,8 +218,7 @@ export function metricTests(makeStorage: MakeStorage) {
           event('other', T0 + 30, { value: 1000 }),
         ]
         const { a } = await seedTwoTenants(store(), events)
-        const latest = (filter: EventFilter, field: typeof value | { kind: 'property'; key: string } = value) =>
-          store().events.latest({ projectId: a, filter, field: field as { kind: 'value' } })
+        const latest = (filter: EventFilter, field: EventField = value) => store().events.latest({ projectId: a, filter, field })
         expect(await latest({ names: ['mrr'] })).toBe(expectedLatest(events.slice(0, 7), (e) => e.value))
         expect(await latest({ names: ['mrr'] })).toBe(20)
         expect(await latest({})).toBe(1000)
@@ -270,7 +269,7 @@ export function metricTests(makeStorage: MakeStorage) {
           event('refund', T0 + 9, { userId: 'u1', value: -5 }),
         ]
         const { a } = await seedTwoTenants(store(), events)
-        const sumLatest = (filter: EventFilter, field: { kind: 'value' } | { kind: 'property'; key: string } = value) =>
+        const sumLatest = (filter: EventFilter, field: EventField = value) =>
           store().events.sumLatestPerUser({ projectId: a, filter, field })
         const paid = events.filter((e) => e.name === 'paid')
         expect(await sumLatest({ names: ['paid'] })).toEqual({ users: 3, sum: 137 })
