@@ -324,7 +324,12 @@ function predicateSql(predicate: EventPredicate, dialect: SqlDialect): RawBuilde
     case 'neq':
       return sql<boolean>`(not ${equalsSql(field, predicate.value, dialect)})`
     case 'in':
-      return predicate.value.length === 0 ? never : sql<boolean>`(${sql.join(predicate.value.map((v) => equalsSql(field, v, dialect)), sql` or `)})`
+      return predicate.value.length === 0
+        ? never
+        : sql<boolean>`(${sql.join(
+            predicate.value.map((v) => equalsSql(field, v, dialect)),
+            sql` or `,
+          )})`
     case 'gt':
     case 'gte':
     case 'lt':
@@ -353,7 +358,7 @@ function equalsSql(field: PredicateField, v: Scalar, dialect: SqlDialect): RawBu
     return sql<boolean>`(${sql.ref(field.kind === 'value' ? 'value' : 'user_id')} is null)`
   }
   let x: RawBuilder<unknown> | undefined
-  let bound: string | number = typeof v === 'boolean' ? String(v) : v
+  const bound: string | number = typeof v === 'boolean' ? String(v) : v
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) return never
     x = numberSql(field, dialect)

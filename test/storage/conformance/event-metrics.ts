@@ -138,7 +138,14 @@ export function metricTests(makeStorage: MakeStorage) {
 
       it('ANDs predicates, and with names, time range, user and tags', async () => {
         const gtMinus1: EventPredicate = { field: value, op: 'gt', value: -1 }
-        expect(await matching({ where: [{ field: user, op: 'eq', value: 'u1' }, { field: value, op: 'eq', value: null }] })).toBe('d')
+        expect(
+          await matching({
+            where: [
+              { field: user, op: 'eq', value: 'u1' },
+              { field: value, op: 'eq', value: null },
+            ],
+          }),
+        ).toBe('d')
         expect(await matching({ where: [gtMinus1, { field: p, op: 'neq', value: null }] })).toBe('abeghk')
         expect(await matching({ names: ['x'], where: [{ field: value, op: 'gt', value: 400 }] })).toBe('f')
         expect(await matching({ tags: { plan: 'pro' }, where: [{ field: value, op: 'gt', value: 400 }] })).toBe('fh')
@@ -170,7 +177,14 @@ export function metricTests(makeStorage: MakeStorage) {
         ])
         const noUser = events.filter((e) => e.userId === null && e.value !== null).map((e) => e.value!)
         const summary = await store().events.summarize({ projectId, filter: { where: [{ field: user, op: 'eq', value: null }] }, field: value, percentiles: [100] })
-        expect(summary).toEqual({ count: noUser.length, sum: sum(noUser), avg: sum(noUser) / noUser.length, min: Math.min(...noUser), max: Math.max(...noUser), percentiles: { 100: 1e6 } })
+        expect(summary).toEqual({
+          count: noUser.length,
+          sum: sum(noUser),
+          avg: sum(noUser) / noUser.length,
+          min: Math.min(...noUser),
+          max: Math.max(...noUser),
+          percentiles: { 100: 1e6 },
+        })
         const numericP = await store().events.summarize({ projectId, filter: { where: [{ field: p, op: 'neq', value: 5 }] }, field: p, percentiles: [] })
         expect(numericP).toMatchObject({ count: 3, sum: 497.5, min: -2.5, max: 500 })
       })
@@ -229,10 +243,7 @@ export function metricTests(makeStorage: MakeStorage) {
       })
 
       it('is null when no matching event holds a number there', async () => {
-        const { a } = await seedTwoTenants(store(), [
-          event('m', T0, { properties: { x: '1', y: null, z: true, w: [1], v: { n: 1 } } }),
-          event('m', T0 + 1, { value: 3 }),
-        ])
+        const { a } = await seedTwoTenants(store(), [event('m', T0, { properties: { x: '1', y: null, z: true, w: [1], v: { n: 1 } } }), event('m', T0 + 1, { value: 3 })])
         for (const key of ['x', 'y', 'z', 'w', 'v', 'missing', 'x\u0000']) {
           expect(await store().events.latest({ projectId: a, filter: {}, field: { kind: 'property', key } }), key).toBeNull()
         }
@@ -269,8 +280,7 @@ export function metricTests(makeStorage: MakeStorage) {
           event('refund', T0 + 9, { userId: 'u1', value: -5 }),
         ]
         const { a } = await seedTwoTenants(store(), events)
-        const sumLatest = (filter: EventFilter, field: EventField = value) =>
-          store().events.sumLatestPerUser({ projectId: a, filter, field })
+        const sumLatest = (filter: EventFilter, field: EventField = value) => store().events.sumLatestPerUser({ projectId: a, filter, field })
         const paid = events.filter((e) => e.name === 'paid')
         expect(await sumLatest({ names: ['paid'] })).toEqual({ users: 3, sum: 137 })
         expect(await sumLatest({ names: ['paid'] })).toEqual(expectedSum(paid, (e) => e.value))
@@ -278,8 +288,21 @@ export function metricTests(makeStorage: MakeStorage) {
         expect(await sumLatest({ names: ['paid'] }, { kind: 'property', key: 'mrr' })).toEqual({ users: 2, sum: 3.5 })
         const under25: EventPredicate = { field: value, op: 'lt', value: 25 }
         expect(await sumLatest({ names: ['paid'], where: [under25] })).toEqual({ users: 2, sum: 27 })
-        expect(await sumLatest({ names: ['paid'], where: [{ field: p, op: 'eq', value: null }, { field: prop('plan'), op: 'eq', value: 'a' }] })).toEqual({ users: 1, sum: 20 })
-        expect(await sumLatest({ names: ['paid'], to: T0 + 5 })).toEqual(expectedSum(paid.filter((e) => e.timestamp < T0 + 5), (e) => e.value))
+        expect(
+          await sumLatest({
+            names: ['paid'],
+            where: [
+              { field: p, op: 'eq', value: null },
+              { field: prop('plan'), op: 'eq', value: 'a' },
+            ],
+          }),
+        ).toEqual({ users: 1, sum: 20 })
+        expect(await sumLatest({ names: ['paid'], to: T0 + 5 })).toEqual(
+          expectedSum(
+            paid.filter((e) => e.timestamp < T0 + 5),
+            (e) => e.value,
+          ),
+        )
         expect(await sumLatest({ names: ['none'] })).toEqual({ users: 0, sum: null })
         expect(await sumLatest({ names: ['paid'] }, { kind: 'property', key: 'x\u0000' })).toEqual({ users: 0, sum: null })
       })
