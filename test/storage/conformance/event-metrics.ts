@@ -78,7 +78,7 @@ export function metricTests(makeStorage: MakeStorage) {
         ['p neq "abc" (absent included)', { field: p, op: 'neq', value: 'abc' }, except('a')],
         ['p neq 500', { field: p, op: 'neq', value: 500 }, except('b')],
         ['p neq true', { field: p, op: 'neq', value: true }, except('d')],
-        ['p in mixed scalars and null', { field: p, op: 'in', value: ['abc', 500, true, null] }, `ab${'d'}${except('abcdeghklmnoq')}`],
+        ['p in mixed scalars and null', { field: p, op: 'in', value: ['abc', 500, true, null] }, `abd${except('abcdeghklmnoq')}`],
         ['p in ["500", false, 0]', { field: p, op: 'in', value: ['500', false, 0] }, 'cln'],
         ['p in [1] (inside an array: no)', { field: p, op: 'in', value: [1] }, ''],
         ['p gt 400 ("500" is not > 400)', { field: p, op: 'gt', value: 400 }, 'b'],
@@ -111,7 +111,7 @@ export function metricTests(makeStorage: MakeStorage) {
         ['value neq null', { field: value, op: 'neq', value: null }, except('dilmnoqr')],
         ['value neq 5', { field: value, op: 'neq', value: 5 }, except('ak')],
         ['value neq "5"', { field: value, op: 'neq', value: '5' }, all],
-        ['value in [5, -3, null]', { field: value, op: 'in', value: [5, -3, null] }, `ack${'dilmnoqr'}`],
+        ['value in [5, -3, null]', { field: value, op: 'in', value: [5, -3, null] }, 'ackdilmnoqr'],
         ['value gt 400', { field: value, op: 'gt', value: 400 }, 'fh'],
         ['value gte 400', { field: value, op: 'gte', value: 400 }, 'fhj'],
         ['value lt 0', { field: value, op: 'lt', value: 0 }, 'cg'],
@@ -167,7 +167,10 @@ export function metricTests(makeStorage: MakeStorage) {
         const where: EventPredicate[] = [{ field: value, op: 'gt', value: -1 }]
         const kept = events.filter((e) => e.value !== null && e.value > -1)
         const buckets = new Map<number, number>()
-        for (const e of kept) buckets.set(Math.floor(e.timestamp / 4000) * 4000, (buckets.get(Math.floor(e.timestamp / 4000) * 4000) ?? 0) + 1)
+        for (const e of kept) {
+          const start = Math.floor(e.timestamp / 4000) * 4000
+          buckets.set(start, (buckets.get(start) ?? 0) + 1)
+        }
         expect(await store().events.countSeries({ projectId, filter: { where }, bucketMs: 4000 })).toEqual(
           [...buckets].sort(([x], [y]) => x - y).map(([start, count]) => ({ start, count })),
         )
