@@ -1,4 +1,4 @@
-import type { EventPredicate } from './event-predicates'
+import type { EventMetricAggregations, EventPredicate } from './event-predicates'
 
 /**
  * The one event store every surface reads and writes: Status Blocks events, Flux events, StatFlow
@@ -70,7 +70,7 @@ export interface EventInsertResult {
   created: number
 }
 
-export interface EventRepository {
+export interface EventRepository extends EventMetricAggregations {
   /**
    * Stores events atomically: either every new row is written or none is. An event whose
    * `clientId` is already stored for the project (or repeated earlier in the same call) is not

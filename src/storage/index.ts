@@ -45,6 +45,7 @@ export class ConflictError extends Error {
 
 // Only the implemented repositories are public. The planned ones (metrics, stats, monitors,
 // users, webhooks, alerts, dashboards, annotations) stay internal until their issue builds them.
+export type * from './event-predicates'
 export type * from './events'
 export type * from './jobs'
 export type * from './keys'

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { matchesPredicate } from '../event-predicate-match'
 import type { EventField, EventFilter, EventInsertResult, EventRepository, NewEvent, NumericSummary, StoredEvent } from '../events'
 import { KeyedLock, sharedBy } from './lock'
 import type { KvStore } from './store'
@@ -121,6 +122,39 @@ export function kvEvents(kv: KvStore): EventRepository {
         if (x !== undefined) values.push(x)
       }
       return summary(values, percentiles)
+    },
+
+    async countDistinctUsers({ projectId, filter }) {
+      const users = new Set<string>()
+      for (const e of await select(projectId, filter)) if (e.userId !== null) users.add(e.userId)
+      return users.size
+    },
+
+    async latest({ projectId, filter, field }) {
+      const read = numberOf(field)
+      let best: StoredEvent | undefined
+      let value: number | null = null
+      for (const e of await select(projectId, filter)) {
+        const x = read(e)
+        if (x === undefined || (best !== undefined && newestFirst(e, best) >= 0)) continue
+        best = e
+        value = x
+      }
+      return value
+    },
+
+    async sumLatestPerUser({ projectId, filter, field }) {
+      const read = numberOf(field)
+      const latest = new Map<string, { event: StoredEvent; x: number }>()
+      for (const e of await select(projectId, filter)) {
+        if (e.userId === null) continue
+        const x = read(e)
+        if (x === undefined) continue
+        const current = latest.get(e.userId)
+        if (current === undefined || newestFirst(e, current.event) < 0) latest.set(e.userId, { event: e, x })
+      }
+      const values = [...latest.values()].map((l) => l.x)
+      return { users: values.length, sum: values.length === 0 ? null : exactSum(values) }
     },
   }
 
@@ -324,6 +358,7 @@ function matcher(filter: EventFilter): (e: StoredEvent) => boolean {
   // A key containing NUL names nothing (as in SQL, where no row can have it).
   if (pairs.some(([key]) => key.includes('\u0000'))) return () => false
   if (pairs.length > 0) tests.push((e) => e.tags !== null && pairs.every(([key, value]) => Object.hasOwn(e.tags!, key) && e.tags![key] === value))
+  for (const predicate of filter.where ?? []) tests.push((e) => matchesPredicate(e, predicate))
   if (tests.length === 0) return everything
   return (e) => tests.every((test) => test(e))
 }
@@ -345,6 +380,20 @@ const nearestRank = (p: number, n: number) => Math.min(n, Math.max(1, Math.ceil(
 /** 2^-64: scales a sum of doubles out of the overflow range, exactly (a power of two). */
 const SCALE = 2 ** -64
 
+/**
+ * The sum of `values`, `null` beyond the double range. An intermediate overflow need not mean the
+ * total is out of range (1e308 + 1e308 - 1e308): then the values are added scaled down, and the
+ * sum reported only if it fits once scaled back.
+ */
+function exactSum(values: number[]): number | null {
+  let sum = 0
+  for (const x of values) sum += x
+  if (Number.isFinite(sum)) return sum
+  let scaled = 0
+  for (const x of values) scaled += x * SCALE
+  return Number.isFinite(scaled / SCALE) ? scaled / SCALE : null
+}
+
 function summary(values: number[], percentiles: number[]): NumericSummary {
   const n = values.length
   if (n === 0) return { count: 0, sum: null, avg: null, min: null, max: null, percentiles: Object.fromEntries(percentiles.map((p) => [p, null])) }
@@ -356,19 +405,12 @@ function summary(values: number[], percentiles: number[]): NumericSummary {
     if (x < min) min = x
     if (x > max) max = x
   }
-  let total: number | null = sum
+  const total = Number.isFinite(sum) ? sum : exactSum(values)
   let avg: number | null = sum / n
   if (!Number.isFinite(sum)) {
-    // An intermediate overflow need not mean the total is out of range (1e308 + 1e308 - 1e308):
-    // add the values scaled down, and report the sum only if it fits once scaled back. The
-    // average of values whose sum is out of range still exists: the sum of each value / n.
-    let scaled = 0
+    // The average of values whose sum is out of range still exists: the sum of each value / n.
     let mean = 0
-    for (const x of values) {
-      scaled += x * SCALE
-      mean += x / n
-    }
-    total = Number.isFinite(scaled / SCALE) ? scaled / SCALE : null
+    for (const x of values) mean += x / n
     avg = total !== null ? total / n : Number.isFinite(mean) ? mean : null
   }
   const sorted = Float64Array.from(values).sort()

@@ -128,5 +128,17 @@ export function redisEvents(client: Redis, prefix: string): EventRepository {
         percentiles: Object.fromEntries(percentiles.map((p, i) => [p, num(ranked[i])])),
       }
     },
+
+    // BRANCH h-preds ONLY, replaced by the Redis implementation at merge: placeholders so the
+    // repository type (which now extends EventMetricAggregations) compiles.
+    async countDistinctUsers() {
+      throw new Error('telltale: not implemented on Redis yet')
+    },
+    async latest() {
+      throw new Error('telltale: not implemented on Redis yet')
+    },
+    async sumLatestPerUser() {
+      throw new Error('telltale: not implemented on Redis yet')
+    },
   }
 }

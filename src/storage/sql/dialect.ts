@@ -17,6 +17,12 @@ export interface SqlDialect {
   jsonText(column: string, key: string): RawBuilder<string | null>
   /** The numeric value at `column.key`; null when missing or not a JSON number. */
   jsonNumber(column: string, key: string): RawBuilder<number | null>
+  /** The string at `column.key` when it is a JSON string; null otherwise (numbers, booleans, null, objects, arrays, absent). */
+  jsonString(column: string, key: string): RawBuilder<string | null>
+  /** `'true'` or `'false'` when `column.key` is a JSON boolean; null otherwise. */
+  jsonBoolean(column: string, key: string): RawBuilder<string | null>
+  /** True when `column.key` is absent (or `column` is null) or JSON null. Never null itself. */
+  jsonIsNull(column: string, key: string): RawBuilder<boolean>
   /** True when the JSON object in `column` has every `pairs` entry. */
   jsonContains(column: string, pairs: Record<string, string>): RawBuilder<boolean>
   /**
@@ -45,6 +51,7 @@ const unaddressable = (key: string) => key.includes('\u0000')
 const absentText = sql<null>`cast(null as text)`
 const absentNumber = sql<null>`cast(null as double precision)`
 const noRow = sql<boolean>`1 = 0`
+const everyRow = sql<boolean>`1 = 1`
 
 export const sqliteDialect: SqlDialect = {
   name: 'sqlite',
@@ -57,6 +64,16 @@ export const sqliteDialect: SqlDialect = {
       : sql<
           number | null
         >`(case when json_type(${sql.ref(column)}, ${jsonKeyPath(key)}) in ('integer', 'real') then cast(json_extract(${sql.ref(column)}, ${jsonKeyPath(key)}) as real) end)`,
+  // json_type: 'null', 'true', 'false', 'integer', 'real', 'text', 'array', 'object'; SQL null when absent.
+  jsonString: (column, key) =>
+    unaddressable(key)
+      ? absentText
+      : sql<string | null>`(case when json_type(${sql.ref(column)}, ${jsonKeyPath(key)}) = 'text' then json_extract(${sql.ref(column)}, ${jsonKeyPath(key)}) end)`,
+  jsonBoolean: (column, key) =>
+    unaddressable(key)
+      ? absentText
+      : sql<string | null>`(case when json_type(${sql.ref(column)}, ${jsonKeyPath(key)}) in ('true', 'false') then json_type(${sql.ref(column)}, ${jsonKeyPath(key)}) end)`,
+  jsonIsNull: (column, key) => (unaddressable(key) ? everyRow : sql<boolean>`(coalesce(json_type(${sql.ref(column)}, ${jsonKeyPath(key)}), 'null') = 'null')`),
   jsonContains: (column, pairs) =>
     Object.keys(pairs).some(unaddressable)
       ? noRow
@@ -81,6 +98,12 @@ export const postgresDialect: SqlDialect = {
     unaddressable(key)
       ? absentNumber
       : sql<number | null>`(case when jsonb_typeof(${sql.ref(column)} -> ${key}) = 'number' then (${sql.ref(column)} ->> ${key})::double precision end)`,
+  // jsonb_typeof: 'object', 'array', 'string', 'number', 'boolean', 'null'; SQL null when absent.
+  jsonString: (column, key) =>
+    unaddressable(key) ? absentText : sql<string | null>`(case when jsonb_typeof(${sql.ref(column)} -> ${key}) = 'string' then ${sql.ref(column)} ->> ${key} end)`,
+  jsonBoolean: (column, key) =>
+    unaddressable(key) ? absentText : sql<string | null>`(case when jsonb_typeof(${sql.ref(column)} -> ${key}) = 'boolean' then ${sql.ref(column)} ->> ${key} end)`,
+  jsonIsNull: (column, key) => (unaddressable(key) ? everyRow : sql<boolean>`(coalesce(jsonb_typeof(${sql.ref(column)} -> ${key}), 'null') = 'null')`),
   // `->> key = value` per pair rather than `@> '{...}'`: the same rows for string values (tags
   // are strings) and 15-25% cheaper per row, which is what a scan pays (a list's total over a tag
   // filter is one: test/bench/queries.ts). `@>` only pays with a GIN index; with few distinct tag

@@ -1,4 +1,5 @@
 import { type ExpressionBuilder, type Kysely, type RawBuilder, type Selectable, type SelectQueryBuilder, sql } from 'kysely'
+import type { EventPredicate, PredicateField, Scalar } from '../event-predicates'
 import type { EventField, EventFilter, EventRepository, NumericSummary, StoredEvent } from '../events'
 import { decodeJson, type SqlDialect } from './dialect'
 import type { Int, Json, SqlDomain } from './domain'
@@ -144,6 +145,52 @@ export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect, writer: Ret
       if (summary.count > 0 && summary.avg === null) summary.avg = await scaledAverage(input, summary.count)
       return summary
     },
+
+    async countDistinctUsers({ projectId, filter }) {
+      const row = await scoped(projectId, filter)
+        .select((eb) => eb.fn.count(sql.ref('user_id')).distinct().as('count'))
+        .executeTakeFirstOrThrow()
+      return Number(row.count)
+    },
+
+    async latest({ projectId, filter, field }) {
+      const x = fieldExpression(field, dialect)
+      const row = await scoped(projectId, filter).where(x, 'is not', null).select(x.as('x')).orderBy('ts', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst()
+      return row === undefined || row.x === null ? null : Number(row.x)
+    },
+
+    async sumLatestPerUser(input) {
+      // As summarize: a double sum that overflows raises on Postgres; then summed as `wide`.
+      try {
+        return await sumLatestWith(input, false)
+      } catch (error) {
+        if (!dialect.isOverflow(error)) throw error
+        return sumLatestWith(input, true)
+      }
+    },
+  }
+
+  /**
+   * Each user's latest numeric `x` (row_number over ts desc, id desc per user; ids compare as
+   * text on SQLite, as uuid on Postgres: the same order for the lowercase hex it returns), summed.
+   */
+  async function sumLatestWith({ projectId, filter, field }: Parameters<EventRepository['sumLatestPerUser']>[0], wide: boolean) {
+    const x = fieldExpression(field, dialect)
+    const ranked = scoped(projectId, filter)
+      .where('user_id', 'is not', null)
+      .where(x, 'is not', null)
+      .select([x.as('x'), sql<number>`row_number() over (partition by ${sql.ref('user_id')} order by ${sql.ref('ts')} desc, ${sql.ref('id')} desc)`.as('rn')])
+      .as('ranked')
+    const latestX = sql<number | null>`${sql.ref('ranked.x')}`
+    const row = await db
+      .selectFrom(ranked)
+      .where('ranked.rn', '=', 1)
+      .select((eb) => [eb.fn.countAll().as('users'), eb.fn.sum(wide ? dialect.wide(latestX) : latestX).as('sum')])
+      .executeTakeFirstOrThrow()
+    const users = Number(row.users)
+    // A sum beyond the double range: numeric text on Postgres, infinity on SQLite.
+    const sum = users === 0 || row.sum === null ? null : Number(row.sum)
+    return { users, sum: sum !== null && Number.isFinite(sum) ? sum : null }
   }
 
   async function scaledAverage({ projectId, filter, field }: SummarizeInput, n: number): Promise<number | null> {
@@ -258,7 +305,69 @@ function applyFilter(query: Events, filter: EventFilter, dialect: SqlDialect): E
     const tags = filter.tags
     q = q.where((_eb: ExpressionBuilder<Database, typeof table>) => dialect.jsonContains('tags', tags))
   }
+  for (const predicate of filter.where ?? []) q = q.where(predicateSql(predicate, dialect))
   return q
+}
+
+const never = sql<boolean>`1 = 0`
+
+/**
+ * One `EventPredicate` as a condition that is never SQL null (so `not` is its exact complement),
+ * every compared value bound. The JSON type is checked before the value: a string "500" is no
+ * number, `true` no string; numbers compare as doubles (5 = 5.0), strings by their bytes.
+ */
+function predicateSql(predicate: EventPredicate, dialect: SqlDialect): RawBuilder<boolean> {
+  const { field } = predicate
+  switch (predicate.op) {
+    case 'eq':
+      return equalsSql(field, predicate.value, dialect)
+    case 'neq':
+      return sql<boolean>`(not ${equalsSql(field, predicate.value, dialect)})`
+    case 'in':
+      return predicate.value.length === 0
+        ? never
+        : sql<boolean>`(${sql.join(
+            predicate.value.map((v) => equalsSql(field, v, dialect)),
+            sql` or `,
+          )})`
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte': {
+      const n = predicate.value
+      const x = numberSql(field, dialect)
+      if (x === undefined || typeof n !== 'number' || !Number.isFinite(n)) return never
+      const op = sql.raw({ gt: '>', gte: '>=', lt: '<', lte: '<=' }[predicate.op])
+      return sql<boolean>`coalesce(${x} ${op} ${n}, false)`
+    }
+    default:
+      throw new Error(`telltale: unknown predicate op ${JSON.stringify((predicate as { op: unknown }).op)}`)
+  }
+}
+
+/** The field as a number when it holds a JSON number; `undefined` for a field that never does. */
+function numberSql(field: PredicateField, dialect: SqlDialect): RawBuilder<number | null> | undefined {
+  if (field.kind === 'userId') return undefined
+  return fieldExpression(field, dialect)
+}
+
+/** `field eq v`, never SQL null. */
+function equalsSql(field: PredicateField, v: Scalar, dialect: SqlDialect): RawBuilder<boolean> {
+  if (v === null) {
+    if (field.kind === 'property') return dialect.jsonIsNull('properties', field.key)
+    return sql<boolean>`(${sql.ref(field.kind === 'value' ? 'value' : 'user_id')} is null)`
+  }
+  let x: RawBuilder<unknown> | undefined
+  const bound: string | number = typeof v === 'boolean' ? String(v) : v
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return never
+    x = numberSql(field, dialect)
+  } else if (typeof v === 'string') {
+    x = field.kind === 'userId' ? sql`${sql.ref('user_id')}` : field.kind === 'property' ? dialect.jsonString('properties', field.key) : undefined
+  } else if (typeof v === 'boolean') {
+    x = field.kind === 'property' ? dialect.jsonBoolean('properties', field.key) : undefined
+  } else throw new Error(`telltale: a predicate compares with a JSON scalar, not ${typeof v}`)
+  return x === undefined ? never : sql<boolean>`coalesce(${x} = ${bound}, false)`
 }
 
 function fieldExpression(field: EventField, dialect: SqlDialect) {

@@ -6,6 +6,7 @@
 // `describe`. A new domain adds its file and one entry in `domainSuites`: every adapter runs it.
 import { describe } from 'vitest'
 import { aggregationTests } from './event-aggregations'
+import { metricTests } from './event-metrics'
 import { insertTests, queryTests } from './events'
 import type { MakeStorage } from './helpers'
 import { jobTests } from './jobs'
@@ -20,7 +21,7 @@ export { event, type MakeStorage, type StorageHandle } from './helpers'
 export type DomainSuite = (makeStorage: MakeStorage) => void
 
 /** Every domain's tests, in the order they run. `migrate` stays first: it races the store's first migration. */
-export const domainSuites: readonly DomainSuite[] = [migrateTests, projectTests, keyTests, insertTests, queryTests, aggregationTests, rateLimitTests, jobTests]
+export const domainSuites: readonly DomainSuite[] = [migrateTests, projectTests, keyTests, insertTests, queryTests, aggregationTests, metricTests, rateLimitTests, jobTests]
 
 export function storageConformance(name: string, makeStorage: MakeStorage): void {
   describe(`storage conformance: ${name}`, () => {
