@@ -159,7 +159,7 @@ if (!url) {
       expect(await ids(projectId, [{ field: { kind: 'userId' }, op: 'eq', value: '500' }])).toEqual(['str500'])
     })
 
-    it('numbers compare by numeric value (5.5 written as 5.50, 500 as 5e2)', async () => {
+    it('numbers compare by numeric value, whatever their text (5e2 finds 500)', async () => {
       expect(await ids(projectId, [{ field: prop, op: 'eq', value: 5e2 }])).toEqual(['num500'])
       expect(await ids(projectId, [{ field: { kind: 'value' }, op: 'eq', value: 5.5 }])).toEqual(['float'])
       expect(await ids(projectId, [{ field: { kind: 'value' }, op: 'in', value: [5, 500] }])).toEqual(['num500', 'str500'])
