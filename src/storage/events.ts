@@ -40,7 +40,8 @@ export interface EventFilter {
   tags?: Record<string, string>
   /**
    * Conditions on `value`, properties and `userId`, ANDed (metric definition filters; semantics on
-   * `EventPredicate`). Until every adapter answers them, callers do not pass them (issue 9).
+   * `EventPredicate`). Every adapter answers them; on Redis they turn every query into a scan of
+   * the time range (rollups cannot answer them).
    */
   where?: EventPredicate[]
 }

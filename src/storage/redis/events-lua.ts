@@ -218,7 +218,8 @@ return ids`
 
 /**
  * ARGV: base, query JSON `{ op, from?, to?, names?, prefix?, upper?, userId?, tags: [[k, v]...],
- * bucket?, tagKey?, property?, percentiles?, limit?, offset? }` (numbers as strings).
+ * bucket?, tagKey?, property?, percentiles?, limit?, offset?, where?: [predicate...] }` (numbers as
+ * strings; predicates typed as described at `passesWhere`).
  *
  * What reads what (names and a name prefix only pick which time indexes and rollups are read):
  * - count without userId/tags: ZCOUNT on each matching name's time index (or the project's).
@@ -229,9 +230,17 @@ return ids`
  *   stopping at offset + limit matches).
  * - list without userId/tags: ZREVRANGEBYSCORE with LIMIT on each name's index, merged; no scan.
  * - Scanned over the whole candidate range (one HMGET per event for the filtered fields): anything
- *   with userId or several tag pairs, countByTag with a tag filter, countSeries with a bucket that is
- *   not a multiple of a minute (reads only the index), and summarize always: exact percentiles need
- *   every value (of `value` it reads the index alone, of a property one field per event).
+ *   with userId, `where` predicates or several tag pairs, countByTag with a tag filter, countSeries
+ *   with a bucket that is not a multiple of a minute (reads only the index), and summarize always:
+ *   exact percentiles need every value (of `value` it reads the index alone, of a property one field
+ *   per event).
+ * - `where` (any predicate) turns every op into that scan: no rollup or index count knows a
+ *   property. Predicates on `value`/`userId` read the `v`/`u` fields; a property predicate reads `j`
+ *   and decodes it once per candidate (only when one exists). A NUL property key arrives as `x`
+ *   (always absent) and reads nothing.
+ * - countDistinctUsers and sumLatestPerUser scan the whole candidate range (reading `u`, and for the
+ *   latter the `v` in the index or the `q:` field); latest scans each index newest first (ts desc,
+ *   id desc) and stops at its first numeric value.
  */
 export const QUERY_LUA = `${LUA_HELPERS}${ROLLUP_LUA}
 local base = ARGV[1]
@@ -263,26 +272,105 @@ end
 
 -- Per-event filters (these make a query scan): fields read with one HMGET per candidate.
 local tags = q.tags or {}
+local preds = q.where or {}
+local hasWhere = #preds > 0
 local fields, checks = {}, {}
 if q.userId then fields[#fields + 1] = 'u'; checks[#checks + 1] = q.userId end
 local rollupTag = nil
-if not q.userId and #tags == 1 then
+if not q.userId and not hasWhere and #tags == 1 then
   rollupTag = ':g:' .. enc(tags[1][1]) .. ':' .. enc(tags[1][2])
 end
 for _, tag in ipairs(tags) do fields[#fields + 1] = 'g:' .. enc(tag[1]); checks[#checks + 1] = tag[2] end
 local nChecks = #fields
+-- Anything that filters event by event (rollups and plain index counts cannot answer it).
+local filtered = nChecks > 0 or hasWhere
+local op = q.op
 local extra = nil
-if q.op == 'summarize' then extra = q.property and ('q:' .. enc(q.property)) or 'v' elseif q.op == 'countByTag' then extra = 'g:' .. enc(q.tagKey) end
+local fieldOf = function() return q.property and ('q:' .. enc(q.property)) or 'v' end
+if op == 'summarize' or op == 'latest' or op == 'sumLatestPerUser' then extra = fieldOf() elseif op == 'countByTag' then extra = 'g:' .. enc(q.tagKey) end
 -- The value is in the index member: no read of the event for it.
 local inlineValue = extra == 'v'
-if extra and not inlineValue then fields[#fields + 1] = extra end
+local extraAt, userAt = nil, nil
+if extra and not inlineValue then fields[#fields + 1] = extra; extraAt = #fields end
+if op == 'countDistinctUsers' or op == 'sumLatestPerUser' then fields[#fields + 1] = 'u'; userAt = #fields end
+
+-- Predicates (EventPredicate): each { f = 'v' | 'u' | 'p' | 'x' (absent: a NUL key), k = property
+-- key, op, s = { typed scalars } or n = number }, a typed scalar { 'n', text } | { 's', text } |
+-- { 'b', '1' | '0' } | { 'z' } (null), so no JSON type is lost crossing cjson. A field read is
+-- typed the same way: nil (absent), 'z', 'n', 's', 'b', or 'o' (object or array, equal to nothing).
+local predV, predU, predJ = nil, nil, nil
+for _, p in ipairs(preds) do
+  if p.f == 'v' and not predV then fields[#fields + 1] = 'v'; predV = #fields end
+  if p.f == 'u' and not predU then fields[#fields + 1] = 'u'; predU = #fields end
+  if p.f == 'p' and not predJ then fields[#fields + 1] = 'j'; predJ = #fields end
+  if p.s then
+    for k, sc in ipairs(p.s) do
+      local t = sc[1]
+      if t == 'n' then p.s[k] = { 'n', tonumber(sc[2]) } elseif t == 'b' then p.s[k] = { 'b', sc[2] == '1' } elseif t == 'z' then p.s[k] = { 'z' } else p.s[k] = { 's', sc[2] } end
+    end
+  end
+  if p.n then p.n = tonumber(p.n) end
+end
+local function typed(x)
+  if x == nil then return nil end
+  if x == cjson.null then return 'z' end
+  local t = type(x)
+  if t == 'string' then return 's' elseif t == 'number' then return 'n' elseif t == 'boolean' then return 'b' end
+  return 'o'
+end
+local function eqScalar(t, x, sc)
+  if sc[1] == 'z' then return t == nil or t == 'z' end
+  return t == sc[1] and x == sc[2]
+end
+-- Whether the event whose HMGET answer is got passes every predicate.
+local function passesWhere(got)
+  local props = false -- decoded once, only when a property predicate asks
+  for _, p in ipairs(preds) do
+    local t, x = nil, nil
+    if p.f == 'v' then
+      local raw = got[predV]
+      if raw then t, x = 'n', tonumber(raw) end
+    elseif p.f == 'u' then
+      local raw = got[predU]
+      if raw then t, x = 's', raw end
+    elseif p.f == 'p' then
+      if props == false then
+        props = nil
+        local raw = got[predJ]
+        if raw then
+          local ev = cjson.decode(raw)
+          if type(ev) == 'table' and type(ev.properties) == 'table' then props = ev.properties end
+        end
+      end
+      if props then x = props[p.k]; t = typed(x) end
+    end
+    local ok
+    if p.op == 'eq' or p.op == 'neq' then
+      ok = eqScalar(t, x, p.s[1])
+      if p.op == 'neq' then ok = not ok end
+    elseif p.op == 'in' then
+      ok = false
+      for _, sc in ipairs(p.s) do if eqScalar(t, x, sc) then ok = true; break end end
+    elseif t ~= 'n' then
+      ok = false
+    elseif p.op == 'gt' then ok = x > p.n
+    elseif p.op == 'gte' then ok = x >= p.n
+    elseif p.op == 'lt' then ok = x < p.n
+    elseif p.op == 'lte' then ok = x <= p.n
+    else
+      ok = false
+    end
+    if not ok then return false end
+  end
+  return true
+end
 
 local function split(member)
   local sep = string.find(member, '\0', 1, true)
   return string.sub(member, 1, sep - 1), string.sub(member, sep + 1)
 end
 
--- Calls visit(id, ts, extraField) for every event of idx in [a, b) passing the filters, in
+-- Calls visit(id, ts, extraField, userId) for every event of idx in [a, b) passing the filters, in
 -- ascending (or descending) order, reading 1000 index entries at a time; stops when visit returns true.
 local function scan(idx, a, b, visit, descending)
   if a >= b then return end
@@ -294,13 +382,18 @@ local function scan(idx, a, b, visit, descending)
     for k = lo, hi, step do
       local id, value = split(chunk[k])
       local pass = true
+      local user = nil
       if not inlineValue then value = nil end
       if #fields > 0 then
         local got = redis.call('HMGET', base .. 'ev:' .. id, unpack(fields))
         for c = 1, nChecks do if got[c] ~= checks[c] then pass = false; break end end
-        if extra and not inlineValue then value = got[#fields] end
+        if pass and hasWhere then pass = passesWhere(got) end
+        if extraAt then value = got[extraAt] end
+        if userAt then user = got[userAt] end
+      elseif hasWhere then
+        pass = passesWhere({})
       end
-      if pass and visit(id, chunk[k + 1], value) then return true end
+      if pass and visit(id, chunk[k + 1], value, user) then return true end
     end
     return false
   end
@@ -359,7 +452,7 @@ end
 
 local function count()
   local total = 0
-  if nChecks == 0 then
+  if not filtered then
     for _, s in ipairs(sources) do total = total + redis.call('ZCOUNT', s.idx, bound(from, false), bound(to, true)) end
   elseif rollupTag then
     local covered, raw = plan(from, to, { { 'h', HOUR } })
@@ -373,7 +466,6 @@ local function count()
   return total
 end
 
-local op = q.op
 if op == 'count' then return tostring(count()) end
 
 if op == 'countSeries' then
@@ -381,7 +473,7 @@ if op == 'countSeries' then
   local series = {}
   local function add(ts, n) local b = floorTo(ts, bucket); series[b] = (series[b] or 0) + n end
   local levels = {}
-  if nChecks == 0 then levels = levelsFor(bucket, false) elseif rollupTag then levels = levelsFor(bucket, true) end
+  if not filtered then levels = levelsFor(bucket, false) elseif rollupTag then levels = levelsFor(bucket, true) end
   local covered, raw = plan(from, to, levels)
   for _, s in ipairs(sources) do
     local src = rollupTag and (s.src .. rollupTag) or s.src
@@ -401,7 +493,7 @@ if op == 'countByTag' then
   local function add(value, n) counts[value] = (counts[value] or 0) + n end
   local encKey = enc(q.tagKey)
   for _, s in ipairs(sources) do
-    if nChecks == 0 then
+    if not filtered then
       -- Whole hours from each value's rollup, the partial hours at the edges scanned once.
       local covered, raw = plan(from, to, { { 'h', HOUR } })
       if #covered > 0 then
@@ -460,7 +552,7 @@ if op == 'list' then
   local limit, offset = tonumber(q.limit), tonumber(q.offset)
   local page = {}
   local total = 0
-  if nChecks == 0 then
+  if not filtered then
     -- The newest offset + limit of each index, merged: no scan.
     local merged = {}
     for _, s in ipairs(sources) do
@@ -494,6 +586,71 @@ if op == 'list' then
   local out = { tostring(total) }
   for _, id in ipairs(page) do out[#out + 1] = redis.call('HGET', base .. 'ev:' .. id, 'j') end
   return out
+end
+
+-- An event's place in "newest first": greater timestamp, then greater id.
+local function newer(ts, id, best) return ts > best[1] or (ts == best[1] and id > best[2]) end
+
+if op == 'countDistinctUsers' then
+  local seen, n = {}, 0
+  for _, s in ipairs(sources) do
+    scan(s.idx, from, to, function(_, _, _, user)
+      if user and not seen[user] then seen[user] = true; n = n + 1 end
+    end)
+  end
+  return tostring(n)
+end
+
+if op == 'latest' then
+  -- Each index newest first (ts desc, id desc), stopping at its first numeric value.
+  local best = nil
+  for _, s in ipairs(sources) do
+    scan(s.idx, from, to, function(id, ts, value)
+      local x = value and value ~= '' and tonumber(value)
+      if not x then return false end
+      ts = tonumber(ts)
+      if not best or newer(ts, id, best) then best = { ts, id, x } end
+      return true
+    end, true)
+  end
+  if not best then return '' end
+  return fmt(best[3])
+end
+
+if op == 'sumLatestPerUser' then
+  local latest, users = {}, {}
+  for _, s in ipairs(sources) do
+    scan(s.idx, from, to, function(id, ts, value, user)
+      if not user then return false end
+      local x = value and value ~= '' and tonumber(value)
+      if not x then return false end
+      ts = tonumber(ts)
+      local best = latest[user]
+      if not best then
+        latest[user] = { ts, id, x }
+        users[#users + 1] = user
+      elseif newer(ts, id, best) then
+        latest[user] = { ts, id, x }
+      end
+      return false
+    end, true)
+  end
+  local n = #users
+  if n == 0 then return { '0', '' } end
+  local values = {}
+  for k = 1, n do values[k] = latest[users[k]][3] end
+  -- Ascending, as summarize sums (a fixed order, so the same values give the same sum).
+  table.sort(values)
+  local sum = 0
+  for k = 1, n do sum = sum + values[k] end
+  if sum ~= sum or sum == math.huge or sum == -math.huge then
+    local scale = 2 ^ 64
+    local scaled = 0
+    for k = 1, n do scaled = scaled + values[k] / scale end
+    sum = scaled * scale
+  end
+  if sum ~= sum or sum == math.huge or sum == -math.huge then return { tostring(n), '' } end
+  return { tostring(n), fmt(sum) }
 end
 
 return redis.error_reply('telltale: unknown event query ' .. tostring(op))`

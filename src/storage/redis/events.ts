@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
-import type { EventFilter, EventRepository, NewEvent, NumericSummary, StoredEvent } from '../events'
+import type { EventMetricAggregations, EventPredicate, Scalar } from '../event-predicates'
+import type { EventField, EventFilter, EventRepository, NewEvent, NumericSummary, StoredEvent } from '../events'
 import { kvKey } from '../kv'
 import { INSERT_LUA, QUERY_LUA } from './events-lua'
 import { redisScript } from './script'
@@ -23,6 +24,37 @@ function prefixUpperBound(prefix: string): string | undefined {
 
 /** A key no event can have (NUL is refused at ingest): filters and fields over it answer "absent". */
 const unaddressable = (key: string) => key.includes('\u0000')
+
+/** A scalar typed for the query script: cjson would blur none of these, but the tag says it plainly. */
+function packScalar(v: Scalar): string[] {
+  if (v === null) return ['z']
+  if (typeof v === 'string') return ['s', v]
+  if (typeof v === 'boolean') return ['b', v ? '1' : '0']
+  if (typeof v === 'number' && Number.isFinite(v)) return ['n', String(v)] // shortest text that reads back exactly
+  throw new Error(`telltale: a predicate compares with a JSON scalar, not ${typeof v === 'number' ? String(v) : typeof v}`)
+}
+
+/** One predicate for the query script (layout: QUERY_LUA, `passesWhere`). */
+function packPredicate(p: EventPredicate): Record<string, unknown> {
+  const field = p.field
+  const f = field.kind === 'value' ? { f: 'v' } : field.kind === 'userId' ? { f: 'u' } : unaddressable(field.key) ? { f: 'x' } : { f: 'p', k: field.key }
+  switch (p.op) {
+    case 'eq':
+    case 'neq':
+      return { ...f, op: p.op, s: [packScalar(p.value)] }
+    case 'in':
+      if (!Array.isArray(p.value)) throw new Error('telltale: an `in` predicate takes a list of scalars')
+      return { ...f, op: 'in', s: p.value.map(packScalar) }
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte':
+      if (typeof p.value !== 'number' || !Number.isFinite(p.value)) throw new Error(`telltale: a \`${p.op}\` predicate compares with a finite number`)
+      return { ...f, op: p.op, n: String(p.value) }
+    default:
+      throw new Error(`telltale: unknown predicate op ${JSON.stringify((p as { op: unknown }).op)}`)
+  }
+}
 
 /** One event of the insert script's batch (layout: INSERT_LUA). */
 function packEvent(e: NewEvent): unknown[] {
@@ -53,7 +85,7 @@ function packEvent(e: NewEvent): unknown[] {
 }
 
 /** Events in Redis: one script call per insert and per query (layout and plans: events-lua.ts). */
-export function redisEvents(client: Redis, prefix: string): EventRepository {
+export function redisEvents(client: Redis, prefix: string): EventRepository & EventMetricAggregations {
   const base = (projectId: string) => `${prefix}e:${kvKey(projectId)}:`
 
   function query(projectId: string, filter: EventFilter, op: Record<string, unknown>): Promise<unknown> {
@@ -67,9 +99,13 @@ export function redisEvents(client: Redis, prefix: string): EventRepository {
     if (filter.to !== undefined) spec.to = String(filter.to)
     if (filter.userId !== undefined) spec.userId = filter.userId
     spec.tags = Object.entries(filter.tags ?? {})
+    // An empty list is sent as no list (cjson would decode [] and {} alike).
+    if (filter.where && filter.where.length > 0) spec.where = filter.where.map(packPredicate)
     return queryScript(client, [base(projectId), JSON.stringify(spec)])
   }
   const matchesNothing = (filter: EventFilter) => Object.keys(filter.tags ?? {}).some(unaddressable)
+  /** The field an aggregation reads: `{}` for value, `{ property }`, or `undefined` when no event has it. */
+  const fieldSpec = (field: EventField) => (field.kind === 'value' ? {} : unaddressable(field.key) ? undefined : { property: field.key })
 
   return {
     async insert({ projectId, events }) {
@@ -129,16 +165,23 @@ export function redisEvents(client: Redis, prefix: string): EventRepository {
       }
     },
 
-    // BRANCH h-preds ONLY, replaced by the Redis implementation at merge: placeholders so the
-    // repository type (which now extends EventMetricAggregations) compiles.
-    async countDistinctUsers() {
-      throw new Error('telltale: not implemented on Redis yet')
+    async countDistinctUsers({ projectId, filter }) {
+      if (matchesNothing(filter)) return 0
+      return Number(await query(projectId, filter, { op: 'countDistinctUsers' }))
     },
-    async latest() {
-      throw new Error('telltale: not implemented on Redis yet')
+
+    async latest({ projectId, filter, field }) {
+      const spec = fieldSpec(field)
+      if (matchesNothing(filter) || !spec) return null
+      const out = (await query(projectId, filter, { op: 'latest', ...spec })) as string
+      return out === '' ? null : Number(out)
     },
-    async sumLatestPerUser() {
-      throw new Error('telltale: not implemented on Redis yet')
+
+    async sumLatestPerUser({ projectId, filter, field }) {
+      const spec = fieldSpec(field)
+      if (matchesNothing(filter) || !spec) return { users: 0, sum: null }
+      const [users, sum] = (await query(projectId, filter, { op: 'sumLatestPerUser', ...spec })) as string[]
+      return { users: Number(users), sum: sum === '' ? null : Number(sum) }
     },
   }
 }
