@@ -8,13 +8,14 @@
  * - doc comments on each method state its atomicity and idempotency;
  * - nothing here needs SQL: Redis and a plain key-value store can implement all of it.
  *
- * Domains that later issues add (metrics, stats, monitors, users, webhooks, alerts, dashboards,
+ * Domains that later issues add (stats, monitors, users, webhooks, alerts, dashboards,
  * annotations) have draft repositories in this folder; they join `Storage` and the public types
  * with their issue.
  */
 import type { ApiKeyRepository } from './keys'
 import type { EventRepository } from './events'
 import type { JobRepository } from './jobs'
+import type { MetricRepository } from './metrics'
 import type { ProjectRepository } from './projects'
 import type { RateLimitRepository } from './rate-limits'
 
@@ -30,6 +31,7 @@ export interface Storage {
   events: EventRepository
   rateLimits: RateLimitRepository
   jobs: JobRepository
+  metrics: MetricRepository
 }
 
 /** Thrown by repositories when a unique value (a slug, an email) is already taken. */
@@ -43,12 +45,13 @@ export class ConflictError extends Error {
   }
 }
 
-// Only the implemented repositories are public. The planned ones (metrics, stats, monitors,
+// Only the implemented repositories are public. The planned ones (stats, monitors,
 // users, webhooks, alerts, dashboards, annotations) stay internal until their issue builds them.
 export type * from './event-predicates'
 export type * from './events'
 export type * from './jobs'
 export type * from './keys'
+export type * from './metrics'
 export type * from './projects'
 export type * from './rate-limits'
 export { SYSTEM_PROJECT } from './jobs'

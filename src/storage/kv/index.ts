@@ -1,6 +1,7 @@
 import type { Storage } from '../index'
 import { kvJobs } from './jobs'
 import { kvKeys } from './keys'
+import { kvMetrics } from './metrics'
 import { kvProjects } from './projects'
 import { kvRateLimits } from './rate-limits'
 import type { KvStore } from './store'
@@ -8,6 +9,6 @@ import type { KvStore } from './store'
 export { type KvStore, kvKey, lastSegment, update } from './store'
 
 /** The record-like repositories, written once over the key-value primitives of `kv`. */
-export function kvRecords(kv: KvStore): Pick<Storage, 'projects' | 'keys' | 'jobs' | 'rateLimits'> {
-  return { projects: kvProjects(kv), keys: kvKeys(kv), jobs: kvJobs(kv), rateLimits: kvRateLimits(kv) }
+export function kvRecords(kv: KvStore): Pick<Storage, 'projects' | 'keys' | 'jobs' | 'rateLimits' | 'metrics'> {
+  return { projects: kvProjects(kv), keys: kvKeys(kv), jobs: kvJobs(kv), rateLimits: kvRateLimits(kv), metrics: kvMetrics(kv) }
 }

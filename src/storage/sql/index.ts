@@ -5,6 +5,7 @@ import { createEventWriter, kyselyTransaction, type RawTransaction } from './eve
 import { sqlEvents } from './events'
 import { sqlJobs } from './jobs'
 import { sqlKeys } from './keys'
+import { sqlMetrics } from './metrics'
 import { migrateToLatest } from './migrations'
 import { sqlProjects } from './projects'
 import { sqlRateLimits } from './rate-limits'
@@ -38,5 +39,6 @@ export function createSqlStorage(options: {
     events: sqlEvents(db, dialect, writer),
     rateLimits: sqlRateLimits(db),
     jobs: sqlJobs(db),
+    metrics: sqlMetrics(db, dialect),
   }
 }
