@@ -12,10 +12,11 @@ const FREE = ''
 
 /**
  * - `metric:{projectId}:{id}` holds the definition (JSON);
- * - `metric-slug:{projectId}:{slug}` holds its id and is what makes slugs unique per project
- *   (set-if-absent). A slug whose holder is gone or now has another slug (a crash between writes,
- *   a released slug) is taken over by compare-and-set; as with kv projects, two creates racing
- *   for such an orphan can both succeed;
+ * - `metric-slug:{projectId}:{slug}` holds `{claimedAt} {id}` and is what makes slugs unique per
+ *   project (set-if-absent). A create claims the slug, then writes the definition; an update
+ *   claims the new slug, writes, then releases the old one. A released slug is FREE; a claim
+ *   whose definition is gone or has another slug (a crash between writes) is taken over by
+ *   compare-and-set once it is ORPHAN_GRACE_MS old, so concurrent creates never both win;
  * - `metric-snap:{projectId}:{metricId}:{day}` holds a snapshot (JSON);
  * - `metric-dirty:{projectId}:{day}` holds the time the day was marked dirty.
  *
@@ -35,18 +36,24 @@ export function kvMetrics(kv: KvStore): MetricRepository {
   async function claimSlug(projectId: string, slug: string, id: string): Promise<boolean> {
     const key = slugKey(projectId, slug)
     for (let attempt = 0; attempt < 100; attempt++) {
-      if (await kv.setIfAbsent(key, id)) return true
-      const holder = await kv.get(key)
-      if (holder === undefined) continue
-      if (holder === id) return true
-      if (holder !== FREE && (await read(projectId, holder))?.slug === slug) return false
-      if (await kv.compareAndSet(key, holder, id)) return true
+      const now = Date.now()
+      if (await kv.setIfAbsent(key, claim(id, now))) return true
+      const value = await kv.get(key)
+      if (value === undefined) continue
+      const holder = parseClaim(value)
+      if (holder?.id === id) return true
+      if (holder && (now - holder.at < ORPHAN_GRACE_MS || (await read(projectId, holder.id))?.slug === slug)) return false
+      if (await kv.compareAndSet(key, value, claim(id, now))) return true
     }
     throw new Error(`telltale: ${key} changed 100 times while being claimed`)
   }
 
   /** Frees the slug if `id` still holds it. */
-  const releaseSlug = (projectId: string, slug: string, id: string) => kv.compareAndSet(slugKey(projectId, slug), id, FREE)
+  async function releaseSlug(projectId: string, slug: string, id: string): Promise<void> {
+    const key = slugKey(projectId, slug)
+    const value = await kv.get(key)
+    if (value !== undefined && parseClaim(value)?.id === id) await kv.compareAndSet(key, value, FREE)
+  }
 
   return {
     async create({ definition }) {
@@ -60,8 +67,9 @@ export function kvMetrics(kv: KvStore): MetricRepository {
     },
     get: ({ projectId, id }) => read(projectId, id),
     async getBySlug({ projectId, slug }) {
-      const id = await kv.get(slugKey(projectId, slug))
-      const definition = id ? await read(projectId, id) : undefined
+      const value = await kv.get(slugKey(projectId, slug))
+      const holder = value === undefined ? undefined : parseClaim(value)
+      const definition = holder ? await read(projectId, holder.id) : undefined
       return definition?.slug === slug ? definition : undefined
     },
     async list({ projectId }) {
@@ -140,6 +148,19 @@ export function kvMetrics(kv: KvStore): MetricRepository {
     // Atomic: only a value still equal to `at` is replaced, so a later mark always survives.
     clearDirty: ({ projectId, day, at }) => kv.compareAndSet(dirtyKey(projectId, day), String(at), FREE),
   }
+}
+
+/**
+ * A slug's claim: `{claimedAt} {id}`. A claim younger than this is never taken over, even while
+ * its definition is not written yet (a create between its two writes) or still has its old slug
+ * (an update between claiming the new slug and writing): only a claim left behind by a crash
+ * (older than this and orphaned) is. Every successful path releases its claims (to FREE) itself.
+ */
+const ORPHAN_GRACE_MS = 60_000
+const claim = (id: string, at: number) => `${at} ${id}`
+function parseClaim(value: string): { id: string; at: number } | undefined {
+  const space = value.indexOf(' ')
+  return value === FREE || space < 0 ? undefined : { id: value.slice(space + 1), at: Number(value.slice(0, space)) }
 }
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)

@@ -11,6 +11,7 @@ import { insertTests, queryTests } from './events'
 import type { MakeStorage } from './helpers'
 import { jobTests } from './jobs'
 import { keyTests } from './keys'
+import { metricDefinitionTests } from './metrics'
 import { migrateTests } from './migrate'
 import { projectTests } from './projects'
 import { rateLimitTests } from './rate-limits'
@@ -21,7 +22,18 @@ export { event, type MakeStorage, type StorageHandle } from './helpers'
 export type DomainSuite = (makeStorage: MakeStorage) => void
 
 /** Every domain's tests, in the order they run. `migrate` stays first: it races the store's first migration. */
-export const domainSuites: readonly DomainSuite[] = [migrateTests, projectTests, keyTests, insertTests, queryTests, aggregationTests, metricTests, rateLimitTests, jobTests]
+export const domainSuites: readonly DomainSuite[] = [
+  migrateTests,
+  projectTests,
+  keyTests,
+  insertTests,
+  queryTests,
+  aggregationTests,
+  metricTests,
+  rateLimitTests,
+  jobTests,
+  metricDefinitionTests,
+]
 
 export function storageConformance(name: string, makeStorage: MakeStorage): void {
   describe(`storage conformance: ${name}`, () => {
