@@ -10,7 +10,7 @@ import { postgresDialect, sqliteDialect } from '../../src/storage/sql'
 import { migrations } from '../../src/storage/sql/migrations'
 import { createSchema, dropSchema, postgresTestUrl, testSchemaName } from '../helpers/postgres'
 
-const SHIPPED = ['0001_foundation']
+const SHIPPED = ['0001_foundation', '0002_metrics']
 
 /** Every object in creation order, with the DDL SQLite stored for it. */
 async function sqliteSchema(db: Kysely<any>): Promise<string> {
@@ -56,31 +56,40 @@ describe('schema of each shipped migration', () => {
     expect(Object.keys(migrations(postgresDialect)).sort().slice(0, SHIPPED.length)).toEqual(SHIPPED)
   })
 
-  it('sqlite: 0001_foundation', async () => {
-    const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(':memory:') }) })
-    try {
-      await migrations(sqliteDialect)['0001_foundation'].up(db)
-      await expect(await sqliteSchema(db)).toMatchFileSnapshot('./fixtures/schema/0001_foundation.sqlite.sql')
-    } finally {
-      await db.destroy()
-    }
-  })
-
-  const url = postgresTestUrl()
-  describe.skipIf(!url)('postgres', () => {
-    const schema = testSchemaName()
-    afterAll(() => dropSchema(url!, schema))
-
-    it('postgres: 0001_foundation', async () => {
-      await createSchema(url!, schema)
-      const pool = new pg.Pool({ connectionString: url, max: 1, options: `-c search_path=${schema}` })
-      const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
+  // Each fixture is the whole schema after its migration ran on top of the ones before it.
+  for (const [i, name] of SHIPPED.entries()) {
+    it(`sqlite: ${name}`, async () => {
+      const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(':memory:') }) })
       try {
-        await migrations(postgresDialect)['0001_foundation'].up(db)
-        await expect(await postgresSchema(db, schema)).toMatchFileSnapshot('./fixtures/schema/0001_foundation.postgres.txt')
+        for (const previous of SHIPPED.slice(0, i + 1)) await migrations(sqliteDialect)[previous].up(db)
+        await expect(await sqliteSchema(db)).toMatchFileSnapshot(`./fixtures/schema/${name}.sqlite.sql`)
       } finally {
         await db.destroy()
       }
     })
+  }
+
+  const url = postgresTestUrl()
+  describe.skipIf(!url)('postgres', () => {
+    const schemas: string[] = []
+    afterAll(async () => {
+      for (const schema of schemas) await dropSchema(url!, schema)
+    })
+
+    for (const [i, name] of SHIPPED.entries()) {
+      it(`postgres: ${name}`, async () => {
+        const schema = testSchemaName()
+        schemas.push(schema)
+        await createSchema(url!, schema)
+        const pool = new pg.Pool({ connectionString: url, max: 1, options: `-c search_path=${schema}` })
+        const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
+        try {
+          for (const previous of SHIPPED.slice(0, i + 1)) await migrations(postgresDialect)[previous].up(db)
+          await expect(await postgresSchema(db, schema)).toMatchFileSnapshot(`./fixtures/schema/${name}.postgres.txt`)
+        } finally {
+          await db.destroy()
+        }
+      })
+    }
   })
 })

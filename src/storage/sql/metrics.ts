@@ -35,12 +35,15 @@ export interface MetricsTables {
   telltale_metric_dirty_days: MetricDirtyDaysTable
 }
 
-/** After projects in the domain list: definitions reference them. */
+/**
+ * After projects in the domain list: definitions reference them. `day` compares bytewise (Postgres
+ * `collate "C"`), as SQLite and the kv stores compare it, so ranges and order agree everywhere.
+ */
 export const metricsDomain: SqlDomain = {
   name: 'metrics',
   migrations: {
     async '0002_metrics'(db, d) {
-      const { id, text, int, float, json } = d.types
+      const { id, text, int, float, json, name } = d.types
       await db.schema
         .createTable('telltale_metric_definitions')
         .addColumn('id', sql.raw(id), (c) => c.primaryKey())
@@ -56,7 +59,7 @@ export const metricsDomain: SqlDomain = {
         .createTable('telltale_metric_snapshots')
         .addColumn('project_id', sql.raw(id), (c) => c.notNull())
         .addColumn('metric_id', sql.raw(id), (c) => c.notNull())
-        .addColumn('day', sql.raw(text), (c) => c.notNull())
+        .addColumn('day', sql.raw(name), (c) => c.notNull())
         .addColumn('value', sql.raw(float))
         .addColumn('computed_at', sql.raw(int), (c) => c.notNull())
         .addPrimaryKeyConstraint('telltale_metric_snapshots_pk', ['project_id', 'metric_id', 'day'])
@@ -64,7 +67,7 @@ export const metricsDomain: SqlDomain = {
       await db.schema
         .createTable('telltale_metric_dirty_days')
         .addColumn('project_id', sql.raw(id), (c) => c.notNull())
-        .addColumn('day', sql.raw(text), (c) => c.notNull())
+        .addColumn('day', sql.raw(name), (c) => c.notNull())
         .addColumn('dirty_at', sql.raw(int), (c) => c.notNull())
         .addPrimaryKeyConstraint('telltale_metric_dirty_days_pk', ['project_id', 'day'])
         .execute()
