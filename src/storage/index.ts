@@ -4,7 +4,8 @@
  * Rules every adapter keeps:
  * - every method takes one object argument, and every read and write of tenant data is scoped by
  *   `projectId` (the two documented exceptions look a credential up before its project is known);
- * - aggregations run in the store (SQL `GROUP BY`, Redis rollups), never over raw rows in JS;
+ * - aggregations run in the store (SQL `GROUP BY`, Redis rollups and Lua), never over raw rows in
+ *   JS; the kv adapter is the one exception, by design (a key-value store cannot aggregate);
  * - doc comments on each method state its atomicity and idempotency;
  * - nothing here needs SQL: Redis and a plain key-value store can implement all of it.
  *
