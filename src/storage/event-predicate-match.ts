@@ -5,8 +5,11 @@
 import type { EventPredicate, PredicateField, Scalar } from './event-predicates'
 import type { StoredEvent } from './events'
 
+/** What a predicate reads of an event (a stored or a new one). */
+type Readable = Pick<StoredEvent, 'value' | 'userId' | 'properties'>
+
 /** The field's JSON value; `undefined` when absent (null value, missing key, NUL in the key). */
-export function predicateFieldValue(event: StoredEvent, field: PredicateField): unknown {
+export function predicateFieldValue(event: Readable, field: PredicateField): unknown {
   if (field.kind === 'value') return event.value ?? undefined
   if (field.kind === 'userId') return event.userId ?? undefined
   const key = field.key
@@ -25,7 +28,7 @@ export function scalarEquals(x: unknown, v: Scalar): boolean {
 }
 
 /** Whether `event` satisfies `predicate`. */
-export function matchesPredicate(event: StoredEvent, predicate: EventPredicate): boolean {
+export function matchesPredicate(event: Readable, predicate: EventPredicate): boolean {
   const x = predicateFieldValue(event, predicate.field)
   switch (predicate.op) {
     case 'eq':

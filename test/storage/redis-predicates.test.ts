@@ -1,49 +1,19 @@
 // Redis: `where` predicates and the metric aggregations (countDistinctUsers, latest,
-// sumLatestPerUser) against a plain JS reading of the contract in src/storage/event-predicates.ts.
+// sumLatestPerUser) against the JS reference of the contract (src/storage/event-predicate-match.ts).
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EventField, EventFilter, NewEvent } from '../../src/storage'
 import type { EventPredicate, PredicateField, Scalar } from '../../src/storage/event-predicates'
+import { matchesPredicate, predicateFieldValue } from '../../src/storage/event-predicate-match'
 import { redisEvents } from '../../src/storage/redis/events'
 import { mulberry32 as random } from '../fuzz/prng'
 import { dropRedisPrefix, redisSkipReason, redisTestUrl, testRedisPrefix } from '../helpers/redis'
+import { event } from './conformance'
 
 const url = redisTestUrl()
 
-// ---- The oracle: the documented semantics, in JS ----
-
-type Read = { present: false } | { present: true; value: unknown }
-const ABSENT: Read = { present: false }
-
-function read(e: NewEvent, field: PredicateField | EventField): Read {
-  if (field.kind === 'value') return e.value === null ? ABSENT : { present: true, value: e.value }
-  if (field.kind === 'userId') return e.userId === null ? ABSENT : { present: true, value: e.userId }
-  if (field.key.includes('\u0000') || e.properties === null || !Object.hasOwn(e.properties, field.key)) return ABSENT
-  return { present: true, value: e.properties[field.key] }
-}
-
-function eq(r: Read, v: Scalar): boolean {
-  if (v === null) return !r.present || r.value === null
-  return r.present && typeof r.value === typeof v && r.value === v
-}
-
-function passes(e: NewEvent, p: EventPredicate): boolean {
-  const r = read(e, p.field)
-  switch (p.op) {
-    case 'eq':
-      return eq(r, p.value)
-    case 'neq':
-      return !eq(r, p.value)
-    case 'in':
-      return p.value.some((v) => eq(r, v))
-    default: {
-      if (!r.present || typeof r.value !== 'number') return false
-      const x = r.value
-      return p.op === 'gt' ? x > p.value : p.op === 'gte' ? x >= p.value : p.op === 'lt' ? x < p.value : x <= p.value
-    }
-  }
-}
+// ---- The oracle: the documented semantics, in JS (matchesPredicate is the reference kv filters with) ----
 
 const matches = (e: NewEvent, f: EventFilter) =>
   (!f.names || f.names.includes(e.name)) &&
@@ -52,13 +22,13 @@ const matches = (e: NewEvent, f: EventFilter) =>
   (f.to === undefined || e.timestamp < f.to) &&
   (f.userId === undefined || e.userId === f.userId) &&
   Object.entries(f.tags ?? {}).every(([k, v]) => e.tags?.[k] === v) &&
-  (f.where ?? []).every((p) => passes(e, p))
+  (f.where ?? []).every((p) => matchesPredicate(e, p))
 
 const newestFirst = (x: NewEvent, y: NewEvent) => y.timestamp - x.timestamp || (y.id > x.id ? 1 : y.id < x.id ? -1 : 0)
 
 const numberOf = (e: NewEvent, field: EventField): number | undefined => {
-  const r = read(e, field)
-  return r.present && typeof r.value === 'number' ? r.value : undefined
+  const x = predicateFieldValue(e, field)
+  return typeof x === 'number' ? x : undefined
 }
 
 function sumAscending(values: number[]): number | null {
@@ -84,22 +54,7 @@ const oracle = {
   countDistinctUsers: (mine: NewEvent[]) => new Set(mine.filter((e) => e.userId !== null).map((e) => e.userId)).size,
 }
 
-function ev(name: string, timestamp: number, fields: Partial<NewEvent> = {}): NewEvent {
-  return {
-    id: randomUUID(),
-    name,
-    timestamp,
-    receivedAt: timestamp,
-    userId: null,
-    userEmail: null,
-    userName: null,
-    value: null,
-    properties: null,
-    tags: null,
-    clientId: null,
-    ...fields,
-  }
-}
+const ev = event
 
 const T0 = Date.UTC(2024, 5, 3, 9, 0)
 
