@@ -20,6 +20,8 @@ export type RateLimits = Record<string, Record<string, RateLimitRule | false>> &
   statusBlocks?: { event?: RateLimitRule | false; batch?: RateLimitRule | false }
   /** `event` (6000/min), `batch` (10/min), `query`: list, count and stats together (60/min). */
   flux?: { event?: RateLimitRule | false; batch?: RateLimitRule | false; query?: RateLimitRule | false }
+  /** `/api/metrics/...`: `read` (600/min), `write` (definitions and templates, 120/min), `recalculate` (10/min). */
+  statusBlocksMetrics?: { read?: RateLimitRule | false; write?: RateLimitRule | false; recalculate?: RateLimitRule | false }
 }
 
 export type LimitsOption = Partial<Omit<Limits, 'batchSize'>> & { batchSize?: Partial<Limits['batchSize']> }

@@ -44,6 +44,7 @@ async function runDirect(run: RouteRunner, req: IncomingMessage, res: ServerResp
     pathname,
     header: (name) => headerOf(req, name),
     query: () => new URLSearchParams(req.url?.slice(pathname.length + 1) ?? ''),
+    params: () => ({}), // only routes without path parameters are served directly
     text: (maxBytes) => readNodeText(req, maxBytes),
     webRequest: () => {
       throw new Error('telltale: routes with an auth resolver go through telltale.fetch')

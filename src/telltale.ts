@@ -5,6 +5,7 @@ import { type Clock, systemClock } from './core/clock'
 import type { CoreContext } from './core/context'
 import { HOUSEKEEPING_EVERY_MS, housekeeping } from './core/housekeeping'
 import { TelltaleError } from './core/errors'
+import { METRIC_HISTORY_EVERY_MS, metricHistoryTick } from './core/metric-history'
 import { randomBase62 } from './core/ids'
 import { createHttpApp, type HttpApp, normalizeBasePath, routePath } from './http/app'
 import type { AuthResolver } from './http/auth'
@@ -60,6 +61,7 @@ export function createTelltale(options: TelltaleOptions): Telltale {
   /** Identifies this instance's claims on shared jobs. */
   const instanceId = randomBase62(12)
   scheduler.every('telltale:housekeeping', { intervalMs: HOUSEKEEPING_EVERY_MS }, () => housekeeping(ctx, instanceId).then(() => {}))
+  scheduler.every('telltale:metric-history', { intervalMs: METRIC_HISTORY_EVERY_MS }, () => metricHistoryTick(ctx, instanceId).then(() => {}))
 
   let readying: Promise<void> | undefined
   let closed = false

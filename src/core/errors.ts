@@ -52,6 +52,8 @@ export type Rule =
   | { rule: 'in'; values: string[] }
   | { rule: 'integer_range'; min: number; max: number }
   | { rule: 'invalid'; message: string }
+  /** A whole sentence written for the API user (a formula's parse error, a metric still in use). */
+  | { rule: 'message'; message: string }
 
 /** Path segments as the caller wrote them in core terms, e.g. `['events', 3, 'name']`. */
 export type IssuePath = Array<string | number>

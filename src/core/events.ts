@@ -6,6 +6,7 @@ import type { EventInsertResult, NewEvent, StoredEvent } from '../storage'
 import type { CoreContext } from './context'
 import { type IssuePath, TelltaleError, type ValidationIssue, validationError } from './errors'
 import { isUuid, uuidv7 } from './ids'
+import { afterEventsStored } from './metric-history'
 import { defineOperation } from './operation'
 
 /** A stored event as its track call wrote it: `null` fields dropped, the defaults (`timestamp`) filled in. */
@@ -100,10 +101,13 @@ const OPTIONAL_FIELDS = ['id', 'userId', 'userEmail', 'userName', 'value', 'prop
 const everyField: Exclude<keyof ValidEvent, (typeof OPTIONAL_FIELDS)[number] | 'name' | 'timestamp'> extends never ? true : never = true
 void everyField
 
-/** One atomic write. Repeated client ids return their first id. */
-function storeEvents(ctx: CoreContext, projectId: string, events: TrackedEvent[]): Promise<EventInsertResult> {
+/** One atomic write. Repeated client ids return their first id. Late events mark their days for the metric history job. */
+async function storeEvents(ctx: CoreContext, projectId: string, events: TrackedEvent[]): Promise<EventInsertResult> {
   const now = ctx.clock.now()
-  return ctx.storage.events.insert({ projectId, events: events.map((event) => toNewEvent(event, now)) })
+  const rows = events.map((event) => toNewEvent(event, now))
+  const result = await ctx.storage.events.insert({ projectId, events: rows })
+  await afterEventsStored(ctx, projectId, rows)
+  return result
 }
 
 function toNewEvent(event: TrackedEvent, now: number): NewEvent {

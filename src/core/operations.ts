@@ -1,5 +1,18 @@
 import { getEvent, trackEvent, trackEvents, trackEventsEach } from './events'
 import { createApiKey, listApiKeys, revokeApiKey } from './keys'
+import {
+  applyMetricTemplate,
+  createMetric,
+  deleteMetric,
+  getMetric,
+  getMetricHistory,
+  getMetricValue,
+  getMetricValues,
+  listMetrics,
+  listMetricTemplates,
+  recalculateMetric,
+  updateMetric,
+} from './metrics'
 import { createProject, ensureProject, getProject, getProjectBySlug } from './projects'
 import { countEvents, eventStats, listEvents } from './queries'
 
@@ -22,4 +35,15 @@ export const operations = {
   listEvents,
   countEvents,
   eventStats,
+  listMetrics,
+  getMetric,
+  createMetric,
+  updateMetric,
+  deleteMetric,
+  listMetricTemplates,
+  applyMetricTemplate,
+  getMetricValues,
+  getMetricValue,
+  getMetricHistory,
+  recalculateMetric,
 }

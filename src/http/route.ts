@@ -23,6 +23,8 @@ export interface RouteRequest {
   /** A request header by lower-case name. */
   header(name: string): string | null | undefined
   query(): URLSearchParams
+  /** The route's path parameters (`:slug`), decoded. */
+  params(): Record<string, string>
   /** The body as text: at most `maxBytes`, else a 413 `TelltaleError`. */
   text(maxBytes: number): Promise<string>
   /** The request as a web `Request`, for the host's `auth` resolver. */
@@ -56,8 +58,9 @@ export function createRouteRunner(ctx: CoreContext, surface: Surface, route: Rou
       if (limit) headers = rateLimitHeaders(await consumeRateLimit(ctx, { projectId: auth.projectId, bucket: bucketOf(surface, route, auth), rule: limit }))
       const routeContext: RouteContext = { auth, limits: ctx.limits }
       const wire = route.body ? route.body(await readJsonObject(request, ctx.limits.maxBodyBytes), routeContext) : route.query ? route.query(request.query(), routeContext) : {}
-      // The caller's project comes last: no body or query can name another project.
-      const input = parseInput(route.operation, { ...wire, projectId: auth.projectId })
+      // Path parameters after the body (a body cannot rename the resource in the path), and the
+      // caller's project last: no body, query or path can name another project.
+      const input = parseInput(route.operation, { ...wire, ...route.params?.(request.params()), projectId: auth.projectId })
       const output = await runParsed(ctx, route.operation, input)
       return { status: typeof route.status === 'function' ? route.status(output) : (route.status ?? 200), headers, body: route.reply(output, input) }
     } catch (error) {
@@ -77,6 +80,7 @@ export function toH3Handler(run: RouteRunner) {
       pathname: event.url.pathname,
       header: (name) => event.req.headers.get(name),
       query: () => event.url.searchParams,
+      params: () => decodedParams(event.context.params),
       text: (maxBytes) => readWebText(event.req, maxBytes),
       webRequest: () => event.req,
     })
@@ -84,4 +88,17 @@ export function toH3Handler(run: RouteRunner) {
     for (const name in reply.headers) event.res.headers.set(name, reply.headers[name])
     return reply.body
   }
+}
+
+/** h3 leaves path parameters percent-encoded; a parameter that does not decode stays as sent. */
+function decodedParams(params: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(params ?? {})) {
+    try {
+      out[name] = decodeURIComponent(value)
+    } catch {
+      out[name] = value
+    }
+  }
+  return out
 }

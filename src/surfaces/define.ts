@@ -33,6 +33,8 @@ export interface Route<Schema extends z.ZodType = z.ZodType, Output = unknown> {
   body?: (body: Record<string, unknown>, route: RouteContext) => Record<string, unknown>
   /** Wire → operation input from the query string. */
   query?: (params: URLSearchParams, route: RouteContext) => Record<string, unknown>
+  /** Path parameters (`:uuid`, `:slug`) → operation input, merged over the body's or query's. */
+  params?: (params: Record<string, string>) => Record<string, unknown>
   /** Success status. Default 200. */
   status?: number | ((output: Output) => number)
   reply: (output: Output, input: z.output<Schema>) => unknown

@@ -109,6 +109,8 @@ export function issueMessage(issue: ValidationIssue, field: string): string {
       return `The selected ${attr} is invalid.`
     case 'integer_range':
       return `The ${attr} field must be an integer between ${issue.min} and ${issue.max}.`
+    case 'message':
+      return issue.message
     case 'invalid':
       return field === 'body' || field === 'range' ? issue.message : `The ${attr} field is invalid.`
   }

@@ -1,12 +1,13 @@
 import type { Surface } from './define'
 import { flux } from './flux'
 import { statusBlocks } from './status-blocks'
+import { statusBlocksMetrics } from './status-blocks-metrics'
 
 /**
  * Every API surface telltale serves. Adding one is a folder beside this file and a line here;
  * the router, the error shapes, `ownsPath` and the rate-limit options all follow from it.
  */
-export const SURFACES: Surface[] = [statusBlocks, flux]
+export const SURFACES: Surface[] = [statusBlocks, statusBlocksMetrics, flux]
 
 /** The surface whose prefix holds `pathname` (the longest prefix wins), or `undefined`. */
 export function surfaceOf(surfaces: Surface[], pathname: string): Surface | undefined {

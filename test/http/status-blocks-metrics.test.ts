@@ -1,0 +1,407 @@
+// Status Blocks metrics (reference 000: "Metric Definitions", "Metric Values"): definitions CRUD,
+// validation, templates, values, history and recalculation through HTTP, on every adapter. The
+// packs' numbers are checked against hand-computed fixtures in metrics-{saas,ecommerce,api}.test.ts.
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { makeTelltale, reply, type TestApp, UUID } from '../helpers/app'
+
+let t: TestApp
+beforeEach(async () => {
+  t = await makeTelltale({ now: '2024-03-20T12:00:00Z' })
+})
+afterEach(async () => {
+  await t.close()
+})
+
+const DAY = 86_400_000
+const call = async (method: string, path: string, body?: unknown, key: string | null = t.keys.readWrite) =>
+  reply(
+    await t.telltale.fetch(
+      new Request(`http://localhost${path}`, {
+        method,
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(key ? { authorization: `Bearer ${key}` } : {}) },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      }),
+    ),
+  )
+const get = (path: string, key?: string | null) => call('GET', path, undefined, key)
+const create = (body: Record<string, unknown>) => call('POST', '/api/metrics/definitions', body)
+const track = (events: Array<Record<string, unknown>>) => t.post('/api/events/batch', { events })
+const LARAVEL_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/
+
+describe('definitions', () => {
+  test('create: 201 with the whole definition, slug derived from the name, defaults filled', async () => {
+    const res = await create({ name: 'Pro signups', event: 'user_signup', aggregation: 'count', filters: [{ field: 'metadata.plan', op: 'eq', value: 'pro' }] })
+    expect(res.status).toBe(201)
+    expect(res.body.data).toEqual({
+      uuid: expect.stringMatching(UUID),
+      name: 'Pro signups',
+      slug: 'pro_signups',
+      description: null,
+      kind: 'aggregate',
+      event: 'user_signup',
+      aggregation: 'count',
+      field: null,
+      filters: [{ field: 'metadata.plan', op: 'eq', value: 'pro' }],
+      window: '30d',
+      formula: null,
+      format: 'number',
+      template: null,
+      created_at: '2024-03-20T12:00:00.000000Z',
+      updated_at: '2024-03-20T12:00:00.000000Z',
+    })
+    expect(res.body.data.created_at).toMatch(LARAVEL_DATE)
+  })
+
+  test('list, get, update, delete', async () => {
+    const a = (await create({ name: 'Revenue', event: 'order_completed', aggregation: 'sum', format: 'currency' })).body.data
+    const b = (await create({ name: 'Orders', event: 'order_completed', aggregation: 'count' })).body.data
+    const list = await get('/api/metrics/definitions')
+    expect(list.status).toBe(200)
+    expect(list.body.data.map((d: { slug: string }) => d.slug)).toEqual(['revenue', 'orders'])
+    expect((await get(`/api/metrics/definitions/${a.uuid}`)).body.data).toEqual(a)
+
+    t.clock.advance(1000)
+    const updated = await call('PUT', `/api/metrics/definitions/${a.uuid}`, { window: '7d', description: 'Last week' })
+    expect(updated.status).toBe(200)
+    expect(updated.body.data).toMatchObject({ uuid: a.uuid, slug: 'revenue', aggregation: 'sum', field: 'value', window: '7d', description: 'Last week', format: 'currency' })
+    expect(updated.body.data.updated_at).toBe('2024-03-20T12:00:01.000000Z')
+    expect(updated.body.data.created_at).toBe(a.created_at)
+
+    const deleted = await call('DELETE', `/api/metrics/definitions/${b.uuid}`)
+    expect(deleted).toEqual({ status: 200, body: { success: true } })
+    expect(await get(`/api/metrics/definitions/${b.uuid}`)).toEqual({ status: 404, body: { message: 'Metric not found.' } })
+    expect((await get('/api/metrics/definitions')).body.data).toHaveLength(1)
+  })
+
+  test('unknown or malformed uuids and slugs are 404', async () => {
+    for (const path of [
+      '/api/metrics/definitions/018d0cab-c440-7393-8153-537c6e3e98ef',
+      '/api/metrics/definitions/nope',
+      '/api/metrics/values/nope',
+      '/api/metrics/values/nope/history',
+    ]) {
+      expect(await get(path)).toEqual({ status: 404, body: { message: 'Metric not found.' } })
+    }
+    expect((await call('PUT', '/api/metrics/definitions/nope', { name: 'x' })).status).toBe(404)
+    expect((await call('DELETE', '/api/metrics/definitions/nope')).status).toBe(404)
+    expect((await call('POST', '/api/metrics/values/nope/recalculate')).status).toBe(404)
+  })
+
+  test('another project cannot see or change a definition', async () => {
+    const a = (await create({ name: 'Orders', event: 'order_completed', aggregation: 'count' })).body.data
+    expect((await get(`/api/metrics/definitions/${a.uuid}`, t.other.key)).status).toBe(404)
+    expect((await call('DELETE', `/api/metrics/definitions/${a.uuid}`, undefined, t.other.key)).status).toBe(404)
+    expect((await get('/api/metrics/definitions', t.other.key)).body.data).toEqual([])
+    expect((await get('/api/metrics/values/orders', t.other.key)).status).toBe(404)
+    // The same slug is free in another project.
+    expect((await call('POST', '/api/metrics/definitions', { name: 'Orders', aggregation: 'count' }, t.other.key)).status).toBe(201)
+  })
+
+  test('401 without a key, 403 without the scope', async () => {
+    expect(await get('/api/metrics/definitions', null)).toEqual({ status: 401, body: { message: 'Invalid API key.' } })
+    expect((await call('POST', '/api/metrics/definitions', { name: 'x', aggregation: 'count' }, t.keys.read)).status).toBe(403)
+    expect((await get('/api/metrics/values', t.keys.write)).status).toBe(403)
+  })
+
+  test('a taken slug is a 422, given or derived', async () => {
+    await create({ name: 'Orders', aggregation: 'count' })
+    for (const body of [
+      { name: 'Orders', aggregation: 'count' },
+      { name: 'Other', slug: 'orders', aggregation: 'count' },
+    ]) {
+      const res = await create(body)
+      expect(res.status).toBe(422)
+      expect(res.body.errors.slug).toEqual(['The slug has already been taken.'])
+    }
+    const other = (await create({ name: 'Other', aggregation: 'count' })).body.data
+    expect((await call('PUT', `/api/metrics/definitions/${other.uuid}`, { slug: 'orders' })).status).toBe(422)
+  })
+
+  test.each([
+    [{ aggregation: 'count' }, 'name', 'The name field is required.'],
+    [{ name: 'x', aggregation: 'median' }, 'aggregation', 'The selected aggregation is invalid.'],
+    [{ name: 'x' }, 'aggregation', 'The aggregation field is required for aggregate metrics.'],
+    [{ name: 'x', aggregation: 'count', window: '90d' }, 'window', 'The selected window is invalid.'],
+    [{ name: 'x', aggregation: 'mrr', window: '30d' }, 'window', 'The mrr aggregation is evaluated at a moment and takes no window.'],
+    [{ name: 'x', aggregation: 'count', field: 'value' }, 'field', 'The count aggregation counts events or users and reads no field.'],
+    [{ name: 'x', aggregation: 'sum', field: 'amount' }, 'field', 'The field must be "value" or "metadata.<key>".'],
+    [{ name: 'x', aggregation: 'count', format: 'money' }, 'format', 'The selected format is invalid.'],
+    [{ name: 'x', slug: 'Bad-Slug', aggregation: 'count' }, 'slug', 'The slug must start with a lowercase letter and hold only lowercase letters, digits and underscores.'],
+    [{ name: 'x', aggregation: 'count', event: 42 }, 'event', 'The event field is invalid.'],
+    [{ name: 'x', aggregation: 'count', filters: [{ field: 'metadata.status', op: 'gte', value: '500' }] }, 'filters.0.value', 'The filters.0.value field must be a number.'],
+    [{ name: 'x', aggregation: 'count', filters: [{ field: 'metadata.status', op: 'in', value: 5 }] }, 'filters.0.value', 'The filters.0.value field must be an array.'],
+    [{ name: 'x', aggregation: 'count', filters: [{ field: 'email', op: 'eq', value: 'a' }] }, 'filters.0.field', 'A filter field must be "value", "user_id" or "metadata.<key>".'],
+    [{ name: 'x', aggregation: 'count', filters: [{ field: 'value', op: 'like', value: 1 }] }, 'filters.0.op', 'The selected filters.0.op is invalid.'],
+    [{ name: 'x', kind: 'formula' }, 'formula', 'The formula field is required for formula metrics.'],
+    [{ name: 'x', kind: 'formula', formula: 'a +' }, 'formula', 'The formula ends where a number or a metric slug is expected.'],
+    [{ name: 'x', formula: 'nope * 2' }, 'formula', 'The formula names a metric this project does not have: nope.'],
+    [{ name: 'x', formula: 'x * 2' }, 'formula', 'The formula makes a cycle: x → x.'],
+    [{ name: 'x', formula: 'process.exit(1)' }, 'formula', 'The formula has an unexpected character "." at column 8.'],
+    [{ name: 'x', formula: 'constructor.constructor("return 1")()' }, 'formula', 'The formula has an unexpected character "." at column 12.'],
+    [{ name: 'x', formula: `${'1 + '.repeat(125)}1` }, 'formula', 'The formula is longer than 500 characters.'],
+    [{ name: 'x', formula: '1', window: 'day' }, 'window', 'The window field is not used by formula metrics; leave it out.'],
+    [{ name: 'x', aggregation: 'count', formula: '1' }, 'aggregation', 'The aggregation field is not used by formula metrics; leave it out.'],
+    [{ name: 'x', kind: 'aggregate', aggregation: 'count', formula: '1' }, 'formula', 'The formula field is only used by formula metrics (kind "formula").'],
+  ])('bad definition %j → 422 on %s', async (body, field, message) => {
+    const res = await create(body)
+    expect(res.status).toBe(422)
+    expect(res.body.errors[field]).toEqual([message])
+    expect((await get('/api/metrics/definitions')).body.data).toEqual([])
+  })
+
+  test('a cycle through two formulas is refused on update', async () => {
+    await create({ name: 'Base', aggregation: 'count' })
+    const a = (await create({ name: 'A', formula: 'base * 2' })).body.data
+    await create({ name: 'B', formula: 'a + 1' })
+    const res = await call('PUT', `/api/metrics/definitions/${a.uuid}`, { formula: 'b - 1' })
+    expect(res.status).toBe(422)
+    expect(res.body.errors.formula).toEqual(['The formula makes a cycle: a → b → a.'])
+  })
+
+  test('a metric a formula uses cannot be deleted or renamed; the 422 names the formula', async () => {
+    const base = (await create({ name: 'Orders', aggregation: 'count' })).body.data
+    await create({ name: 'Double', formula: 'orders * 2' })
+    const res = await call('DELETE', `/api/metrics/definitions/${base.uuid}`)
+    expect(res.status).toBe(422)
+    expect(res.body.message).toBe('The metric orders is used by double; change or delete that formula first.')
+    const renamed = await call('PUT', `/api/metrics/definitions/${base.uuid}`, { slug: 'all_orders' })
+    expect(renamed.status).toBe(422)
+    expect(renamed.body.errors.slug).toEqual(['The slug cannot change while double uses orders.'])
+  })
+
+  test('changing kind drops the other kind’s fields', async () => {
+    await create({ name: 'Orders', aggregation: 'count' })
+    const a = (await create({ name: 'Thing', aggregation: 'sum', window: '7d' })).body.data
+    const res = await call('PUT', `/api/metrics/definitions/${a.uuid}`, { kind: 'formula', formula: 'orders * 2' })
+    expect(res.status).toBe(200)
+    expect(res.body.data).toMatchObject({ kind: 'formula', formula: 'orders * 2', aggregation: null, field: null, window: null, event: null, filters: null })
+  })
+
+  test('malformed bodies get the documented errors, never a 500', async () => {
+    expect((await call('POST', '/api/metrics/definitions', '{bad')).status).toBe(400)
+    expect((await call('POST', '/api/metrics/definitions', '[1]')).status).toBe(422)
+    expect((await create({ name: 'x'.repeat(256), aggregation: 'count' })).status).toBe(422)
+    expect((await create({ name: 'a\u0000b', aggregation: 'count' })).status).toBe(422)
+    expect((await create({ name: 'x', aggregation: 'count', filters: 'nope' })).status).toBe(422)
+    expect((await create({ name: 'x', aggregation: 'count', filters: [{ field: 'metadata.a', op: 'in', value: Array(101).fill(1) }] })).status).toBe(422)
+  })
+})
+
+describe('templates', () => {
+  test('lists saas, ecommerce and api with full definitions', async () => {
+    const res = await get('/api/metrics/templates')
+    expect(res.status).toBe(200)
+    expect(res.body.data.map((t: { key: string }) => t.key)).toEqual(['saas', 'ecommerce', 'api'])
+    const saas = res.body.data[0]
+    expect(saas).toMatchObject({ key: 'saas', name: 'SaaS' })
+    expect(saas.metrics.map((m: { slug: string }) => m.slug)).toEqual([
+      'signups',
+      'dau',
+      'wau',
+      'mau',
+      'mrr',
+      'paying_customers',
+      'arpu',
+      'cancellations',
+      'churn_rate',
+      'ltv',
+      'quick_ratio',
+    ])
+    expect(saas.metrics.find((m: { slug: string }) => m.slug === 'arpu')).toEqual({
+      name: 'ARPU',
+      slug: 'arpu',
+      description: expect.any(String),
+      kind: 'formula',
+      event: null,
+      aggregation: null,
+      field: null,
+      filters: null,
+      window: null,
+      formula: 'mrr / paying_customers',
+      format: 'currency',
+      template: 'saas',
+    })
+    expect(saas.metrics[0]).not.toHaveProperty('uuid')
+  })
+
+  test('apply creates the pack once; existing slugs are kept', async () => {
+    await create({ name: 'Revenue', event: 'sale', aggregation: 'sum' })
+    const first = await call('POST', '/api/metrics/templates/apply', { template: 'ecommerce' })
+    expect(first.status).toBe(201)
+    expect(first.body).toEqual({
+      data: { template: 'ecommerce', created: ['orders', 'aov', 'customers', 'repeat_customers', 'repeat_purchase_rate', 'refunds', 'net_revenue'], existing: ['revenue'] },
+    })
+    const again = await call('POST', '/api/metrics/templates/apply', { template: 'ecommerce' })
+    expect(again.body.data.created).toEqual([])
+    expect(again.body.data.existing).toHaveLength(8)
+    const revenue = (await get('/api/metrics/definitions')).body.data.find((d: { slug: string }) => d.slug === 'revenue')
+    expect(revenue).toMatchObject({ event: 'sale', template: null })
+  })
+
+  test('an unknown template is a 422', async () => {
+    for (const body of [{ template: 'crm' }, {}, { template: 5 }]) {
+      const res = await call('POST', '/api/metrics/templates/apply', body)
+      expect(res.status).toBe(422)
+      expect(Object.keys(res.body.errors)).toEqual(['template'])
+    }
+  })
+})
+
+describe('values', () => {
+  test('value, previous value and change over a window', async () => {
+    await create({ name: 'Orders', event: 'order_completed', aggregation: 'count', window: '7d' })
+    const now = t.clock.now()
+    // 3 orders in the last 7 days, 2 in the 7 days before.
+    await track([1, 2, 3, 8, 9].map((daysAgo) => ({ event: 'order_completed', user_id: 'u', timestamp: now - daysAgo * DAY })))
+    const res = await get('/api/metrics/values/orders')
+    expect(res).toEqual({
+      status: 200,
+      body: { data: { slug: 'orders', name: 'Orders', format: 'number', window: '7d', value: 3, previous_value: 2, change: 50, computed_at: '2024-03-20T12:00:00.000000Z' } },
+    })
+    const all = await get('/api/metrics/values')
+    expect(all.body.data).toEqual([res.body.data])
+  })
+
+  test('a cached value is dropped when this process stores an event', async () => {
+    await create({ name: 'Orders', event: 'order_completed', aggregation: 'count', window: 'day' })
+    expect((await get('/api/metrics/values/orders')).body.data.value).toBe(0)
+    await track([{ event: 'order_completed' }])
+    expect((await get('/api/metrics/values/orders')).body.data.value).toBe(1)
+  })
+
+  test('empty windows: counts and sums are 0, averages null, ratios over 0 null', async () => {
+    await create({ name: 'Orders', event: 'order_completed', aggregation: 'count' })
+    await create({ name: 'Revenue', event: 'order_completed', aggregation: 'sum' })
+    await create({ name: 'Average', event: 'order_completed', aggregation: 'avg' })
+    await create({ name: 'Aov', formula: 'revenue / orders' })
+    const values = Object.fromEntries((await get('/api/metrics/values')).body.data.map((v: { slug: string; value: unknown }) => [v.slug, v.value]))
+    expect(values).toEqual({ orders: 0, revenue: 0, average: null, aov: null })
+  })
+
+  test('filters, metadata fields and percentiles', async () => {
+    await create({
+      name: 'Pro revenue',
+      event: 'order_completed',
+      aggregation: 'sum',
+      field: 'metadata.amount',
+      filters: [{ field: 'metadata.plan', op: 'in', value: ['pro', 'team'] }],
+    })
+    await create({ name: 'Slow', event: 'api_request', aggregation: 'p50', window: 'day' })
+    await create({ name: 'Big spenders', event: 'order_completed', aggregation: 'unique_users', filters: [{ field: 'metadata.amount', op: 'gt', value: 50 }] })
+    await track([
+      { event: 'order_completed', user_id: 'a', metadata: { plan: 'pro', amount: 100 } },
+      { event: 'order_completed', user_id: 'b', metadata: { plan: 'team', amount: 20.5 } },
+      { event: 'order_completed', user_id: 'c', metadata: { plan: 'free', amount: 70 } },
+      { event: 'order_completed', user_id: 'a', metadata: { plan: 'pro', amount: '60' } },
+      ...[10, 30, 20, 40].map((value) => ({ event: 'api_request', value })),
+    ])
+    const values = Object.fromEntries((await get('/api/metrics/values')).body.data.map((v: { slug: string; value: unknown }) => [v.slug, v.value]))
+    // 100 + 20.5 (the string "60" is not a number); p50 of 10,20,30,40 is rank 2; users a and c spent over 50.
+    expect(values).toEqual({ pro_revenue: 120.5, slow: 20, big_spenders: 2 })
+  })
+})
+
+describe('history', () => {
+  test('one point per local day, today so far, 0 for days without events', async () => {
+    await create({ name: 'Orders', event: 'order_completed', aggregation: 'count', window: 'day' })
+    await track([
+      { event: 'order_completed', timestamp: '2024-03-18T09:00:00Z' },
+      { event: 'order_completed', timestamp: '2024-03-18T23:59:59Z' },
+      { event: 'order_completed', timestamp: '2024-03-20T11:00:00Z' },
+    ])
+    const res = await get('/api/metrics/values/orders/history?days=4')
+    expect(res).toEqual({
+      status: 200,
+      body: {
+        data: {
+          slug: 'orders',
+          timezone: 'UTC',
+          points: [
+            { date: '2024-03-17', value: 0 },
+            { date: '2024-03-18', value: 2 },
+            { date: '2024-03-19', value: 0 },
+            { date: '2024-03-20', value: 1 },
+          ],
+        },
+      },
+    })
+    const range = await get('/api/metrics/values/orders/history?from=2024-03-18&to=2024-03-25')
+    expect(range.body.data.points.map((p: { date: string }) => p.date)).toEqual(['2024-03-18', '2024-03-19', '2024-03-20'])
+    expect((await get('/api/metrics/values/orders/history')).body.data.points).toHaveLength(30)
+  })
+
+  test.each([
+    ['days=0', 'days'],
+    ['days=367', 'days'],
+    ['days=abc', 'days'],
+    ['from=2024-02-30', 'from'],
+    ['from=yesterday', 'from'],
+    ['from=2024-03-10&to=2024-03-01', 'from'],
+    ['from=2022-01-01&to=2024-01-01', 'from'],
+  ])('?%s → 422 on %s', async (query, field) => {
+    await create({ name: 'Orders', aggregation: 'count' })
+    const res = await get(`/api/metrics/values/orders/history?${query}`)
+    expect(res.status).toBe(422)
+    expect(Object.keys(res.body.errors)).toEqual([field])
+  })
+
+  test('a changed definition recomputes stored days', async () => {
+    const a = (await create({ name: 'Orders', event: 'order_completed', aggregation: 'count', window: 'day' })).body.data
+    await track([
+      { event: 'order_completed', timestamp: '2024-03-19T09:00:00Z', metadata: { plan: 'pro' } },
+      { event: 'order_completed', timestamp: '2024-03-19T10:00:00Z' },
+    ])
+    expect((await get('/api/metrics/values/orders/history?days=2')).body.data.points[0]).toEqual({ date: '2024-03-19', value: 2 })
+    t.clock.advance(1000)
+    await call('PUT', `/api/metrics/definitions/${a.uuid}`, { filters: [{ field: 'metadata.plan', op: 'eq', value: 'pro' }] })
+    expect((await get('/api/metrics/values/orders/history?days=2')).body.data.points[0]).toEqual({ date: '2024-03-19', value: 1 })
+  })
+
+  test('recalculate rewrites stored days and answers a fresh value', async () => {
+    await create({ name: 'Orders', event: 'order_completed', aggregation: 'count', window: 'day' })
+    await create({ name: 'Double', formula: 'orders * 2' })
+    expect((await get('/api/metrics/values/double/history?days=2')).body.data.points[0]).toEqual({ date: '2024-03-19', value: 0 })
+    // Written straight to the store: no late-event mark, so only a recalculation can see it.
+    await t.storage.events.insert({
+      projectId: t.project.id,
+      events: [
+        {
+          id: '018e5c3a-0000-7000-8000-000000000001',
+          name: 'order_completed',
+          timestamp: Date.parse('2024-03-19T09:00:00Z'),
+          receivedAt: t.clock.now(),
+          userId: null,
+          userEmail: null,
+          userName: null,
+          value: null,
+          properties: null,
+          tags: null,
+          clientId: null,
+        },
+      ],
+    })
+    expect((await get('/api/metrics/values/double/history?days=2')).body.data.points[0].value).toBe(0)
+    const res = await call('POST', '/api/metrics/values/orders/recalculate', { from: '2024-03-19', to: '2024-03-19' })
+    expect(res.status).toBe(200)
+    expect(res.body.data).toMatchObject({ slug: 'orders', value: 0, window: 'day' })
+    expect((await get('/api/metrics/values/orders/history?days=2')).body.data.points[0].value).toBe(1)
+    expect((await get('/api/metrics/values/double/history?days=2')).body.data.points[0].value).toBe(2)
+    expect((await call('POST', '/api/metrics/values/orders/recalculate', { from: 'bad' })).status).toBe(422)
+  })
+})
+
+describe('in-process api', () => {
+  test('the same operations, with core names and TelltaleErrors', async () => {
+    const projectId = t.project.id
+    const api = t.telltale.api
+    const created = await api.createMetric({ projectId, name: 'Orders', event: 'order_completed', aggregation: 'count', window: 'day' })
+    expect(created).toMatchObject({ id: expect.stringMatching(UUID), slug: 'orders', kind: 'aggregate', createdAt: t.clock.now() })
+    await api.trackEvent({ projectId, name: 'order_completed' })
+    expect(await api.getMetricValue({ projectId, slug: 'orders' })).toMatchObject({ value: 1, previousValue: 0, change: null, computedAt: t.clock.now() })
+    expect((await api.getMetricHistory({ projectId, slug: 'orders', days: 1 })).points).toEqual([{ date: '2024-03-20', value: 1 }])
+    expect((await api.applyMetricTemplate({ projectId, template: 'api' })).created).toContain('error_rate')
+    await expect(api.createMetric({ projectId, name: 'Bad', formula: 'nope' })).rejects.toMatchObject({ name: 'TelltaleError', kind: 'validation', status: 422 })
+    await expect(api.getMetricValue({ projectId, slug: 'nope' })).rejects.toMatchObject({ kind: 'not_found', status: 404 })
+    await expect(api.deleteMetric({ projectId, id: created.id })).resolves.toEqual({ deleted: true })
+  })
+})
