@@ -254,8 +254,8 @@ describe('housekeeping across instances', () => {
       clock.advance(10 * MINUTE)
       const tickedAt = clock.now()
       // both instances tick...
-      expect(await a.scheduler.runDue()).toEqual(['telltale:housekeeping'])
-      expect(await b.scheduler.runDue()).toEqual(['telltale:housekeeping'])
+      expect(await a.scheduler.runDue()).toEqual(['telltale:housekeeping', 'telltale:metric-history'])
+      expect(await b.scheduler.runDue()).toEqual(['telltale:housekeeping', 'telltale:metric-history'])
       // ...and exactly one of them did the work
       expect(a.purge.mock.calls.length + b.purge.mock.calls.length).toBe(1)
       expect(a.purge).toHaveBeenCalledWith({ before: tickedAt })

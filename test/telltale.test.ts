@@ -65,16 +65,16 @@ describe('ready()', () => {
     expect(project.slug).toBe('after-retry')
   })
 
-  test('ready() starts the scheduler: the housekeeping job is due only after ready', async () => {
+  test('ready() starts the scheduler: the housekeeping and metric history jobs are due only after ready', async () => {
     const clock = createFakeClock(NOW)
     const scheduler = manualScheduler({ clock })
     const telltale = createTelltale({ storage: sqliteStorage({ file: ':memory:' }), clock, scheduler })
     cleanups.push(() => telltale.close())
-    expect(scheduler.pending().map((j) => j.name)).toEqual(['telltale:housekeeping'])
+    expect(scheduler.pending().map((j) => j.name)).toEqual(['telltale:housekeeping', 'telltale:metric-history'])
     clock.advance(10 * 60_000)
     expect(await scheduler.runDue()).toEqual([]) // not started
     await telltale.ready()
-    expect(await scheduler.runDue()).toEqual(['telltale:housekeeping'])
+    expect(await scheduler.runDue()).toEqual(['telltale:housekeeping', 'telltale:metric-history'])
   })
 })
 
