@@ -9,12 +9,14 @@
 //                     created and dropped there
 //   BENCH_REDIS_URL   default redis://127.0.0.1:6379; every run writes under a fresh key prefix
 //                     and removes it
-//   BENCH_PART        `ingest` or `queries` to run one part only (default both; the query bench
-//                     has its own settings: test/bench/queries.ts)
+//   BENCH_PART        `ingest`, `queries` or `metrics` to run one part only (default all; the
+//                     query and metrics benches have their own settings: test/bench/queries.ts,
+//                     test/bench/metrics.ts)
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { batchBodies, singleBodies } from './bodies'
+import { runMetricsBench } from './metrics'
 import { runQueryBench } from './queries'
 import { randomBase62 } from '../../src/core/ids'
 import { type ServerSpec, startServer, stopAll } from './child'
@@ -202,10 +204,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 const part = process.env.BENCH_PART
 let clean = false
 try {
-  clean = part === 'queries' ? true : await main()
-  if (part !== 'ingest') {
+  clean = part === 'queries' || part === 'metrics' ? true : await main()
+  if (part === undefined || part === 'queries') {
     await cleanUp()
     await runQueryBench()
+  }
+  if (part === undefined || part === 'metrics') {
+    await cleanUp()
+    await runMetricsBench()
   }
 } catch (error) {
   console.error(error)
