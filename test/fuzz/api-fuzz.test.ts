@@ -86,6 +86,30 @@ function validInput(name: string, projectId: string, r: Rng): Record<string, unk
       return { projectId, filter: { ...filter }, field: { kind: 'property', key: 'a' } }
     case 'listEvents':
       return { projectId, filter: { ...filter }, limit: 10, offset: 0 }
+    case 'createMetric':
+      return r.int(2) === 0
+        ? {
+            projectId,
+            name: `M ${r.int(1e9)}`,
+            event: 'ok',
+            aggregation: 'p95',
+            field: 'metadata.a',
+            filters: [{ field: 'metadata.a', op: 'gte', value: 1 }],
+            window: '7d',
+            format: 'number',
+          }
+        : { projectId, name: `F ${r.int(1e9)}`, formula: '(mrr + 1) / paying_customers * 100', format: 'percent' }
+    case 'updateMetric':
+    case 'getMetric':
+    case 'deleteMetric':
+      return { projectId, id: '01940000-0000-7000-8000-000000000000', window: 'day' }
+    case 'applyMetricTemplate':
+      return { projectId, template: r.pick(['saas', 'ecommerce', 'api']) }
+    case 'getMetricValue':
+      return { projectId, slug: 'mrr' }
+    case 'getMetricHistory':
+    case 'recalculateMetric':
+      return { projectId, slug: r.pick(['mrr', 'arpu', 'requests']), from: '2024-01-01', to: '2024-01-10' }
     default:
       return { projectId }
   }
