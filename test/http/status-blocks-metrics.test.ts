@@ -405,3 +405,39 @@ describe('in-process api', () => {
     await expect(api.deleteMetric({ projectId, id: created.id })).resolves.toEqual({ deleted: true })
   })
 })
+
+describe('hostile input on every metrics route', () => {
+  const values: unknown[] = [null, true, -1, 1e308, 'x', '', '\u0000', '\ud800', [], [1, 'a'], {}, { __proto__: { a: 1 } }, { constructor: 1 }, 'a'.repeat(5000), [[[[[[]]]]]]]
+  const fields = ['name', 'slug', 'description', 'kind', 'event', 'aggregation', 'field', 'filters', 'window', 'formula', 'format', 'template', 'from', 'to']
+  test('never a 5xx, always the Laravel shape, nothing half-written', async () => {
+    const base = (await create({ name: 'Base', event: 'e', aggregation: 'sum' })).body.data
+    const paths = [
+      ['POST', '/api/metrics/definitions'],
+      ['PUT', `/api/metrics/definitions/${base.uuid}`],
+      ['POST', '/api/metrics/templates/apply'],
+      ['POST', '/api/metrics/values/base/recalculate'],
+    ]
+    const bodies: unknown[] = ['{"name":', '[]', '"x"', '1', ...fields.flatMap((field) => values.map((value) => ({ name: 'Hostile', aggregation: 'count', [field]: value })))]
+    for (const [method, path] of paths) {
+      for (const body of bodies) {
+        const res = await call(method, path, typeof body === 'string' ? body : JSON.stringify(body))
+        expect(res.status, `${method} ${path} ${JSON.stringify(body)}`).toBeLessThan(500)
+        if (res.status >= 400) expect(typeof res.body.message).toBe('string')
+      }
+    }
+    for (const query of ['days=1e3', 'days=-1', 'days=%00', 'from=%F0%9F', 'to=9999-12-31', 'from=0000-01-01', 'days=1&from=2024-01-01']) {
+      const res = await get(`/api/metrics/values/base/history?${query}`)
+      expect(res.status, query).toBeLessThan(500)
+    }
+    // A path that is not valid percent-encoding is a malformed request, not an unknown metric.
+    expect(await get('/api/metrics/values/%F0')).toEqual({ status: 400, body: { message: expect.any(String) } })
+    for (const slug of ['%00', '%2F', 'a'.repeat(3000), '__proto__', 'constructor']) {
+      expect(await get(`/api/metrics/values/${slug}`), slug).toEqual({ status: 404, body: { message: 'Metric not found.' } })
+      expect(await get(`/api/metrics/definitions/${slug}`), slug).toEqual({ status: 404, body: { message: 'Metric not found.' } })
+    }
+    // Every definition that was accepted is whole: it reads back and computes.
+    for (const definition of (await get('/api/metrics/definitions')).body.data) {
+      expect((await get(`/api/metrics/values/${definition.slug}`)).status).toBe(200)
+    }
+  })
+})
