@@ -33,8 +33,18 @@ export type EventPredicate =
 
 /** The aggregations metric definitions add to the event store (`unique_users`, `latest`, MRR). */
 export interface EventMetricAggregations {
-  /** How many distinct non-null `userId`s the matching events have. */
-  countDistinctUsers(input: { projectId: string; filter: EventFilter }): Promise<number>
+  /**
+   * How many distinct non-null `userId`s the matching events have; with `minEvents` (an integer
+   * >= 1, default 1), only users with at least that many matching events count (repeat buyers:
+   * `minEvents: 2`).
+   */
+  countDistinctUsers(input: { projectId: string; filter: EventFilter; minEvents?: number }): Promise<number>
+  /**
+   * How many distinct non-null `userId`s the events matching any of `filters` have (a user
+   * matching several filters counts once; no filters: 0). Paying customers are the users with a
+   * payment covering now, where each billing period covers a different time range.
+   */
+  countDistinctUsersInAny(input: { projectId: string; filters: EventFilter[] }): Promise<number>
   /**
    * The latest value of `field` among matching events where it is a number: the event with the
    * greatest timestamp, ties broken by the greatest id (string order). `null` when none.
@@ -47,4 +57,15 @@ export interface EventMetricAggregations {
    * sum is beyond the double range). MRR counts each subscriber's latest covering payment this way.
    */
   sumLatestPerUser(input: { projectId: string; filter: EventFilter; field: EventField }): Promise<{ users: number; sum: number | null }>
+}
+
+/**
+ * `countDistinctUsers`' `minEvents`, checked (absent: 1). Every adapter calls this first, so each
+ * refuses the same values (a fraction or Infinity would otherwise mean something different in
+ * SQL, Lua and JS).
+ */
+export function minEventsOf(minEvents: number | undefined): number {
+  const n = minEvents ?? 1
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`telltale: minEvents is an integer >= 1, not ${String(n)}`)
+  return n
 }

@@ -1,5 +1,6 @@
-// Redis: `where` predicates and the metric aggregations (countDistinctUsers, latest,
-// sumLatestPerUser) against the JS reference of the contract (src/storage/event-predicate-match.ts).
+// Redis: `where` predicates and the metric aggregations (countDistinctUsers with minEvents,
+// countDistinctUsersInAny, latest, sumLatestPerUser) against the JS reference of the contract
+// (src/storage/event-predicate-match.ts).
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -51,7 +52,13 @@ const oracle = {
     }
     return { users: latest.size, sum: latest.size === 0 ? null : sumAscending([...latest.values()]) }
   },
-  countDistinctUsers: (mine: NewEvent[]) => new Set(mine.filter((e) => e.userId !== null).map((e) => e.userId)).size,
+  countDistinctUsers(mine: NewEvent[], minEvents = 1): number {
+    const counts = new Map<string, number>()
+    for (const e of mine) if (e.userId !== null) counts.set(e.userId, (counts.get(e.userId) ?? 0) + 1)
+    return [...counts.values()].filter((n) => n >= minEvents).length
+  },
+  countDistinctUsersInAny: (all: NewEvent[], filters: EventFilter[]) =>
+    new Set(all.filter((e) => e.userId !== null && filters.some((f) => matches(e, f))).map((e) => e.userId)).size,
 }
 
 const ev = event
@@ -300,7 +307,7 @@ if (!url) {
 
     it('answers every op as the documented semantics do, over 80 random predicate lists', async () => {
       let nonEmpty = 0
-      for (const filter of filters) {
+      for (const [i, filter] of filters.entries()) {
         const label = JSON.stringify(filter)
         const mine = list.filter((e) => matches(e, filter))
         if (mine.length > 0) nonEmpty++
@@ -327,6 +334,9 @@ if (!url) {
         const expectedTiers = [...byTier].map(([value, count]) => ({ value, count })).sort((x, y) => y.count - x.count || x.value.localeCompare(y.value))
         expect(await events.countByTag({ projectId, filter, tagKey: 'tier' }), label).toEqual(expectedTiers)
         expect(await events.countDistinctUsers({ projectId, filter }), label).toBe(oracle.countDistinctUsers(mine))
+        for (const minEvents of [2, 3]) expect(await events.countDistinctUsers({ projectId, filter, minEvents }), label).toBe(oracle.countDistinctUsers(mine, minEvents))
+        const any = [filter, filters[(i + 1) % filters.length], filters[(i + 7) % filters.length]]
+        expect(await events.countDistinctUsersInAny({ projectId, filters: any }), label).toBe(oracle.countDistinctUsersInAny(list, any))
         for (const field of [{ kind: 'value' }, { kind: 'property', key: 'amount' }] as EventField[]) {
           const values = mine.map((e) => numberOf(e, field)).filter((x): x is number => x !== undefined)
           const summary = await events.summarize({ projectId, filter, field, percentiles: [50] })

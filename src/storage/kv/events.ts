@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { matchesPredicate } from '../event-predicate-match'
+import { minEventsOf } from '../event-predicates'
 import type { EventField, EventFilter, EventInsertResult, EventRepository, NewEvent, NumericSummary, StoredEvent } from '../events'
 import { KeyedLock, sharedBy } from './lock'
 import type { KvStore } from './store'
@@ -124,9 +125,21 @@ export function kvEvents(kv: KvStore): EventRepository {
       return summary(values, percentiles)
     },
 
-    async countDistinctUsers({ projectId, filter }) {
+    async countDistinctUsers({ projectId, filter, minEvents }) {
+      const min = minEventsOf(minEvents)
+      const counts = new Map<string, number>()
+      for (const e of await select(projectId, filter)) if (e.userId !== null) counts.set(e.userId, (counts.get(e.userId) ?? 0) + 1)
+      let users = 0
+      for (const n of counts.values()) if (n >= min) users++
+      return users
+    },
+
+    async countDistinctUsersInAny({ projectId, filters }) {
+      if (filters.length === 0) return 0
+      // The project is read once (cached); each event is tested against the filters until one matches.
+      const matchers = filters.map(matcher)
       const users = new Set<string>()
-      for (const e of await select(projectId, filter)) if (e.userId !== null) users.add(e.userId)
+      for (const e of await load(projectId)) if (e.userId !== null && !users.has(e.userId) && matchers.some((matches) => matches(e))) users.add(e.userId)
       return users.size
     },
 

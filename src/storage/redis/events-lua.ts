@@ -218,8 +218,11 @@ return ids`
 
 /**
  * ARGV: base, query JSON `{ op, from?, to?, names?, prefix?, upper?, userId?, tags: [[k, v]...],
- * bucket?, tagKey?, property?, percentiles?, limit?, offset?, where?: [predicate...] }` (numbers as
- * strings; predicates typed as described at `passesWhere`).
+ * bucket?, tagKey?, property?, percentiles?, limit?, offset?, minEvents?, where?: [predicate...] }`
+ * (numbers as strings; predicates typed as described at `passesWhere`), or
+ * `{ op: 'countDistinctUsersInAny', filters: [query without op...] }`: each filter is run as
+ * countDistinctUsers into one table of users, so a user matching several counts once, and every
+ * filter reads the same data (one script).
  *
  * What reads what (names and a name prefix only pick which time indexes and rollups are read):
  * - count without userId/tags: ZCOUNT on each matching name's time index (or the project's).
@@ -238,13 +241,18 @@ return ids`
  *   property. Predicates on `value`/`userId` read the `v`/`u` fields; a property predicate reads `j`
  *   and decodes it once per candidate (only when one exists). A NUL property key arrives as `x`
  *   (always absent) and reads nothing.
- * - countDistinctUsers and sumLatestPerUser scan the whole candidate range (reading `u`, and for the
- *   latter the `v` in the index or the `q:` field); latest scans each index newest first (ts desc,
- *   id desc) and stops at its first numeric value.
+ * - countDistinctUsers (counting each user's matching events, for minEvents) and sumLatestPerUser
+ *   scan the whole candidate range (reading `u`, and for the latter the `v` in the index or the `q:`
+ *   field); latest scans each index newest first (ts desc, id desc) and stops at its first numeric
+ *   value.
  */
 export const QUERY_LUA = `${LUA_HELPERS}${ROLLUP_LUA}
 local base = ARGV[1]
-local q = cjson.decode(ARGV[2])
+
+-- One query q (one filter and its op). countDistinctUsers adds each matching event to users
+-- (user id -> events seen), a table the filters of countDistinctUsersInAny share. (Its body is
+-- not indented: it was the whole script before countDistinctUsersInAny ran it once per filter.)
+local function run(q, users)
 local from = q.from and tonumber(q.from) or -math.huge
 local to = q.to and tonumber(q.to) or math.huge
 local function bound(x, open) if x == -math.huge then return '-inf' elseif x == math.huge then return '+inf' elseif open then return '(' .. fmt(x) else return fmt(x) end end
@@ -592,10 +600,15 @@ end
 local function newer(ts, id, best) return ts > best[1] or (ts == best[1] and id > best[2]) end
 
 if op == 'countDistinctUsers' then
-  local seen, n = {}, 0
+  -- A user counts when its events reach minEvents (once: on reaching it exactly).
+  local min, n = tonumber(q.minEvents or '1'), 0
   for _, s in ipairs(sources) do
     scan(s.idx, from, to, function(_, _, _, user)
-      if user and not seen[user] then seen[user] = true; n = n + 1 end
+      if user then
+        local seen = (users[user] or 0) + 1
+        users[user] = seen
+        if seen == min then n = n + 1 end
+      end
     end)
   end
   return tostring(n)
@@ -653,4 +666,17 @@ if op == 'sumLatestPerUser' then
   return { tostring(n), fmt(sum) }
 end
 
-return redis.error_reply('telltale: unknown event query ' .. tostring(op))`
+return redis.error_reply('telltale: unknown event query ' .. tostring(op))
+end
+
+local q = cjson.decode(ARGV[2])
+if q.op == 'countDistinctUsersInAny' then
+  local users, n = {}, 0
+  for _, filter in ipairs(q.filters) do
+    filter.op = 'countDistinctUsers'
+    run(filter, users)
+  end
+  for _ in pairs(users) do n = n + 1 end
+  return tostring(n)
+end
+return run(q, {})`

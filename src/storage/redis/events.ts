@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import type { EventMetricAggregations, EventPredicate, Scalar } from '../event-predicates'
+import { type EventMetricAggregations, type EventPredicate, minEventsOf, type Scalar } from '../event-predicates'
 import type { EventField, EventFilter, EventRepository, NewEvent, NumericSummary, StoredEvent } from '../events'
 import { kvKey } from '../kv'
 import { INSERT_LUA, QUERY_LUA } from './events-lua'
@@ -89,7 +89,11 @@ export function redisEvents(client: Redis, prefix: string): EventRepository & Ev
   const base = (projectId: string) => `${prefix}e:${kvKey(projectId)}:`
 
   function query(projectId: string, filter: EventFilter, op: Record<string, unknown>): Promise<unknown> {
-    const spec: Record<string, unknown> = { ...op }
+    return queryScript(client, [base(projectId), JSON.stringify({ ...op, ...filterSpec(filter) })])
+  }
+  /** The filter as the query script reads it (QUERY_LUA). */
+  function filterSpec(filter: EventFilter): Record<string, unknown> {
+    const spec: Record<string, unknown> = {}
     if (filter.names) spec.names = [...new Set(filter.names)]
     if (filter.namePrefix) {
       spec.prefix = filter.namePrefix
@@ -101,7 +105,7 @@ export function redisEvents(client: Redis, prefix: string): EventRepository & Ev
     spec.tags = Object.entries(filter.tags ?? {})
     // An empty list is sent as no list (cjson would decode [] and {} alike).
     if (filter.where && filter.where.length > 0) spec.where = filter.where.map(packPredicate)
-    return queryScript(client, [base(projectId), JSON.stringify(spec)])
+    return spec
   }
   const matchesNothing = (filter: EventFilter) => Object.keys(filter.tags ?? {}).some(unaddressable)
   /** The field an aggregation reads: `{}` for value, `{ property }`, or `undefined` when no event has it. */
@@ -165,9 +169,17 @@ export function redisEvents(client: Redis, prefix: string): EventRepository & Ev
       }
     },
 
-    async countDistinctUsers({ projectId, filter }) {
+    async countDistinctUsers({ projectId, filter, minEvents }) {
+      const min = minEventsOf(minEvents)
       if (matchesNothing(filter)) return 0
-      return Number(await query(projectId, filter, { op: 'countDistinctUsers' }))
+      return Number(await query(projectId, filter, { op: 'countDistinctUsers', minEvents: String(min) }))
+    },
+
+    async countDistinctUsersInAny({ projectId, filters }) {
+      // One script call for all the filters: the union is taken in Redis, only its size comes back.
+      const live = filters.filter((filter) => !matchesNothing(filter))
+      if (live.length === 0) return 0
+      return Number(await queryScript(client, [base(projectId), JSON.stringify({ op: 'countDistinctUsersInAny', filters: live.map(filterSpec) })]))
     },
 
     async latest({ projectId, filter, field }) {

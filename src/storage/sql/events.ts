@@ -1,5 +1,5 @@
 import { type ExpressionBuilder, type Kysely, type RawBuilder, type Selectable, type SelectQueryBuilder, sql } from 'kysely'
-import type { EventPredicate, PredicateField, Scalar } from '../event-predicates'
+import { type EventPredicate, minEventsOf, type PredicateField, type Scalar } from '../event-predicates'
 import type { EventField, EventFilter, EventRepository, NumericSummary, StoredEvent } from '../events'
 import { decodeJson, type SqlDialect } from './dialect'
 import type { Int, Json, SqlDomain } from './domain'
@@ -146,11 +146,21 @@ export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect, writer: Ret
       return summary
     },
 
-    async countDistinctUsers({ projectId, filter }) {
-      const row = await scoped(projectId, filter)
-        .select((eb) => eb.fn.count(sql.ref('user_id')).distinct().as('count'))
-        .executeTakeFirstOrThrow()
-      return Number(row.count)
+    async countDistinctUsers({ projectId, filter, minEvents }) {
+      const min = minEventsOf(minEvents)
+      // One row per user with at least `min` matching events, counted outside.
+      const users = usersOf(projectId, filter)
+        .groupBy('user_id')
+        .having((eb) => eb.fn.countAll(), '>=', min)
+      return countUsers(users)
+    },
+
+    async countDistinctUsersInAny({ projectId, filters }) {
+      if (filters.length === 0) return 0
+      // Each member distinct (one filter alone has no union to deduplicate), and `union` (not
+      // `union all`) keeps a user matching several filters once.
+      const [first, ...rest] = filters.map((filter) => usersOf(projectId, filter).distinct())
+      return countUsers(rest.reduce((all, users) => all.union(users), first))
     },
 
     async latest({ projectId, filter, field }) {
@@ -168,6 +178,20 @@ export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect, writer: Ret
         return sumLatestWith(input, true)
       }
     },
+  }
+
+  /** The non-null user id of every matching event (one row per event). */
+  function usersOf(projectId: string, filter: EventFilter) {
+    return scoped(projectId, filter).where('user_id', 'is not', null).select('user_id')
+  }
+
+  /** How many rows `users` (a query of user ids, each once) has. */
+  async function countUsers(users: ReturnType<typeof usersOf>): Promise<number> {
+    const row = await db
+      .selectFrom(users.as('users'))
+      .select((eb) => eb.fn.countAll().as('count'))
+      .executeTakeFirstOrThrow()
+    return Number(row.count)
   }
 
   /**

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { EventField, EventFilter, EventPredicate, NewEvent, PredicateField, StoredEvent } from '../../../src/storage'
-import { event, type MakeStorage, seedTwoTenants, sum, T0, useStorage } from './helpers'
+import { event, type MakeStorage, newProject, seedTwoTenants, sum, T0, useStorage } from './helpers'
 
 const value: EventField = { kind: 'value' }
 const user: PredicateField = { kind: 'userId' }
@@ -211,6 +211,119 @@ export function metricTests(makeStorage: MakeStorage) {
         expect(await count({ from: T0 + 2, to: T0 + 6 })).toBe(2)
         expect(await count({ where: [{ field: user, op: 'eq', value: null }] })).toBe(0)
         expect(await count({ names: ['missing'] })).toBe(0)
+      })
+
+      it('with minEvents, counts only the users with at least that many matching events', async () => {
+        const events = [
+          event('buy', T0, { userId: 'u1', value: 10 }),
+          event('buy', T0 + 1, { userId: 'u2', value: 10 }),
+          event('buy', T0 + 2, { userId: 'u2', value: 20 }),
+          event('buy', T0 + 3, { userId: 'u3', value: 10 }),
+          event('buy', T0 + 4, { userId: 'u3', value: 20 }),
+          event('buy', T0 + 5, { userId: 'u3', value: 30 }),
+          event('buy', T0 + 6, { userId: null, value: 10 }),
+          event('buy', T0 + 7, { userId: null, value: 20 }),
+          event('buy', T0 + 8, { userId: null, value: 30 }),
+          event('buy', T0 + 9, { userId: 'u4', value: 5 }),
+          event('buy', T0 + 10, { userId: 'u4', value: 5 }),
+          event('view', T0 + 11, { userId: 'u4' }),
+          event('buy', T0 + 12, { userId: '', value: 1 }),
+          event('buy', T0 + 13, { userId: '', value: 1 }),
+        ]
+        const a = await newProject(store())
+        await store().events.insert({ projectId: a, events })
+        // Another project where u1 buys twice more: leaked into a's count, u1 would reach 2 and 3.
+        const b = await newProject(store())
+        await store().events.insert({ projectId: b, events: [event('buy', T0, { userId: 'u1', value: 10 }), event('buy', T0 + 1, { userId: 'u1', value: 10 })] })
+        const count = (filter: EventFilter, minEvents?: number) => store().events.countDistinctUsers({ projectId: a, filter, minEvents })
+        // u1: 1 event, u2: 2, u3: 3, u4: 2 buys and a view, '' (a user id all the same): 2; the three without a user never count.
+        expect(await count({})).toBe(5)
+        expect(await count({}, 1)).toBe(5)
+        expect(await count({}, 2)).toBe(4)
+        expect(await count({}, 3)).toBe(2)
+        expect(await count({}, 4)).toBe(0)
+        expect(await count({ names: ['buy'] }, 2)).toBe(4)
+        expect(await count({ names: ['buy'] }, 3)).toBe(1)
+        const tenOrMore: EventPredicate = { field: value, op: 'gte', value: 10 }
+        expect(await count({ names: ['buy'], where: [tenOrMore] }, 1)).toBe(3)
+        expect(await count({ names: ['buy'], where: [tenOrMore] }, 2)).toBe(2)
+        expect(await count({ names: ['buy'], where: [tenOrMore] }, 3)).toBe(1)
+        expect(await count({ from: T0 + 2, to: T0 + 6 }, 1)).toBe(2)
+        expect(await count({ from: T0 + 2, to: T0 + 6 }, 2)).toBe(1)
+        expect(await count({ names: ['buy'], from: T0 + 2, to: T0 + 11, where: [{ field: value, op: 'gte', value: 20 }] }, 2)).toBe(1)
+        expect(await count({ where: [{ field: user, op: 'eq', value: null }] }, 1)).toBe(0)
+        expect(await count({ tags: { 'plan\u0000': 'x' } }, 1)).toBe(0)
+        expect(await store().events.countDistinctUsers({ projectId: b, filter: {}, minEvents: 2 })).toBe(1)
+      })
+
+      it('refuses a minEvents that is not an integer >= 1', async () => {
+        const projectId = await newProject(store())
+        for (const minEvents of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+          await expect(store().events.countDistinctUsers({ projectId, filter: {}, minEvents }), String(minEvents)).rejects.toThrow(/minEvents/)
+        }
+      })
+    })
+
+    describe('countDistinctUsersInAny', () => {
+      const day = 86_400_000
+      const now = T0
+      const period = (name: string): EventPredicate => ({ field: prop('period'), op: 'eq', value: name })
+      // Paying customers: a monthly payment in the last month, a quarterly one in the last 3 months, or a yearly one in the last 12.
+      const monthly: EventFilter = { names: ['payment'], from: now - 31 * day, to: now, where: [period('monthly')] }
+      const quarterly: EventFilter = { names: ['payment'], from: now - 92 * day, to: now, where: [period('quarterly')] }
+      const yearly: EventFilter = { names: ['payment'], from: now - 366 * day, to: now, where: [period('yearly')] }
+      const pay = (userId: string | null, daysAgo: number, billing: string, fields: Partial<NewEvent> = {}) =>
+        event('payment', now - daysAgo * day, { userId, value: 10, properties: { period: billing }, ...fields })
+      const events = [
+        pay('m1', 10, 'monthly', { tags: { plan: 'pro' } }),
+        pay('m2', 40, 'monthly'), // too old for a monthly payment
+        pay('q1', 40, 'quarterly'),
+        pay('q2', 100, 'quarterly'), // too old for a quarterly one
+        pay('y1', 200, 'yearly', { tags: { plan: 'pro' } }),
+        pay('y2', 400, 'yearly'), // too old for a yearly one
+        pay('both', 5, 'monthly'),
+        pay('both', 100, 'yearly'),
+        pay('both', 6, 'monthly'),
+        pay('weekly', 1, 'weekly'),
+        pay(null, 1, 'monthly'),
+        pay('future', -1, 'monthly'), // `to` is exclusive: now and later are out
+        event('refund', now - day, { userId: 'r1', properties: { period: 'monthly' } }),
+      ]
+      let a = ''
+      let b = ''
+      beforeAll(async () => {
+        a = await newProject(store())
+        await store().events.insert({ projectId: a, events })
+        // Another project whose users match every filter: none of them may count for a.
+        b = await newProject(store())
+        await store().events.insert({ projectId: b, events: [pay('b1', 1, 'monthly'), pay('b2', 1, 'quarterly'), pay('b3', 1, 'yearly'), pay('m2', 1, 'monthly')] })
+      })
+      const inAny = (filters: EventFilter[], projectId = a) => store().events.countDistinctUsersInAny({ projectId, filters })
+
+      it('counts a user matching several filters once (each filter with names, from/to and where)', async () => {
+        expect(await inAny([monthly, quarterly, yearly])).toBe(4) // m1, q1, y1, both
+        expect(await inAny([monthly, yearly])).toBe(3) // both matches the two: once
+        expect(await inAny([monthly])).toBe(await store().events.countDistinctUsers({ projectId: a, filter: monthly }))
+        expect(await inAny([monthly])).toBe(2)
+        expect(await inAny([monthly, monthly])).toBe(2)
+        expect(await inAny([{ names: ['payment'] }, monthly, { where: [period('yearly')] }])).toBe(9) // every user with a payment (none without a user)
+      })
+
+      it('adds up disjoint filters; the empty list and filters matching nothing count 0', async () => {
+        expect(await inAny([{ userId: 'm1' }, { userId: 'q1' }, { userId: 'nobody' }])).toBe(2)
+        expect(await inAny([quarterly, { namePrefix: 'ref' }])).toBe(2)
+        expect(await inAny([])).toBe(0)
+        expect(await inAny([{ names: [] }, { names: ['missing'] }])).toBe(0)
+        expect(await inAny([{ tags: { 'plan\u0000': 'pro' } }])).toBe(0)
+        expect(await inAny([{ tags: { 'plan\u0000': 'pro' } }, monthly])).toBe(2)
+        expect(await inAny([{ tags: { plan: 'pro' } }, { tags: { plan: 'pro' }, userId: 'y1' }])).toBe(2)
+      })
+
+      it("never counts another project's users", async () => {
+        expect(await inAny([monthly, quarterly, yearly], b)).toBe(4)
+        expect(await inAny([{}], b)).toBe(4)
+        expect(await inAny([monthly, quarterly, yearly], await newProject(store()))).toBe(0)
+        expect(await inAny([{ userId: 'b1' }])).toBe(0)
       })
     })
 
