@@ -40,6 +40,8 @@ export interface MetricRepository {
   get(input: { projectId: string; id: string }): Promise<MetricDefinition | undefined>
   /** The definition with this slug in the project, or `undefined`. */
   getBySlug(input: { projectId: string; slug: string }): Promise<MetricDefinition | undefined>
+  /** Ids of the projects that have at least one definition, ascending (the history job visits these). */
+  listProjects(): Promise<string[]>
   /** The project's definitions, oldest first (createdAt, then id). */
   list(input: { projectId: string }): Promise<MetricDefinition[]>
   /**

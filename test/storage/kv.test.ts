@@ -5,8 +5,9 @@ import { kvStorage } from 'telltale/adapters/kv'
 import { createStorage } from 'unstorage'
 import fsDriver from 'unstorage/drivers/fs'
 import { afterAll, describe, expect, it } from 'vitest'
-import { type KvStore, kvKey, lastSegment } from '../../src/storage/kv'
+import { type KvStore, keySegments, kvKey, lastSegment } from '../../src/storage/kv'
 import { kvEvents } from '../../src/storage/kv/events'
+import { kvMetrics } from '../../src/storage/kv/metrics'
 import { unstorageKv } from '../../src/storage/kv/unstorage'
 import { storageConformance } from './conformance'
 
@@ -116,10 +117,20 @@ describe('kv adapter', () => {
     ]
     const keys = lists.map((segments) => kvKey(...segments))
     expect(keys.map(lastSegment)).toEqual(['b', 'b', '', '~', '', 'a'])
+    expect(keys.map(keySegments)).toEqual(lists)
     // unstorage normalizes keys (`::` collapses, a trailing `:` goes): each must stay its own key.
     const kv = unstorageKv(createStorage())
     for (const [i, key] of keys.entries()) await kv.set(key, String(i))
     expect(await kv.getMany(keys)).toEqual(keys.map((_, i) => String(i)))
+  })
+
+  it('lists metric projects decoded and in string order, which encoding does not keep (~ is %7E)', async () => {
+    const metrics = kvMetrics(unstorageKv(createStorage()))
+    const ids = ['a~', 'aZ', 'p:1', 'ü', 'a b']
+    for (const projectId of ids) {
+      await metrics.create({ definition: { id: 'm', projectId, slug: 's', name: 'M', spec: {}, createdAt: 0, updatedAt: 0 } })
+    }
+    expect(await metrics.listProjects()).toEqual([...ids].sort())
   })
 
   describe('event batches that fail half-way', () => {

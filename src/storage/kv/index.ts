@@ -6,7 +6,7 @@ import { kvProjects } from './projects'
 import { kvRateLimits } from './rate-limits'
 import type { KvStore } from './store'
 
-export { type KvStore, kvKey, lastSegment, update } from './store'
+export { type KvStore, keySegments, kvKey, lastSegment, update } from './store'
 
 /** The record-like repositories, written once over the key-value primitives of `kv`. */
 export function kvRecords(kv: KvStore): Pick<Storage, 'projects' | 'keys' | 'jobs' | 'rateLimits' | 'metrics'> {

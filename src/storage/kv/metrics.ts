@@ -1,6 +1,6 @@
 import { ConflictError } from '../index'
 import type { DirtyDay, MetricDefinition, MetricRepository, MetricSnapshot } from '../metrics'
-import { type KvStore, kvKey, lastSegment, update } from './store'
+import { type KvStore, keySegments, kvKey, lastSegment, update } from './store'
 
 /**
  * The empty value marks a released slug or a cleared dirty day. The store has no compare-and-
@@ -71,6 +71,13 @@ export function kvMetrics(kv: KvStore): MetricRepository {
       const holder = value === undefined ? undefined : parseClaim(value)
       const definition = holder ? await read(projectId, holder.id) : undefined
       return definition?.slug === slug ? definition : undefined
+    },
+    async listProjects() {
+      // Definition keys only (`metric:` is no prefix of `metric-slug:`); delete removes the key,
+      // so a project whose definitions are all deleted has none left here.
+      const keys = await kv.scan(`${kvKey('metric')}:`)
+      const projects = new Set(keys.map((key) => keySegments(key)[1]))
+      return [...projects].sort(compare)
     },
     async list({ projectId }) {
       const keys = await kv.scan(`${kvKey('metric', projectId)}:`)

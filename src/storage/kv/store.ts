@@ -50,10 +50,16 @@ const EMPTY_SEGMENT = '~'
 const encodeSegment = (segment: string) =>
   segment === '' ? EMPTY_SEGMENT : encodeURIComponent(segment).replace(/[.!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
 
+const decodeSegment = (segment: string) => (segment === EMPTY_SEGMENT ? '' : decodeURIComponent(segment))
+
 /** The last segment of a key, decoded. */
 export function lastSegment(key: string): string {
-  const segment = key.slice(key.lastIndexOf(':') + 1)
-  return segment === EMPTY_SEGMENT ? '' : decodeURIComponent(segment)
+  return decodeSegment(key.slice(key.lastIndexOf(':') + 1))
+}
+
+/** Every segment of a key, decoded: what `kvKey` was given, as strings. */
+export function keySegments(key: string): string[] {
+  return key.split(':').map(decodeSegment)
 }
 
 /**

@@ -105,6 +105,11 @@ export function sqlMetrics(db: Kysely<Database>, dialect: SqlDialect): MetricRep
       const row = await db.selectFrom(definitions).selectAll().where('project_id', '=', projectId).where('slug', '=', slug).executeTakeFirst()
       return row && toDefinition(row)
     },
+    async listProjects() {
+      const rows = await db.selectFrom(definitions).select('project_id').distinct().execute()
+      // Sorted here, not by `order by`: the contract's string order, whatever the column type (uuid on Postgres) or collation.
+      return rows.map((r) => r.project_id).sort(compare)
+    },
     async list({ projectId }) {
       const rows = await db.selectFrom(definitions).selectAll().where('project_id', '=', projectId).orderBy('created_at').orderBy('id').execute()
       return rows.map(toDefinition)
@@ -183,6 +188,8 @@ export function sqlMetrics(db: Kysely<Database>, dialect: SqlDialect): MetricRep
     },
   }
 }
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
 function toDefinition(row: Selectable<MetricDefinitionsTable>): MetricDefinition {
   return {

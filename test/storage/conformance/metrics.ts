@@ -145,6 +145,39 @@ export function metricDefinitionTests(makeStorage: MakeStorage) {
       expect(await store().metrics.getBySlug({ projectId: p, slug: 'gone' })).toEqual(again)
     })
 
+    it('lists the projects with a definition, ascending and each once; deleting the last definition drops the project', async () => {
+      const p = await newProject(store())
+      const q = await newProject(store())
+      const none = await newProject(store())
+      const [p1, p2] = [await create(store(), p), await create(store(), p)]
+      const q1 = await create(store(), q)
+      // Snapshots and dirty days alone do not list a project.
+      await store().metrics.putSnapshots({ projectId: none, snapshots: [{ metricId: randomUUID(), day: '2024-01-01', value: 1, computedAt: T0 }] })
+      await store().metrics.markDirty({ projectId: none, days: ['2024-01-01'], at: T0 })
+      // The store is shared with the other tests: theirs are listed too, and every list must be sorted and unique.
+      const listProjects = async (storage: Storage) => {
+        const listed = await storage.metrics.listProjects()
+        expect(listed).toEqual([...new Set(listed)].sort())
+        return listed
+      }
+      const listed = await listProjects(other())
+      expect(listed).toEqual(expect.arrayContaining([p, q]))
+      expect(listed).not.toContain(none)
+      expect(listed.indexOf(p) < listed.indexOf(q)).toBe(p < q)
+
+      expect(await store().metrics.delete({ projectId: p, id: p1.id })).toBe(true)
+      expect(await listProjects(store())).toContain(p)
+      expect(await store().metrics.delete({ projectId: p, id: p2.id })).toBe(true)
+      const after = await listProjects(other())
+      expect(after).not.toContain(p)
+      expect(after).toContain(q)
+      // A renamed (updated) definition keeps its project listed once.
+      expect(await store().metrics.update({ definition: { ...q1, slug: 'renamed', updatedAt: T0 + 1 } })).toBe(true)
+      expect((await listProjects(store())).filter((id) => id === q)).toEqual([q])
+      await create(store(), p)
+      expect(await listProjects(store())).toContain(p)
+    })
+
     it("keeps tenants apart: project B sees and changes nothing of project A's", async () => {
       const a = await newProject(store())
       const b = await newProject(store())
