@@ -6,7 +6,7 @@
 import type { CoreContext } from '../core/context'
 import type { EventFilter, EventPredicate, MetricDefinition, Scalar } from '../storage'
 import { monthsBefore, windowStart } from './calendar'
-import type { MetricFilter, MetricSpec } from './definition'
+import type { MetricFilter, MetricSpec, Window } from './definition'
 import { evaluateFormula, type Formula, formulaSlugs, parseFormula } from './formula'
 
 const DAY_MS = 86_400_000
@@ -72,7 +72,9 @@ export class Evaluator {
     }
     const start = windowStart(spec.window, end, this.timeZone)
     if (start === undefined) return tidy(await this.aggregate(spec, undefined, period === 'current' ? end : end - POINT_IN_TIME_LOOKBACK_MS))
-    return period === 'current' ? tidy(await this.aggregate(spec, start, end)) : tidy(await this.aggregate(spec, start - (end - start), start))
+    if (period === 'current') return tidy(await this.aggregate(spec, start, end))
+    const previous = previousWindow(spec.window, start, end, this.timeZone)
+    return tidy(await this.aggregate(spec, previous.from, previous.to))
   }
 
   /** The aggregation over events in `[from, to)`; point-in-time ones at `to`. */
@@ -120,6 +122,17 @@ export class Evaluator {
         return null
     }
   }
+}
+
+/**
+ * The window a `previous_value` is over: rolling windows (`7d`, `30d`) the same length just before;
+ * calendar windows (`day`, `month`) the previous day or month from its start, for the same length
+ * of time (capped at its end): at noon, yesterday from midnight to noon.
+ */
+export function previousWindow(window: Window | null, start: number, end: number, timeZone: string): { from: number; to: number } {
+  if (window !== 'day' && window !== 'month') return { from: start - (end - start), to: start }
+  const from = windowStart(window, start, timeZone)!
+  return { from, to: Math.min(from + (end - start), start) }
 }
 
 /**

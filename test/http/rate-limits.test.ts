@@ -91,7 +91,7 @@ describe('leased counting', () => {
 
 test('a misspelt rate-limit option fails the start with one line that names the right ones', () => {
   const make = (rateLimits: unknown) => () => createTelltale({ storage: sqliteStorage({ file: ':memory:' }), scheduler: manualScheduler(), limits: { rateLimits } as never })
-  expect(make({ fluxEvent: false })).toThrow('telltale: limits.rateLimits.fluxEvent is not a surface; use one of statusBlocks, flux')
+  expect(make({ fluxEvent: false })).toThrow('telltale: limits.rateLimits.fluxEvent is not a surface; use one of statusBlocks, statusBlocksMetrics, flux')
   expect(make({ flux: { events: false } })).toThrow('telltale: limits.rateLimits.flux.events is not a rate limit of flux; use one of event, batch, query')
   expect(make({ flux: { event: { limit: 0, windowMs: 1000 } } })).toThrow('must be false or { limit, windowMs } with positive whole numbers')
 })
