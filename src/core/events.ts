@@ -106,7 +106,8 @@ async function storeEvents(ctx: CoreContext, projectId: string, events: TrackedE
   const now = ctx.clock.now()
   const rows = events.map((event) => toNewEvent(event, now))
   const result = await ctx.storage.events.insert({ projectId, events: rows })
-  await afterEventsStored(ctx, projectId, rows)
+  const marking = afterEventsStored(ctx, projectId, rows)
+  if (marking) await marking
   return result
 }
 

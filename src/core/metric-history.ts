@@ -9,10 +9,10 @@ import { addDays, dayRange, localDay } from '../metrics/calendar'
 import { toMetric } from '../metrics/evaluate'
 import { computeSnapshots, HISTORY_MAX_DAYS, MetricSet } from '../metrics/history'
 import { invalidateValues } from '../metrics/values'
-import type { NewEvent } from '../storage'
+import type { NewEvent, Project } from '../storage'
 import type { CoreContext } from './context'
 import { runClaimed } from './jobs'
-import { requireProject } from './project-cache'
+import { cachedProject, requireProject } from './project-cache'
 import { nextLocalDay, startOfLocalDay } from './time-zones'
 
 /** How often instances tick; a late event's day is recomputed within this (the issue asks ≤ 5 min). */
@@ -83,17 +83,24 @@ function todayIn(timeZone: string, now: number): { start: number; end: number } 
 /**
  * After events are stored: drops the project's cached values, and marks dirty each earlier local
  * day that received an event (a late event, a batch import), so the next tick recomputes it.
+ * Returns a promise only when there is something to wait for: the ingest path stays synchronous
+ * for events of today.
  */
-export async function afterEventsStored(ctx: CoreContext, projectId: string, events: NewEvent[]): Promise<void> {
+export function afterEventsStored(ctx: CoreContext, projectId: string, events: NewEvent[]): Promise<void> | undefined {
   invalidateValues(ctx.storage, projectId)
+  const project = cachedProject(ctx, projectId)
+  if (!project) return requireProject(ctx, projectId).then((p) => markLateDays(ctx, p, events))
+  return markLateDays(ctx, project, events)
+}
+
+function markLateDays(ctx: CoreContext, project: Project, events: NewEvent[]): Promise<void> | undefined {
   const now = ctx.clock.now()
+  const todayStart = todayIn(project.timezone, now).start
   let late: Set<string> | undefined
-  let timeZone: string | undefined
   for (const event of events) {
-    if (timeZone === undefined) timeZone = (await requireProject(ctx, projectId)).timezone
-    if (event.timestamp >= todayIn(timeZone, now).start) continue
+    if (event.timestamp >= todayStart) continue
     late ??= new Set()
-    late.add(localDay(event.timestamp, timeZone))
+    late.add(localDay(event.timestamp, project.timezone))
   }
-  if (late) await ctx.storage.metrics.markDirty({ projectId, days: [...late], at: now })
+  return late ? ctx.storage.metrics.markDirty({ projectId: project.id, days: [...late], at: now }) : undefined
 }

@@ -26,3 +26,9 @@ export async function requireProject(ctx: CoreContext, projectId: string): Promi
   cache.set(projectId, { project, until: now + CACHE_MS })
   return project
 }
+
+/** The project if this instance verified it recently, without waiting: the ingest path's fast check. */
+export function cachedProject(ctx: CoreContext, projectId: string): Project | undefined {
+  const hit = knownProjects(ctx.storage).get(projectId)
+  return hit && hit.until > ctx.clock.now() ? hit.project : undefined
+}
