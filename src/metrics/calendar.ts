@@ -49,19 +49,48 @@ export function isDay(text: string): boolean {
 }
 
 /**
- * The same local wall-clock time `months` calendar months before `instant`, the day of month
- * clamped to the target month's last day (Mar 31 - 1 month = Feb 28/29). At a day's end (local
- * midnight) this is local midnight n months earlier, so a payment made on Jan 15 covers the days
- * Jan 15 to Feb 14 exactly.
+ * When a payment made at `instant` stops covering, `months` calendar months on: the same local
+ * wall-clock time n months later, or, when that month is too short for the day (a payment on
+ * Jan 31), the end of that month's last day (Mar 1 00:00). Never decreases as `instant` grows,
+ * so the payments covering a moment are exactly those made from `coverageStart` on.
  */
-export function monthsBefore(instant: number, months: number, timeZone: string): number {
+export function coverageEnd(instant: number, months: number, timeZone: string): number {
   const start = startOfLocalDay(instant, timeZone)
   const [y, m, d] = localDay(start, timeZone).split('-').map(Number)
-  const index = y * 12 + (m - 1) - months
+  const index = y * 12 + (m - 1) + months
   const year = Math.floor(index / 12)
   const month = (index % 12) + 1
   const last = new Date(Date.UTC(year, month, 0)).getUTCDate()
-  return localMidnight(year, month, Math.min(d, last), timeZone) + (instant - start)
+  if (d > last) return localMidnight(Math.floor((index + 1) / 12), ((index + 1) % 12) + 1, 1, timeZone)
+  return wallTime(Date.UTC(year, month - 1, d) + wallMsIntoDay(instant, timeZone), timeZone)
+}
+
+/** Milliseconds since local midnight on the wall clock (23:30 is 23.5 h, even on a 23-hour day). */
+function wallMsIntoDay(instant: number, timeZone: string): number {
+  const wall = instant + zoneOffsetMs(instant, timeZone)
+  return ((wall % 86_400_000) + 86_400_000) % 86_400_000
+}
+
+/** The instant a local wall-clock time (as UTC-based ms) happens; a time a DST gap skipped lands an hour off. */
+function wallTime(wall: number, timeZone: string): number {
+  const guess = wall - zoneOffsetMs(wall, timeZone)
+  return wall - zoneOffsetMs(guess, timeZone)
+}
+
+/**
+ * The first instant whose payment still covers `at` (its `coverageEnd` is at or after `at`): a
+ * binary search over the months before `at`, since month lengths and time zones make the inverse
+ * irregular (about 32 steps of a few zone look-ups).
+ */
+export function coverageStart(at: number, months: number, timeZone: string): number {
+  let low = at - (months * 31 + 2) * 86_400_000 // covers nothing as late as `at`
+  let high = at // covers `at`
+  while (high - low > 1) {
+    const middle = Math.floor((low + high) / 2)
+    if (coverageEnd(middle, months, timeZone) >= at) high = middle
+    else low = middle
+  }
+  return high
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { CoreContext } from '../core/context'
 import type { EventFilter, EventPredicate, MetricDefinition, Scalar } from '../storage'
-import { monthsBefore, windowStart } from './calendar'
+import { coverageStart, windowStart } from './calendar'
 import type { MetricFilter, MetricSpec, Window } from './definition'
 import { evaluateFormula, type Formula, formulaSlugs, parseFormula } from './formula'
 
@@ -153,9 +153,9 @@ function neqPeriod(value: string): EventPredicate {
   return { field: { kind: 'property', key: 'period' }, op: 'neq', value }
 }
 
-/** Payments of one period that cover the instant just before `at`: made in `[at - months, at)`. */
+/** Payments of one period made before `at` whose coverage lasts until `at` or later (see `coverageEnd`). */
 function coveringFilter(filter: EventFilter, period: (typeof BILLING_PERIODS)[number], at: number, timeZone: string): EventFilter {
-  return { ...filter, from: monthsBefore(at, period.months, timeZone), to: at, where: [...(filter.where ?? []), ...period.where] }
+  return { ...filter, from: coverageStart(at, period.months, timeZone), to: at, where: [...(filter.where ?? []), ...period.where] }
 }
 
 function baseFilter(spec: MetricSpec, from: number | undefined, to: number): EventFilter {

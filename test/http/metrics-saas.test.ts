@@ -281,42 +281,48 @@ describe('saas pack, the same events in UTC', () => {
 })
 
 describe('saas pack, months of different lengths (UTC)', () => {
-  // README: "n months after" is the same wall-clock time n calendar months later, the day clamped
-  // to the month's end (Jan 31 + 1 month = Feb 29 in 2024). A payment covers from its timestamp
-  // until then.
+  // README: a payment stops covering at the same wall-clock time n calendar months later; when that
+  // month has no such day (Jan 31 + 1 month), at the end of the month's last day (Feb 29 in 2024).
   const payment = (user: string, value: number, period: string, at: string) => ({ event: 'subscription_payment', user_id: user, value, metadata: { period }, timestamp: at })
 
-  test('at a moment: a payment ends at its clamped anniversary', async () => {
+  test('at a moment: a payment whose anniversary day does not exist covers to the end of the short month', async () => {
     const app = await makeTelltale({ now: '2024-02-29T12:00:00Z' })
     try {
       const client = metricsClient(app, app.keys.readWrite)
       await client.apply('saas')
       await client.track([
-        payment('jan31', 20, 'monthly', '2024-01-31T10:00:00Z'), //     Jan 31 + 1 month = Feb 29 10:00: ended 2 h ago
-        payment('nov30', 90, 'quarterly', '2023-11-30T11:00:00Z'), //  Nov 30 + 3 months = Feb 29 11:00: ended 1 h ago
+        payment('jan31', 20, 'monthly', '2024-01-31T10:00:00Z'), //     no Feb 31: covers to the end of Feb 29
+        payment('nov30', 90, 'quarterly', '2023-11-30T11:00:00Z'), //  no Feb 30: covers to the end of Feb 29, 90 / 3 = 30
         payment('jan29', 5, 'monthly', '2024-01-29T13:00:00Z'), //      Jan 29 + 1 month = Feb 29 13:00: still covering
+        payment('jan28', 7, 'monthly', '2024-01-28T09:00:00Z'), //      Feb 28 09:00: ended yesterday
       ])
-      // Now (Feb 29 12:00Z) only jan29's payment covers: MRR 5, 1 paying customer.
-      expect.soft((await client.value('mrr')).value).toBe(5)
-      expect.soft((await client.value('paying_customers')).value).toBe(1)
+      // Now (Feb 29 12:00Z): 20 + 30 + 5 = 55 from 3 paying customers.
+      expect.soft((await client.value('mrr')).value).toBe(55)
+      expect.soft((await client.value('paying_customers')).value).toBe(3)
+      app.clock.set('2024-02-29T13:00:00Z') // jan29's month has ended
+      await client.track([{ event: 'user_login', user_id: 'x' }]) // drops the value cache
+      expect.soft((await client.value('mrr')).value).toBe(50)
+      app.clock.set('2024-03-01T00:00:00Z') // the short month has ended
+      await client.track([{ event: 'user_login', user_id: 'x' }])
+      expect.soft((await client.value('mrr')).value).toBe(0)
     } finally {
       await app.close()
     }
   })
 
-  test('history: a payment on a month’s last day covers up to the day before its anniversary', async () => {
+  test('history: a payment covers up to the day before its anniversary, or to the end of a short month', async () => {
     const app = await makeTelltale({ now: '2024-06-05T12:00:00Z' })
     try {
       const client = metricsClient(app, app.keys.readWrite)
       await client.apply('saas')
       await client.track([
-        payment('a', 20, 'monthly', '2024-01-31T10:00:00Z'), // ends Feb 29 10:00 (clamped): covers Jan 31 .. Feb 28
+        payment('a', 20, 'monthly', '2024-01-31T10:00:00Z'), // no Feb 31: ends at the end of Feb 29, covers Jan 31 .. Feb 29
         payment('b', 10, 'monthly', '2024-02-29T13:00:00Z'), // ends Mar 29 13:00: covers Feb 29 .. Mar 28
         payment('c', 40, 'monthly', '2024-04-30T09:00:00Z'), // ends May 30 09:00: covers Apr 30 .. May 29
       ])
       const values = async (slug: string, from: string, to: string) => (await client.history(slug, from, to)).points.map((p) => p.value)
-      // Feb 27, Feb 28: a; Feb 29 (a ended at 10:00, b paid at 13:00), Mar 1: b.
-      expect.soft(await values('mrr', '2024-02-27', '2024-03-01')).toEqual([20, 20, 10, 10])
+      // Feb 27, Feb 28: a; Feb 29: a and b (paid at 13:00); Mar 1: b.
+      expect.soft(await values('mrr', '2024-02-27', '2024-03-01')).toEqual([20, 20, 30, 10])
       // Mar 27, Mar 28: b; from Mar 29 (b ended at 13:00): nothing.
       expect.soft(await values('mrr', '2024-03-27', '2024-03-31')).toEqual([10, 10, 0, 0, 0])
       expect.soft(await values('paying_customers', '2024-03-27', '2024-03-31')).toEqual([1, 1, 0, 0, 0])
