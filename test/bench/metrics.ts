@@ -30,6 +30,7 @@ import { computeSnapshots } from '../../src/metrics/history'
 import type { NewEvent, Storage } from '../../src/storage'
 import { dropRedisPrefix } from '../helpers/redis'
 import { PG_URL, postgresProblem } from './postgres'
+import { prng } from './queries/generate'
 import { type Loader, postgresBulkLoader, sqliteBulkLoader, storageLoader } from './queries/load'
 import { int, median, ms } from './queries/timing'
 import { REDIS_URL, redisProblem } from './redis'
@@ -43,17 +44,6 @@ const SPAN_DAYS = 120
 const HISTORY_DAYS = 90
 const USERS = 20_000
 const CHUNK = 5000
-
-/** Deterministic PRNG (mulberry32), as the query bench's. */
-function prng(seed: number): () => number {
-  let s = seed | 0
-  return () => {
-    s = (s + 0x6d2b79f5) | 0
-    let t = Math.imul(s ^ (s >>> 15), 1 | s)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** SaaS events, ascending in time: 90% logins, 4% signups, 5% payments (monthly 70%, quarterly 20%, yearly 10%), 1% cancellations. */
 function* saasEvents(total: number): Generator<NewEvent[]> {
