@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, sql } from 'kysely'
+import { type DatabaseIntrospector, type DatabaseMetadata, type Dialect, Kysely, PostgresDialect, type SchemaMetadata, sql, type TableMetadata } from 'kysely'
 import pg from 'pg'
 import type { Storage } from '../src/storage'
 import { createSqlStorage, postgresDialect } from '../src/storage/sql'
@@ -26,7 +26,7 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
       max: options.max ?? 10,
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     })
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) })
+  const db = new Kysely<any>({ dialect: currentSchemaOnly(new PostgresDialect({ pool })) })
   const storage = createSqlStorage({
     db,
     dialect: postgresDialect,
@@ -47,5 +47,41 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
       }
       await storage.migrate()
     },
+  }
+}
+
+/**
+ * Kysely's migrator asks the dialect's introspector whether its schema and tables exist. Postgres'
+ * own introspector lists every schema and table of the database, checking privileges on each, and
+ * fails ("schema ... does not exist") when another application drops a schema during the listing.
+ * telltale's tables live in the connection's current schema, so that is all this one reads.
+ */
+function currentSchemaOnly(dialect: PostgresDialect): Dialect {
+  return {
+    createDriver: () => dialect.createDriver(),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createAdapter: () => dialect.createAdapter(),
+    createIntrospector: (db) => new CurrentSchemaIntrospector(db),
+  }
+}
+
+class CurrentSchemaIntrospector implements DatabaseIntrospector {
+  constructor(private readonly db: Kysely<any>) {}
+
+  async getSchemas(): Promise<SchemaMetadata[]> {
+    const { rows } = await sql<{ name: string | null }>`select current_schema() as name`.execute(this.db)
+    return rows.flatMap((row) => (row.name === null ? [] : [{ name: row.name }]))
+  }
+
+  async getTables(): Promise<TableMetadata[]> {
+    const { rows } = await sql<{ name: string; schema: string }>`
+      select c.relname as name, n.nspname as schema from pg_catalog.pg_class c
+      join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = current_schema() and c.relkind in ('r', 'p', 'v', 'm')`.execute(this.db)
+    return rows.map((row) => ({ name: row.name, schema: row.schema, isView: false, columns: [] }))
+  }
+
+  async getMetadata(): Promise<DatabaseMetadata> {
+    return { tables: await this.getTables() }
   }
 }

@@ -79,5 +79,36 @@ if (!url) {
         await pool.end()
       }
     })
+
+    it('migrates while other schemas of the database come and go', async () => {
+      // Kysely's own Postgres introspector lists every schema and table of the database and failed
+      // ("schema ... does not exist") when one was dropped mid-listing: 1 to 2 migrations in 40
+      // failed this way before the adapter read only its current schema.
+      const churn = new pg.Client({ connectionString: url })
+      await churn.connect()
+      let stop = false
+      const churner = (async () => {
+        for (let i = 0; !stop; i++) {
+          const name = `${schema}_churn_${i}`
+          await churn.query(`create schema "${name}"; create table "${name}".t (a int)`)
+          await churn.query(`drop schema "${name}" cascade`)
+        }
+      })()
+      const failures: string[] = []
+      try {
+        for (let i = 0; i < 40; i++) {
+          const each = `${schema}_m${i}`
+          const storage = postgresStorage({ connectionString: url, schema: each, max: 1 })
+          await storage.migrate().catch((error: unknown) => failures.push(String(error)))
+          await storage.close()
+          await dropSchema(url, each)
+        }
+      } finally {
+        stop = true
+        await churner
+        await churn.end()
+      }
+      expect(failures).toEqual([])
+    }, 60_000)
   })
 }
