@@ -75,13 +75,15 @@ export class MetricSet {
 export async function computeSnapshots(ctx: CoreContext, set: MetricSet, work: Array<{ metric: Metric; days: string[] }>): Promise<MetricSnapshot[]> {
   const evaluator = set.evaluator(ctx)
   const tz = set.project.timezone
+  // When the reads begin, not when they end: a late event stored meanwhile is marked dirty later
+  // than this, so the recomputation that sees it writes a later `computedAt` and wins.
+  const computedAt = ctx.clock.now()
   const written: MetricSnapshot[] = []
   for (const { metric, days } of work) {
     const snapshots: MetricSnapshot[] = []
     for (let i = 0; i < days.length; i += CONCURRENCY) {
       const chunk = days.slice(i, i + CONCURRENCY)
       const values = await Promise.all(chunk.map((day) => evaluator.value(metric, dayEnd(day, tz))))
-      const computedAt = ctx.clock.now()
       for (const [k, day] of chunk.entries()) snapshots.push({ metricId: metric.definition.id, day, value: values[k], computedAt })
     }
     if (snapshots.length > 0) await ctx.storage.metrics.putSnapshots({ projectId: set.project.id, snapshots })

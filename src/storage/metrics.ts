@@ -52,7 +52,9 @@ export interface MetricRepository {
   /** Deletes the definition and its snapshots, freeing its slug. False for an unknown id. */
   delete(input: { projectId: string; id: string }): Promise<boolean>
   /**
-   * Upserts by (metricId, day): recomputing a day replaces its value. Idempotent.
+   * Upserts by (metricId, day): recomputing a day replaces its value, unless the stored snapshot
+   * was computed later (`computedAt` greater): a slow computation that started before a late
+   * event never overwrites the recomputation that saw it. Equal times replace. Idempotent.
    * Atomic per call on SQL; per snapshot on kv/Redis (a crash mid-call leaves some written).
    */
   putSnapshots(input: { projectId: string; snapshots: MetricSnapshot[] }): Promise<void>

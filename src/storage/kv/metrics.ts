@@ -120,7 +120,12 @@ export function kvMetrics(kv: KvStore): MetricRepository {
       await Promise.all(
         [...unique.values()].map((s) => {
           const snapshot: MetricSnapshot = { metricId: s.metricId, day: s.day, value: s.value, computedAt: s.computedAt }
-          return kv.set(`${snapPrefix(projectId, s.metricId)}${kvKey(s.day)}`, JSON.stringify(snapshot))
+          const json = JSON.stringify(snapshot)
+          // Compare-and-set, so a snapshot computed later is never replaced by an earlier one.
+          return update(kv, `${snapPrefix(projectId, s.metricId)}${kvKey(s.day)}`, (current) => ({
+            value: current !== undefined && (JSON.parse(current) as MetricSnapshot).computedAt > snapshot.computedAt ? undefined : json,
+            result: undefined,
+          }))
         }),
       )
     },

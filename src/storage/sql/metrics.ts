@@ -144,7 +144,12 @@ export function sqlMetrics(db: Kysely<Database>, dialect: SqlDialect): MetricRep
           await trx
             .insertInto(snapshots)
             .values(rows.slice(i, i + CHUNK))
-            .onConflict((oc) => oc.columns(['project_id', 'metric_id', 'day']).doUpdateSet({ value: sql.ref('excluded.value'), computed_at: sql.ref('excluded.computed_at') }))
+            .onConflict((oc) =>
+              oc
+                .columns(['project_id', 'metric_id', 'day'])
+                .doUpdateSet({ value: sql.ref('excluded.value'), computed_at: sql.ref('excluded.computed_at') })
+                .where(sql.ref(`${snapshots}.computed_at`), '<=', sql.ref('excluded.computed_at')),
+            )
             .execute()
         }
       })

@@ -224,6 +224,21 @@ export function metricDefinitionTests(makeStorage: MakeStorage) {
       expect(await store().metrics.listSnapshots({ projectId: p, metricId: n.id, fromDay: '2024-01-02', toDay: '2024-01-02' })).toEqual([snap(n.id, '2024-01-02', 99)])
     })
 
+    it('keeps the snapshot computed last: an earlier computation written after it is ignored, an equal time replaces', async () => {
+      const p = await newProject(store())
+      const m = await create(store(), p)
+      const snap = (value: number, computedAt: number) => ({ metricId: m.id, day: '2024-01-05', value, computedAt })
+      const stored = async () => (await store().metrics.listSnapshots({ projectId: p, metricId: m.id, fromDay: '2024-01-05', toDay: '2024-01-05' }))[0]
+      await store().metrics.putSnapshots({ projectId: p, snapshots: [snap(1, T0 + 10)] })
+      await other().metrics.putSnapshots({ projectId: p, snapshots: [snap(2, T0 + 5)] })
+      expect(await stored()).toEqual(snap(1, T0 + 10))
+      await store().metrics.putSnapshots({ projectId: p, snapshots: [snap(3, T0 + 10)] })
+      expect(await stored()).toEqual(snap(3, T0 + 10))
+      await other().metrics.putSnapshots({ projectId: p, snapshots: [snap(4, T0 + 11), { ...snap(9, T0 + 1), day: '2024-01-06' }] })
+      expect(await stored()).toEqual(snap(4, T0 + 11))
+      expect(await store().metrics.listSnapshots({ projectId: p, metricId: m.id, fromDay: '2024-01-06', toDay: '2024-01-06' })).toEqual([{ ...snap(9, T0 + 1), day: '2024-01-06' }])
+    })
+
     it('marks days dirty (the later mark wins), lists them ascending up to a limit', async () => {
       const p = await newProject(store())
       await store().metrics.markDirty({ projectId: p, days: ['2024-01-03', '2024-01-01'], at: T0 })
