@@ -944,8 +944,83 @@ export class Gen {
     }
   }
 
+  /**
+   * The Status Blocks metrics routes: definitions with one or two fields hostile, templates,
+   * values, history queries and recalculations, under known and hostile slugs. Their answers are
+   * not modelled: the oracle asks for no 5xx, JSON, the Laravel error shape and no events written.
+   */
+  metrics(): FuzzRequest {
+    const r = this.r
+    const slug = r.weighted<() => string>([
+      [6, () => r.pick(['mrr', 'signups', 'arpu', 'requests', 'error_rate', 'revenue', 'aov', 'fuzz_metric'])],
+      // Every byte percent-encoded (encodeURIComponent throws on a lone surrogate).
+      [2, () => [...Buffer.from(this.hostileString(), 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')],
+      [1, () => r.pick(['%ZZ', '%00', '..%2F..', 'x'.repeat(2000)])],
+    ])()
+    const definition = (): Obj => {
+      const d = obj(
+        r.chance(0.5)
+          ? {
+              name: 'Fuzz metric',
+              slug: 'fuzz_metric',
+              event: 'ok',
+              aggregation: r.pick(['count', 'sum', 'p95', 'unique_users', 'latest', 'mrr', 'subscribers', 'repeat_users']),
+              window: r.pick(['day', 'month', '7d', '30d', null]),
+            }
+          : {
+              name: 'Fuzz formula',
+              formula: r.pick(['mrr / paying_customers', 'revenue - refunds', '(1 + 2) * requests', this.hostileString(), '1 / 0', `${'('.repeat(40)}1${')'.repeat(40)}`]),
+            },
+      )
+      for (let i = 1 + r.int(2); i > 0; i--) {
+        const field = r.pick(['name', 'slug', 'description', 'kind', 'event', 'aggregation', 'field', 'filters', 'window', 'formula', 'format', 'extra'])
+        d.set(
+          field,
+          r.weighted<() => J>([
+            [4, () => this.anyValue(2)],
+            [
+              2,
+              () => [obj({ field: r.pick(['value', 'user_id', 'metadata.plan', this.hostileString()]), op: r.pick(['eq', 'neq', 'gt', 'in', 'like']), value: this.anyValue(1) })],
+            ],
+            [1, () => this.hostileString()],
+          ])(),
+        )
+      }
+      return d
+    }
+    const range = () => {
+      const q = new URLSearchParams()
+      if (r.chance(0.4)) q.set('days', r.pick(['1', '30', '366', '367', '0', '-1', '1e3', 'abc', '']))
+      if (r.chance(0.4)) q.set('from', r.pick(['2024-01-01', '2024-02-30', '1970-01-01', '9999-12-31', this.hostileString()]))
+      if (r.chance(0.4)) q.set('to', r.pick(['2024-01-31', '2023-01-01', '0000-01-01', this.hostileString()]))
+      return q.toString()
+    }
+    const [method, path, body] = r.weighted<() => [string, string, J | undefined]>([
+      [3, () => ['POST', '/api/metrics/definitions', definition()]],
+      [1, () => ['GET', '/api/metrics/definitions', undefined]],
+      [2, () => [r.pick(['GET', 'PUT', 'DELETE']), `/api/metrics/definitions/${r.pick(['01940000-0000-7000-8000-000000000000', slug])}`, definition()]],
+      [1, () => ['GET', '/api/metrics/templates', undefined]],
+      [2, () => ['POST', '/api/metrics/templates/apply', obj({ template: r.chance(0.7) ? r.pick(['saas', 'ecommerce', 'api']) : this.anyValue(1) })]],
+      [2, () => ['GET', '/api/metrics/values', undefined]],
+      [3, () => ['GET', `/api/metrics/values/${slug}`, undefined]],
+      [3, () => ['GET', `/api/metrics/values/${slug}/history?${range()}`, undefined]],
+      [1, () => ['POST', `/api/metrics/values/${slug}/recalculate`, r.chance(0.5) ? obj({ from: this.anyValue(0), to: this.anyValue(0) }) : undefined]],
+    ])()
+    const text = method === 'GET' ? undefined : body === undefined ? '' : toJson(body)
+    return {
+      route: `${method} <metrics>`,
+      method,
+      path,
+      headers: text !== undefined ? { 'content-type': 'application/json' } : {},
+      auth: r.chance(0.95) ? { kind: 'fuzz' } : { kind: 'none' },
+      ...(text !== undefined ? { body: text } : {}),
+      origin: 'random',
+    }
+  }
+
   random(): FuzzRequest {
     const kind = this.r.weighted<() => FuzzRequest>([
+      [10, () => this.metrics()],
       [14, () => this.write(ROUTES.sbEvent)],
       [7, () => this.write(ROUTES.sbBatch)],
       [14, () => this.write(ROUTES.fluxEvent)],

@@ -87,7 +87,13 @@ const storage = openStorage()
 const telltale = createTelltale({
   storage,
   scheduler: manualScheduler(),
-  limits: { rateLimits: { flux: { event: false, batch: false, query: false }, statusBlocks: { event: false, batch: false } } },
+  limits: {
+    rateLimits: {
+      flux: { event: false, batch: false, query: false },
+      statusBlocks: { event: false, batch: false },
+      statusBlocksMetrics: { read: false, write: false, recalculate: false },
+    },
+  },
 })
 await telltale.ready()
 
