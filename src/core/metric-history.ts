@@ -21,12 +21,18 @@ export const METRIC_HISTORY_EVERY_MS = 60_000
 export const FILL_DAYS = 30
 /** Dirty days one tick takes on; the rest wait for the next tick. */
 const DIRTY_PER_TICK = 100
+/**
+ * How long a claim on a project's history lasts. Longer than housekeeping's: a late payment can
+ * make a year of MRR history dirty, which takes minutes on a large Redis store, and another
+ * instance must not take the project over (and compute the same days again) meanwhile.
+ */
+const HISTORY_LEASE_MS = 30 * 60_000
 
 /** One tick over every project that has metrics. Returns how many snapshots were written. */
 export async function metricHistoryTick(ctx: CoreContext, owner: string): Promise<number> {
   let written = 0
   for (const projectId of await ctx.storage.metrics.listProjects()) {
-    await runClaimed(ctx, { projectId, key: 'metrics:history', owner, everyMs: METRIC_HISTORY_EVERY_MS }, async () => {
+    await runClaimed(ctx, { projectId, key: 'metrics:history', owner, everyMs: METRIC_HISTORY_EVERY_MS, leaseMs: HISTORY_LEASE_MS }, async () => {
       written += await updateProjectHistory(ctx, projectId)
     })
   }
