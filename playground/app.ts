@@ -28,7 +28,11 @@ export async function createPlayground(
 
   const { project, created } = await telltale.api.ensureProject({ name: 'Demo', slug: 'demo' })
   const apiKey = await demoKey(telltale, project.id, options.apiKey)
-  if (created && options.seed !== false) await seedDemoData(telltale, project.id)
+  if (created && options.seed !== false) {
+    await seedDemoData(telltale, project.id)
+    // MRR, signups, active users and the rest, computed from the demo events.
+    await telltale.api.applyMetricTemplate({ projectId: project.id, template: 'saas' })
+  }
 
   const app = express()
   app.disable('x-powered-by')

@@ -25,6 +25,7 @@ try {
   console.log(
     `\nTry it:\n  curl -X POST ${base}/api/events \\\n    -H "Authorization: Bearer ${apiKey}" \\\n    -H "Content-Type: application/json" \\\n    -d '{"event": "user_signup", "user_id": "123", "user_email": "john@example.com"}'`,
   )
+  console.log(`\nMetrics (the SaaS pack, applied to the demo project):\n  curl ${base}/api/metrics/values \\\n    -H "Authorization: Bearer ${apiKey}"`)
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {

@@ -274,6 +274,10 @@ async function serves(env: Record<string, string>, shown: string, seeded: boolea
       body: JSON.stringify({ event: 'user_signup', user_id: '123' }),
     })
     expect(response.status).toBe(201)
+    // The demo project has the SaaS pack, computed from the seeded payments.
+    const metrics = await fetch(`${base}/api/metrics/values`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.json())
+    expect(metrics.data).toHaveLength(11)
+    if (seeded) expect(metrics.data.find((m: { slug: string }) => m.slug === 'mrr').value).toBeGreaterThan(0)
   } finally {
     child.kill('SIGTERM')
   }
