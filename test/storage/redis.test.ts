@@ -2,6 +2,7 @@ import { Redis } from 'ioredis'
 import { redisStorage } from 'telltale/adapters/redis'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { EventFilter, NewEvent } from '../../src/storage'
+import { kvKey } from '../../src/storage/kv'
 import { redisKv } from '../../src/storage/redis'
 import { mulberry32 as random } from '../fuzz/prng'
 import { dropRedisPrefix, redisSkipReason, redisTestUrl, testRedisPrefix } from '../helpers/redis'
@@ -109,6 +110,60 @@ if (!url) {
         })
       } finally {
         await client.quit()
+      }
+    })
+
+    it('reads time-index members written before they carried the user id, alone or mixed with new ones', async () => {
+      const storage = redisStorage({ url, prefix })
+      const client = new Redis(url)
+      try {
+        const projectId = `old-members-${prefix}`
+        const rnd = random(7)
+        const users = ['u1', 'u2', 'u3', '', null]
+        const events = Array.from({ length: 300 }, (_, i) =>
+          event(i % 3 ? 'buy' : 'view', T0 + i * 1000, { userId: users[Math.floor(rnd() * users.length)], value: i % 4 ? Math.floor(rnd() * 100) : null }),
+        )
+        await storage.events.insert({ projectId, events })
+        const answers = async () => {
+          const filters: EventFilter[] = [{}, { names: ['buy'] }, { from: T0 + 50_000, to: T0 + 200_000 }]
+          const out: unknown[] = []
+          for (const filter of filters) {
+            out.push(
+              await storage.events.countDistinctUsers({ projectId, filter }),
+              await storage.events.countDistinctUsers({ projectId, filter, minEvents: 2 }),
+              await storage.events.sumLatestPerUser({ projectId, filter, field: { kind: 'value' } }),
+              await storage.events.summarize({ projectId, filter, field: { kind: 'value' }, percentiles: [50] }),
+              (await storage.events.list({ projectId, filter, limit: 20, offset: 5 })).events.map((e) => e.id),
+            )
+          }
+          out.push(await storage.events.countDistinctUsersInAny({ projectId, filters }))
+          return out
+        }
+        const expected = await answers()
+        /** Rewrites every `n`th member of the project's time indexes to the old `{id}\0{value}` form. */
+        const toOldMembers = async (every: number) => {
+          const base = `${prefix}e:${kvKey(projectId)}:`
+          let rewritten = 0
+          for (const key of await client.keys(`${base}t*`)) {
+            if ((await client.type(key)) !== 'zset') continue
+            const flat = await client.zrange(key, 0, -1, 'WITHSCORES')
+            for (let i = 0; i < flat.length; i += 2 * every) {
+              const parts = flat[i].split('\u0000')
+              if (parts.length !== 3) continue
+              await client.zrem(key, flat[i])
+              await client.zadd(key, flat[i + 1], `${parts[0]}\u0000${parts[1]}`)
+              rewritten++
+            }
+          }
+          return rewritten
+        }
+        expect(await toOldMembers(2)).toBeGreaterThan(250) // about half of 300 events in two indexes each
+        expect(await answers()).toEqual(expected)
+        expect(await toOldMembers(1)).toBeGreaterThan(250)
+        expect(await answers()).toEqual(expected)
+      } finally {
+        await client.quit()
+        await storage.close()
       }
     })
 

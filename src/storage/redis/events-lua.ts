@@ -9,9 +9,12 @@ import { LUA_HELPERS } from './script'
  *                          `q:{enc property key}` numeric property. (The id is the key's last
  *                          segment, so it needs no encoding to stay unambiguous.)
  * - `B t`, `B t:{enc name}` ZSET time indexes of the project and of one name: score timestamp,
- *                          member `{id}\0{value}` (value empty when null), so a summary of values
- *                          reads the index alone. Equal timestamps order by member, which is by id
- *                          (NUL sorts below every id character), so ZREVRANGE is `ts desc, id desc`.
+ *                          member `{id}\0{value}\0={userId}` (value empty, and no `=`, when null), so
+ *                          a summary of values and a count of distinct users read the index alone.
+ *                          Members written before userId joined them are `{id}\0{value}`: their
+ *                          user is read from the event. Equal timestamps order by member, which is
+ *                          by id (NUL sorts below every id character), so ZREVRANGE is
+ *                          `ts desc, id desc`.
  * - `B names`              ZSET (scores 0) of the raw names: ZRANGEBYLEX answers a name prefix in
  *                          byte order, which is code point order.
  * - `B cid`                HASH client id → event id: the idempotency record.
@@ -174,7 +177,8 @@ for e = 1, n do
     else
       for f = 3, #hset, 2 do redis.call('HSET', key, hset[f], hset[f + 1]) end
     end
-    local member = ev.id .. '\0' .. string.sub(ev.v, 2)
+    -- The user as sent (\`=\` then the id, or empty for none): the empty user id is a user.
+    local member = ev.id .. '\0' .. string.sub(ev.v, 2) .. '\0' .. ev.u
     local names = keysOfName(ev.name)
     zadd(base .. 't', ev.ts, member)
     zadd(names.t, ev.ts, member)
@@ -373,10 +377,16 @@ local function passesWhere(got)
   return true
 end
 
+-- id, value text, and the user part: '=' then the userId, '' for none, nil in a member written
+-- before members held it.
 local function split(member)
   local sep = string.find(member, '\0', 1, true)
-  return string.sub(member, 1, sep - 1), string.sub(member, sep + 1)
+  local second = string.find(member, '\0', sep + 1, true)
+  if not second then return string.sub(member, 1, sep - 1), string.sub(member, sep + 1), nil end
+  return string.sub(member, 1, sep - 1), string.sub(member, sep + 1, second - 1), string.sub(member, second + 1)
 end
+-- The user is the only field read: a member that holds it needs no read of the event.
+local userOnly = #fields == 1 and userAt == 1 and nChecks == 0 and not hasWhere
 
 -- Calls visit(id, ts, extraField, userId) for every event of idx in [a, b) passing the filters, in
 -- ascending (or descending) order, reading 1000 index entries at a time; stops when visit returns true.
@@ -388,11 +398,13 @@ local function scan(idx, a, b, visit, descending)
     local lo, hi, step = 1, #chunk - 1, 2
     if descending then lo, hi, step = #chunk - 1, 1, -2 end
     for k = lo, hi, step do
-      local id, value = split(chunk[k])
+      local id, value, inlineUser = split(chunk[k])
       local pass = true
       local user = nil
       if not inlineValue then value = nil end
-      if #fields > 0 then
+      if userOnly and inlineUser then
+        if inlineUser ~= '' then user = string.sub(inlineUser, 2) end
+      elseif #fields > 0 then
         local got = redis.call('HMGET', base .. 'ev:' .. id, unpack(fields))
         for c = 1, nChecks do if got[c] ~= checks[c] then pass = false; break end end
         if pass and hasWhere then pass = passesWhere(got) end
