@@ -113,19 +113,34 @@ if (!url) {
       }
     })
 
-    it('reads time-index members written before they carried the user id, alone or mixed with new ones', async () => {
+    it('reads events written before index members carried the user id and properties had fields, alone or mixed with new ones', async () => {
       const storage = redisStorage({ url, prefix })
       const client = new Redis(url)
       try {
         const projectId = `old-members-${prefix}`
         const rnd = random(7)
         const users = ['u1', 'u2', 'u3', '', null]
+        const periods = ['monthly', 'yearly', null, 12, true, { a: 1 }, undefined]
         const events = Array.from({ length: 300 }, (_, i) =>
-          event(i % 3 ? 'buy' : 'view', T0 + i * 1000, { userId: users[Math.floor(rnd() * users.length)], value: i % 4 ? Math.floor(rnd() * 100) : null }),
+          event(i % 3 ? 'buy' : 'view', T0 + i * 1000, {
+            userId: users[Math.floor(rnd() * users.length)],
+            value: i % 4 ? Math.floor(rnd() * 100) : null,
+            properties: i % 5 ? { period: periods[Math.floor(rnd() * periods.length)] } : null,
+          }),
         )
         await storage.events.insert({ projectId, events })
         const answers = async () => {
-          const filters: EventFilter[] = [{}, { names: ['buy'] }, { from: T0 + 50_000, to: T0 + 200_000 }]
+          const period = (op: 'eq' | 'neq', value: string | number | boolean | null): EventFilter => ({ where: [{ field: { kind: 'property', key: 'period' }, op, value }] })
+          const filters: EventFilter[] = [
+            {},
+            { names: ['buy'] },
+            { from: T0 + 50_000, to: T0 + 200_000 },
+            period('eq', 'yearly'),
+            period('neq', 'monthly'),
+            period('eq', null),
+            period('eq', 12),
+            period('eq', true),
+          ]
           const out: unknown[] = []
           for (const filter of filters) {
             out.push(
@@ -141,25 +156,35 @@ if (!url) {
         }
         const expected = await answers()
         /** Rewrites every `n`th member of the project's time indexes to the old `{id}\0{value}` form. */
-        const toOldMembers = async (every: number) => {
+        /**
+         * Turns the events `old` picks into events as an earlier version wrote them: their index
+         * members `{id}\0{value}` (in every index), and no typed property fields.
+         */
+        const toOldEvents = async (old: (index: number) => boolean) => {
           const base = `${prefix}e:${kvKey(projectId)}:`
+          const ids = new Set(events.filter((_, i) => old(i)).map((e) => e.id))
           let rewritten = 0
           for (const key of await client.keys(`${base}t*`)) {
             if ((await client.type(key)) !== 'zset') continue
             const flat = await client.zrange(key, 0, -1, 'WITHSCORES')
-            for (let i = 0; i < flat.length; i += 2 * every) {
+            for (let i = 0; i < flat.length; i += 2) {
               const parts = flat[i].split('\u0000')
-              if (parts.length !== 3) continue
+              if (parts.length !== 3 || !ids.has(parts[0])) continue
               await client.zrem(key, flat[i])
               await client.zadd(key, flat[i + 1], `${parts[0]}\u0000${parts[1]}`)
               rewritten++
             }
           }
+          for (const id of ids) {
+            const eventKey = `${base}ev:${id}`
+            const typedFields = (await client.hkeys(eventKey)).filter((f) => f.startsWith('s:'))
+            if (typedFields.length > 0) await client.hdel(eventKey, ...typedFields)
+          }
           return rewritten
         }
-        expect(await toOldMembers(2)).toBeGreaterThan(250) // about half of 300 events in two indexes each
+        expect(await toOldEvents((i) => i % 2 === 0)).toBe(300) // 150 events, each in two indexes
         expect(await answers()).toEqual(expected)
-        expect(await toOldMembers(1)).toBeGreaterThan(250)
+        expect(await toOldEvents(() => true)).toBe(300)
         expect(await answers()).toEqual(expected)
       } finally {
         await client.quit()

@@ -6,7 +6,9 @@ import { LUA_HELPERS } from './script'
  * - `B ev:{id}`            HASH, one per event: `j` the event as JSON (what get/list return), and
  *                          the fields queries read without parsing JSON: `n` name, `t` timestamp,
  *                          `u` userId, `v` value, `g:{enc tag key}` tag value,
- *                          `q:{enc property key}` numeric property. (The id is the key's last
+ *                          `q:{enc property key}` numeric property, `s:{enc property key}` any
+ *                          other property, typed (`s…`, `b1`, `b0`, `z`, `o`), so a filter on a
+ *                          property reads two fields, not the JSON. (The id is the key's last
  *                          segment, so it needs no encoding to stay unambiguous.)
  * - `B t`, `B t:{enc name}` ZSET time indexes of the project and of one name: score timestamp,
  *                          member `{id}\0{value}\0={userId}` (value empty, and no `=`, when null), so
@@ -33,7 +35,8 @@ local function floorTo(ts, size) local r = math.fmod(ts, size); if r < 0 then r 
  * ARGV: base, then the batch as one JSON array (one argument, so the client encodes one string
  * instead of twenty per event), each event `[id, ts, name, client id ('' or '=' .. id), userId
  * ('' or '=' ..), value ('' or '=' ..), JSON, [tag key, tag value, ...], [numeric property key,
- * number, ...]]`, every scalar a string (numbers keep their exact text).
+ * number, ...], [other property key, typed value, ...]]`, every scalar a string (numbers keep their
+ * exact text; a typed value is `s` + a string, `b1`/`b0`, `z` for null, `o` for an object or array).
  * Checks every event first and writes only when all pass: the batch is atomic. Returns
  * [created, id for each input...].
  */
@@ -49,6 +52,7 @@ for e = 1, n do
   for t = 1, #flat, 2 do ev.tags[#ev.tags + 1] = { flat[t], flat[t + 1] } end
   flat = a[9]
   for p = 1, #flat, 2 do ev.props[#ev.props + 1] = { flat[p], flat[p + 1] } end
+  ev.scalars = a[10] or {}
   events[e] = ev
 end
 
@@ -171,6 +175,8 @@ for e = 1, n do
     if ev.v ~= '' then hset[#hset + 1] = 'v'; hset[#hset + 1] = string.sub(ev.v, 2) end
     for _, tag in ipairs(ev.tags) do hset[#hset + 1] = 'g:' .. encm(tag[1]); hset[#hset + 1] = tag[2] end
     for _, prop in ipairs(ev.props) do hset[#hset + 1] = 'q:' .. encm(prop[1]); hset[#hset + 1] = prop[2] end
+    local sc = ev.scalars
+    for p = 1, #sc, 2 do hset[#hset + 1] = 's:' .. encm(sc[p]); hset[#hset + 1] = sc[p + 1] end
     -- One HSET per event; field by field past what unpack can spread (Lua's C stack).
     if #hset <= 4000 then
       redis.call(unpack(hset))
@@ -310,11 +316,19 @@ if op == 'countDistinctUsers' or op == 'sumLatestPerUser' then fields[#fields + 
 -- key, op, s = { typed scalars } or n = number }, a typed scalar { 'n', text } | { 's', text } |
 -- { 'b', '1' | '0' } | { 'z' } (null), so no JSON type is lost crossing cjson. A field read is
 -- typed the same way: nil (absent), 'z', 'n', 's', 'b', or 'o' (object or array, equal to nothing).
-local predV, predU, predJ = nil, nil, nil
+local predV, predU = nil, nil
+local propAt = {} -- property key -> position of its q: field (its s: field follows)
 for _, p in ipairs(preds) do
   if p.f == 'v' and not predV then fields[#fields + 1] = 'v'; predV = #fields end
   if p.f == 'u' and not predU then fields[#fields + 1] = 'u'; predU = #fields end
-  if p.f == 'p' and not predJ then fields[#fields + 1] = 'j'; predJ = #fields end
+  if p.f == 'p' then
+    if not propAt[p.k] then
+      fields[#fields + 1] = 'q:' .. enc(p.k)
+      propAt[p.k] = #fields
+      fields[#fields + 1] = 's:' .. enc(p.k)
+    end
+    p.at = propAt[p.k]
+  end
   if p.s then
     for k, sc in ipairs(p.s) do
       local t = sc[1]
@@ -334,9 +348,11 @@ local function eqScalar(t, x, sc)
   if sc[1] == 'z' then return t == nil or t == 'z' end
   return t == sc[1] and x == sc[2]
 end
--- Whether the event whose HMGET answer is got passes every predicate.
-local function passesWhere(got)
-  local props = false -- decoded once, only when a property predicate asks
+-- Whether the event whose HMGET answer is got passes every predicate. An event written before
+-- properties had fields of their own (\`modern\` false: its index member is the old form) is read
+-- from its JSON, decoded once.
+local function passesWhere(got, id, modern)
+  local props = false
   for _, p in ipairs(preds) do
     local t, x = nil, nil
     if p.f == 'v' then
@@ -345,10 +361,18 @@ local function passesWhere(got)
     elseif p.f == 'u' then
       local raw = got[predU]
       if raw then t, x = 's', raw end
+    elseif p.f == 'p' and modern then
+      local number, other = got[p.at], got[p.at + 1]
+      if number then
+        t, x = 'n', tonumber(number)
+      elseif other then
+        local c = string.sub(other, 1, 1)
+        if c == 's' then t, x = 's', string.sub(other, 2) elseif c == 'b' then t, x = 'b', other == 'b1' elseif c == 'z' then t = 'z' else t = 'o' end
+      end
     elseif p.f == 'p' then
       if props == false then
         props = nil
-        local raw = got[predJ]
+        local raw = redis.call('HGET', base .. 'ev:' .. id, 'j')
         if raw then
           local ev = cjson.decode(raw)
           if type(ev) == 'table' and type(ev.properties) == 'table' then props = ev.properties end
@@ -407,11 +431,11 @@ local function scan(idx, a, b, visit, descending)
       elseif #fields > 0 then
         local got = redis.call('HMGET', base .. 'ev:' .. id, unpack(fields))
         for c = 1, nChecks do if got[c] ~= checks[c] then pass = false; break end end
-        if pass and hasWhere then pass = passesWhere(got) end
+        if pass and hasWhere then pass = passesWhere(got, id, inlineUser ~= nil) end
         if extraAt then value = got[extraAt] end
         if userAt then user = got[userAt] end
       elseif hasWhere then
-        pass = passesWhere({})
+        pass = passesWhere({}, id, inlineUser ~= nil)
       end
       if pass and visit(id, chunk[k + 1], value, user) then return true end
     end

@@ -74,14 +74,27 @@ function packEvent(e: NewEvent): unknown[] {
   const optional = (v: string | number | null) => (v === null ? '' : `=${v}`)
   const tags: string[] = []
   if (e.tags) for (const key in e.tags) if (Object.hasOwn(e.tags, key)) tags.push(key, e.tags[key])
-  // Numeric properties get a field of their own, so summarize reads a number, not JSON.
+  // Numeric properties get a field of their own, so summarize reads a number, not JSON; every
+  // other property a typed one, so a filter (a billing period) reads a field, not JSON.
   const numbers: string[] = []
+  const others: string[] = []
   if (e.properties)
     for (const key in e.properties) {
       const value = e.properties[key]
-      if (Object.hasOwn(e.properties, key) && typeof value === 'number' && Number.isFinite(value)) numbers.push(key, String(value))
+      // `undefined` is what JSON leaves out: the property is absent, as the stored JSON says.
+      if (!Object.hasOwn(e.properties, key) || value === undefined) continue
+      if (typeof value === 'number' && Number.isFinite(value)) numbers.push(key, String(value))
+      else others.push(key, typedProperty(value))
     }
-  return [e.id, String(e.timestamp), e.name, optional(e.clientId), optional(e.userId), optional(e.value), JSON.stringify(stored), tags, numbers]
+  return [e.id, String(e.timestamp), e.name, optional(e.clientId), optional(e.userId), optional(e.value), JSON.stringify(stored), tags, numbers, others]
+}
+
+/** A non-numeric property as its `s:` field holds it: `s` + a string, `b1`/`b0`, `z` (null), `o` (object or array). */
+function typedProperty(value: unknown): string {
+  if (typeof value === 'string') return `s${value}`
+  if (typeof value === 'boolean') return value ? 'b1' : 'b0'
+  if (value === null) return 'z'
+  return 'o'
 }
 
 /** Events in Redis: one script call per insert and per query (layout and plans: events-lua.ts). */
