@@ -953,8 +953,9 @@ export class Gen {
     const r = this.r
     const slug = r.weighted<() => string>([
       [6, () => r.pick(['mrr', 'signups', 'arpu', 'requests', 'error_rate', 'revenue', 'aov', 'fuzz_metric'])],
-      // Every byte percent-encoded (encodeURIComponent throws on a lone surrogate).
-      [2, () => [...Buffer.from(this.hostileString(), 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')],
+      // Every byte percent-encoded (encodeURIComponent throws on a lone surrogate), at most 300
+      // characters of it: past Node's 16 KiB of request head, Node itself answers 431 without us.
+      [2, () => [...Buffer.from(this.hostileString().slice(0, 300), 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')],
       [1, () => r.pick(['%ZZ', '%00', '..%2F..', 'x'.repeat(2000)])],
     ])()
     const definition = (): Obj => {
