@@ -3,6 +3,7 @@
 // packs' numbers are checked against hand-computed fixtures in metrics-{saas,ecommerce,api}.test.ts.
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { makeTelltale, reply, type TestApp, UUID } from '../helpers/app'
+import { event } from '../storage/conformance/helpers'
 
 let t: TestApp
 beforeEach(async () => {
@@ -362,24 +363,7 @@ describe('history', () => {
     await create({ name: 'Double', formula: 'orders * 2' })
     expect((await get('/api/metrics/values/double/history?days=2')).body.data.points[0]).toEqual({ date: '2024-03-19', value: 0 })
     // Written straight to the store: no late-event mark, so only a recalculation can see it.
-    await t.storage.events.insert({
-      projectId: t.project.id,
-      events: [
-        {
-          id: '018e5c3a-0000-7000-8000-000000000001',
-          name: 'order_completed',
-          timestamp: Date.parse('2024-03-19T09:00:00Z'),
-          receivedAt: t.clock.now(),
-          userId: null,
-          userEmail: null,
-          userName: null,
-          value: null,
-          properties: null,
-          tags: null,
-          clientId: null,
-        },
-      ],
-    })
+    await t.storage.events.insert({ projectId: t.project.id, events: [event('order_completed', Date.parse('2024-03-19T09:00:00Z'))] })
     expect((await get('/api/metrics/values/double/history?days=2')).body.data.points[0].value).toBe(0)
     const res = await call('POST', '/api/metrics/values/orders/recalculate', { from: '2024-03-19', to: '2024-03-19' })
     expect(res.status).toBe(200)
