@@ -22,7 +22,16 @@ export interface Metric {
 
 export const toMetric = (definition: MetricDefinition): Metric => {
   const spec = definition.spec as unknown as MetricSpec
-  return { definition, spec, formula: spec.kind === 'formula' && spec.formula ? parseFormula(spec.formula) : undefined }
+  return { definition, spec, formula: spec.kind === 'formula' ? parseStored(spec.formula) : undefined }
+}
+
+/** A stored formula was checked when saved; one that no longer parses reads as no value, not a 500. */
+function parseStored(text: string | null): Formula | undefined {
+  try {
+    return text ? parseFormula(text) : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** Which window a value is over: the one ending at the moment, or the one just before it. */
@@ -61,6 +70,7 @@ export class Evaluator {
 
   private async compute(metric: Metric, end: number, period: Period, path: ReadonlySet<string>): Promise<number | null> {
     const { spec } = metric
+    if (spec.kind === 'formula' && !metric.formula) return null
     if (metric.formula) {
       const formula = metric.formula
       const names = new Map<string, number | null>()

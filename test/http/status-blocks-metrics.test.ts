@@ -279,6 +279,30 @@ describe('values', () => {
     expect(values).toEqual({ orders: 0, revenue: 0, average: null, aov: null })
   })
 
+  test('a stored formula that no longer parses reads as null, not a 500', async () => {
+    const now = t.clock.now()
+    const spec = {
+      description: null,
+      kind: 'formula',
+      event: null,
+      aggregation: null,
+      field: null,
+      filters: null,
+      window: null,
+      formula: 'mrr +',
+      format: 'number',
+      template: null,
+    }
+    await t.storage.metrics.create({
+      definition: { id: '018e5c3a-0000-7000-8000-0000000000f1', projectId: t.project.id, slug: 'broken', name: 'Broken', spec, createdAt: now, updatedAt: now },
+    })
+    expect((await get('/api/metrics/values/broken')).body.data).toMatchObject({ slug: 'broken', value: null, previous_value: null })
+    expect((await get('/api/metrics/values/broken/history?days=2')).body.data.points).toEqual([
+      { date: '2024-03-19', value: null },
+      { date: '2024-03-20', value: null },
+    ])
+  })
+
   test('filters, metadata fields and percentiles', async () => {
     await create({
       name: 'Pro revenue',
