@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { addDays, dayRange, daysBetween, isDay, localDay } from '../metrics/calendar'
 import { completeSpec, type DefinitionInput, definitionInput, definitionPatch, type MetricSpec, slugFromName, type SpecProblem } from '../metrics/definition'
-import { toMetric } from '../metrics/evaluate'
+import { storedFormulaSlugs, toMetric } from '../metrics/evaluate'
 import { FormulaError, findCycle, formulaSlugs, parseFormula } from '../metrics/formula'
 import { computeSnapshots, HISTORY_MAX_DAYS, type HistoryPoint, MetricSet, readHistory } from '../metrics/history'
 import { TEMPLATES, templateByKey } from '../metrics/templates'
@@ -116,15 +116,11 @@ export const applyMetricTemplate = defineOperation({
     const created: string[] = []
     const existing: string[] = []
     for (const metric of template.metrics) {
-      if (await ctx.storage.metrics.getBySlug({ projectId, slug: metric.slug })) {
-        existing.push(metric.slug)
-        continue
-      }
       try {
         await createDefinition(ctx, projectId, metric, template.key)
         created.push(metric.slug)
       } catch (error) {
-        // Another apply created it in between: it exists now.
+        // A taken slug (the project's own metric, or one another apply just created) is kept.
         if (!(error instanceof TelltaleError && error.kind === 'validation' && error.issues.some((i) => i.path[0] === 'slug'))) throw error
         existing.push(metric.slug)
       }
@@ -232,13 +228,8 @@ function formulaIssues(spec: MetricSpec, slug: string, others: MetricDefinition[
   if (unknown.length > 0) return [messageIssue('formula', `The formula names ${unknown.length === 1 ? 'a metric' : 'metrics'} this project does not have: ${unknown.join(', ')}.`)]
   const dependencies = (s: string): string[] | undefined => {
     if (s === slug) return slugs
-    const spec = known.get(s)?.spec as unknown as MetricSpec | undefined
-    if (spec?.kind !== 'formula' || !spec.formula) return undefined
-    try {
-      return formulaSlugs(parseFormula(spec.formula))
-    } catch {
-      return undefined
-    }
+    const other = known.get(s)
+    return other && storedFormulaSlugs(other)
   }
   const cycle = findCycle(slug, dependencies)
   return cycle ? [messageIssue('formula', `The formula makes a cycle: ${cycle.join(' → ')}.`)] : []
@@ -246,17 +237,7 @@ function formulaIssues(spec: MetricSpec, slug: string, others: MetricDefinition[
 
 /** Formulas among `definitions` that name `slug`. */
 function usersOf(definitions: MetricDefinition[], slug: string): string[] {
-  return definitions
-    .filter((d) => {
-      const spec = d.spec as unknown as MetricSpec
-      if (spec.kind !== 'formula' || !spec.formula) return false
-      try {
-        return formulaSlugs(parseFormula(spec.formula)).includes(slug)
-      } catch {
-        return false
-      }
-    })
-    .map((d) => d.slug)
+  return definitions.filter((d) => storedFormulaSlugs(d)?.includes(slug)).map((d) => d.slug)
 }
 
 async function definitionById(ctx: CoreContext, projectId: string, id: string): Promise<MetricDefinition> {

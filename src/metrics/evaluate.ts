@@ -25,6 +25,13 @@ export const toMetric = (definition: MetricDefinition): Metric => {
   return { definition, spec, formula: spec.kind === 'formula' ? parseStored(spec.formula) : undefined }
 }
 
+/** The slugs a stored formula definition names; `undefined` for other definitions and formulas that no longer parse. */
+export function storedFormulaSlugs(definition: MetricDefinition): string[] | undefined {
+  const spec = definition.spec as unknown as MetricSpec
+  const formula = spec.kind === 'formula' ? parseStored(spec.formula) : undefined
+  return formula ? formulaSlugs(formula) : undefined
+}
+
 /** A stored formula was checked when saved; one that no longer parses reads as no value, not a 500. */
 function parseStored(text: string | null): Formula | undefined {
   try {
