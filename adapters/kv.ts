@@ -1,8 +1,10 @@
-import type { Storage as Unstorage } from 'unstorage'
 import type { Storage } from '../src/storage'
 import { kvRecords } from '../src/storage/kv'
 import { kvEvents } from '../src/storage/kv/events'
-import { unstorageKv } from '../src/storage/kv/unstorage'
+import { type Unstorage, unstorageKv } from '../src/storage/kv/unstorage'
+import { configError } from '../src/core/errors'
+
+export type { Unstorage }
 
 export interface KvStorageOptions {
   /** Any unstorage `Storage` (`createStorage({ driver })`): memory, fs, redis, a cloud KV. telltale never disposes it. */
@@ -34,7 +36,8 @@ const SCHEMA_KEY = 'telltale-schema'
  *   A query running while a batch is being written may see part of it.
  */
 export function kvStorage(options: KvStorageOptions): Storage {
-  if (!options?.storage || typeof options.storage.getItem !== 'function') throw new Error('telltale: kvStorage needs { storage }: an unstorage Storage (createStorage({ driver }))')
+  if (!options?.storage || typeof options.storage.getItem !== 'function' || typeof options.storage.getKeys !== 'function')
+    throw configError("kvStorage needs { storage }: an unstorage Storage, e.g. kvStorage({ storage: createStorage() }) with createStorage from 'unstorage'")
   const kv = unstorageKv(options.storage, { base: options.base })
   return {
     name: 'kv',
@@ -44,7 +47,7 @@ export function kvStorage(options: KvStorageOptions): Storage {
         await kv.setIfAbsent(SCHEMA_KEY, String(SCHEMA_VERSION))
         return
       }
-      if (!(Number(stored) <= SCHEMA_VERSION)) throw new Error(`telltale: the kv store has layout version ${stored}, newer than this telltale's (${SCHEMA_VERSION})`)
+      if (!(Number(stored) <= SCHEMA_VERSION)) throw configError(`the kv store has layout version ${stored}, newer than this telltale's (${SCHEMA_VERSION}): upgrade telltale`)
     },
     // `kv` is shared with every other instance over this storage, and the storage is the caller's.
     close: async () => {},

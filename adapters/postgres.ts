@@ -1,11 +1,16 @@
-import { type DatabaseIntrospector, type DatabaseMetadata, type Dialect, Kysely, PostgresDialect, type SchemaMetadata, sql, type TableMetadata } from 'kysely'
-import pg from 'pg'
+import { createRequire } from 'node:module'
+import { type DatabaseIntrospector, type DatabaseMetadata, type Dialect, Kysely, PostgresDialect, type PostgresPool, type SchemaMetadata, sql, type TableMetadata } from 'kysely'
+import { configError, TelltaleError } from '../src/core/errors'
 import type { Storage } from '../src/storage'
+import { driverErrorCode, driverErrorMessage, requireDriver } from '../src/storage/driver'
 import { createSqlStorage, postgresDialect } from '../src/storage/sql'
+
+/** For the driver, loaded when the adapter is created (see `requireDriver`). */
+const require = createRequire(import.meta.url)
 
 export type PostgresStorageOptions = (
   | { /** `postgres://user@host:5432/db` */ connectionString: string; pool?: never; max?: number }
-  | { /** A pg Pool you created yourself. telltale never ends it. */ pool: pg.Pool; connectionString?: never }
+  | { /** A pg Pool you created yourself. telltale never ends it. */ pool: PostgresPool; connectionString?: never }
 ) & {
   /**
    * Schema for telltale's tables (created if missing). Only with `connectionString`: with your own
@@ -14,16 +19,38 @@ export type PostgresStorageOptions = (
   schema?: string
 }
 
-/** Postgres through a pg Pool: the adapter for several app instances sharing one store. */
+/**
+ * Postgres through a pg Pool: the adapter for several app instances sharing one store. The server
+ * is first reached by `ready()`; when it cannot be, the `TelltaleError` says what to fix.
+ */
 export function postgresStorage(options: PostgresStorageOptions): Storage {
-  const schema = options.schema
-  if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/i.test(schema)) throw new Error(`telltale: invalid schema name ${JSON.stringify(schema)}`)
-  const owned = !options.pool
+  if (typeof options !== 'object' || options === null)
+    throw configError("postgresStorage needs { connectionString } or { pool }: postgresStorage({ connectionString: 'postgres://user:password@host:5432/database' })")
+  const { connectionString, pool: given, schema } = options
+  if (connectionString !== undefined && given !== undefined) throw configError('postgresStorage takes { connectionString } or { pool }, not both')
+  if (given === undefined && connectionString === undefined)
+    throw configError("postgresStorage needs { connectionString } or { pool }: postgresStorage({ connectionString: 'postgres://user:password@host:5432/database' })")
+  if (given !== undefined && (typeof given !== 'object' || given === null || typeof (given as { connect?: unknown }).connect !== 'function'))
+    throw configError('postgresStorage pool must be a pg Pool (new pg.Pool(...))')
+  const url = connectionString === undefined ? undefined : parseConnectionString(connectionString)
+  if (schema !== undefined && (typeof schema !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/i.test(schema)))
+    throw configError(
+      `postgresStorage schema ${JSON.stringify(schema)} is not a plain identifier: use letters, digits and _ (not first), at most 63 characters, e.g. schema: 'telltale'`,
+    )
+  if (schema !== undefined && given !== undefined)
+    throw configError("postgresStorage schema works with { connectionString } only: with your own pool, set search_path on it (options: '-c search_path=telltale')")
+  const where = url ? `Postgres at ${url.hostname || 'localhost'}:${url.port || '5432'}` : 'Postgres (your pool)'
+  const fix = url ? 'connectionString' : 'your pool'
+  const max = (options as { max?: unknown }).max ?? 10
+  if (!Number.isSafeInteger(max) || (max as number) < 1) throw configError(`postgresStorage max must be a whole number of connections >= 1 (got ${JSON.stringify(max)})`)
+
   const pool =
-    options.pool ??
-    new pg.Pool({
-      connectionString: options.connectionString,
-      max: options.max ?? 10,
+    given ??
+    new (requireDriver<typeof import('pg')>('pg', 'postgresStorage', () => require('pg')).Pool)({
+      connectionString,
+      max: max as number,
+      // A host that drops packets would otherwise keep ready() waiting forever.
+      connectionTimeoutMillis: 10_000,
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     })
   const db = new Kysely<any>({ dialect: currentSchemaOnly(new PostgresDialect({ pool })) })
@@ -32,22 +59,76 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
     dialect: postgresDialect,
     // Kysely's destroy ends the pool, so only do it when telltale created it.
     onClose: async () => {
-      if (owned) await db.destroy()
+      if (!given) await db.destroy()
     },
   })
   return {
     ...storage,
     async migrate() {
-      if (schema) {
-        // Concurrent `create schema if not exists` can still collide on Postgres' catalog index;
-        // the loser finds the schema created, which is all it wanted.
-        await sql`create schema if not exists ${sql.id(schema)}`.execute(db).catch((error: unknown) => {
-          if (!postgresDialect.isUniqueViolation(error)) throw error
-        })
+      try {
+        if (schema) {
+          // Concurrent `create schema if not exists` can still collide on Postgres' catalog index;
+          // the loser finds the schema created, which is all it wanted.
+          await sql`create schema if not exists ${sql.id(schema)}`.execute(db).catch((error: unknown) => {
+            if (!postgresDialect.isUniqueViolation(error)) throw error
+          })
+        }
+        await storage.migrate()
+      } catch (error) {
+        throw explainPostgresError(error, { where, fix, url })
       }
-      await storage.migrate()
     },
   }
+}
+
+function parseConnectionString(text: unknown): URL {
+  let url: URL | undefined
+  try {
+    url = typeof text === 'string' ? new URL(text) : undefined
+  } catch {
+    // The string may hold a password: it is not repeated back.
+  }
+  if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:'))
+    throw configError('postgresStorage connectionString is not a Postgres URL: write it as postgres://user:password@host:5432/database')
+  return url
+}
+
+/** A connection or migration failure as one line: what happened, where, and what to fix. */
+function explainPostgresError(error: unknown, { where, fix, url }: { where: string; fix: string; url?: URL }): unknown {
+  const code = driverErrorCode(error)
+  const message = driverErrorMessage(error)
+  const user = (url && decodeURIComponent(url.username)) || 'the default user'
+  const database = (url && decodeURIComponent(url.pathname.slice(1))) || 'the default database'
+  switch (code) {
+    case 'ECONNREFUSED':
+      return new TelltaleError('unavailable', `telltale: ${where} refused the connection (nothing listens there): start Postgres, or fix the host and port in ${fix}`, {
+        cause: error,
+      })
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case '57P03': // cannot_connect_now: starting up or shutting down
+      return new TelltaleError('unavailable', `telltale: ${where} cannot be reached (${code}): check that it runs and that the host and port in ${fix} are right`, { cause: error })
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return configError(`the Postgres host in ${fix} is not found (${url?.hostname ?? code}): fix the host`, error)
+    case '3D000': // invalid_catalog_name
+      return configError(
+        `the Postgres database "${database}" does not exist on ${where.replace('Postgres at ', '')}: create it (createdb ${database}) or fix the database name in ${fix}`,
+        error,
+      )
+    case '28P01': // invalid_password
+    case '28000': // invalid_authorization_specification: unknown role, no pg_hba.conf entry
+      return configError(`${where} refused the login as ${user} (${message}): fix the user and password in ${fix}`, error)
+    case '42501': // insufficient_privilege, e.g. no CREATE on the schema
+      return configError(`Postgres user ${user} may not create telltale's tables (${message}): grant it CREATE, or use another user, database or schema`, error)
+  }
+  if (/timeout expired|Connection terminated due to connection timeout/i.test(message))
+    return new TelltaleError('unavailable', `telltale: ${where} did not answer within 10 s: check that it runs and that the host and port in ${fix} are right`, { cause: error })
+  // pg's SCRAM client throws a plain Error when the server asks for a password the URL lacks.
+  if (/client password must be a string/.test(message))
+    return configError(`${where} asks ${user} for a password: put it in ${fix} (postgres://user:password@host:port/database)`, error)
+  return error
 }
 
 /**

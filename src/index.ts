@@ -1,6 +1,6 @@
 // The public API of `telltale`. Hand-curated: what is exported here is stable.
 export { createTelltale } from './telltale'
-export type { Telltale, TelltaleOptions } from './telltale'
+export type { Telltale, TelltaleApp, TelltaleOptions } from './telltale'
 export type { TelltaleApi } from './api'
 export type { AuthContext, AuthResolver } from './http/auth'
 export { TelltaleError, isTelltaleError } from './core/errors'

@@ -1,3 +1,4 @@
+import { configError } from './core/errors'
 import type { RateLimitRule } from './core/rate-limit'
 
 /** Request size, batch and rate limits. Every field has a default; hosts override what they need. */
@@ -36,15 +37,23 @@ export function resolveLimits(option: LimitsOption = {}, surfaceRateLimits: Rate
   for (const [id, rules] of Object.entries(option.rateLimits ?? {})) {
     const known = surfaceRateLimits[id]
     if (!known)
-      throw new Error(
-        `telltale: limits.rateLimits.${id} is not a surface; use one of ${Object.keys(surfaceRateLimits).join(', ')}, e.g. { rateLimits: { flux: { event: false } } }`,
-      )
+      throw configError(`limits.rateLimits.${id} is not a surface; use one of ${Object.keys(surfaceRateLimits).join(', ')}, e.g. { rateLimits: { flux: { event: false } } }`)
     for (const [rule, value] of Object.entries(rules ?? {})) {
-      if (!(rule in known)) throw new Error(`telltale: limits.rateLimits.${id}.${rule} is not a rate limit of ${id}; use one of ${Object.keys(known).join(', ')}`)
+      if (!(rule in known)) throw configError(`limits.rateLimits.${id}.${rule} is not a rate limit of ${id}; use one of ${Object.keys(known).join(', ')}`)
       const valid = value === false || (Number.isSafeInteger(value?.limit) && value.limit > 0 && Number.isSafeInteger(value?.windowMs) && value.windowMs > 0)
-      if (!valid) throw new Error(`telltale: limits.rateLimits.${id}.${rule} must be false or { limit, windowMs } with positive whole numbers`)
+      if (!valid) throw configError(`limits.rateLimits.${id}.${rule} must be false or { limit, windowMs } with positive whole numbers`)
       rateLimits[id][rule] = value
     }
+  }
+  const whole = (name: string, value: unknown, min: number) => {
+    if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) >= min))
+      throw configError(`limits.${name} must be a whole number >= ${min} (got ${JSON.stringify(value)})`)
+  }
+  whole('maxBodyBytes', option.maxBodyBytes, 1)
+  whole('futureToleranceMs', option.futureToleranceMs, 0)
+  for (const [surface, size] of Object.entries(option.batchSize ?? {})) {
+    if (!(surface in DEFAULTS.batchSize)) throw configError(`limits.batchSize.${surface} is not a surface with batches; use ${Object.keys(DEFAULTS.batchSize).join(' or ')}`)
+    whole(`batchSize.${surface}`, size, 1)
   }
   return {
     maxBodyBytes: option.maxBodyBytes ?? DEFAULTS.maxBodyBytes,

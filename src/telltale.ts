@@ -1,15 +1,16 @@
-import type { H3 } from 'h3'
 import { cronerScheduler } from '../adapters/croner'
 import { createApi, type TelltaleApi } from './api'
 import { type Clock, systemClock } from './core/clock'
 import type { CoreContext } from './core/context'
 import { HOUSEKEEPING_EVERY_MS, housekeeping } from './core/housekeeping'
-import { TelltaleError } from './core/errors'
+import { isTelltaleError, TelltaleError } from './core/errors'
 import { METRIC_HISTORY_EVERY_MS, metricHistoryTick } from './core/metric-history'
 import { randomBase62 } from './core/ids'
-import { createHttpApp, type HttpApp, normalizeBasePath, routePath } from './http/app'
+import { createHttpApp, normalizeBasePath, routePath } from './http/app'
+import type { RouteRunner } from './http/route'
 import type { AuthResolver } from './http/auth'
 import { type LimitsOption, resolveLimits } from './limits'
+import { checkOptions } from './options'
 import { routeMatcher, SURFACES, type Surface, surfaceRateLimits } from './surfaces'
 import type { Scheduler } from './scheduler'
 import type { Storage } from './storage'
@@ -34,9 +35,22 @@ export interface TelltaleOptions {
   surfaces?: Surface[]
 }
 
+/**
+ * telltale's h3 (v2) app, typed by what hosts call on it, so that h3's own declarations stay out
+ * of telltale's public types (they need a newer `lib` than many apps use). It is an h3 `H3`.
+ */
+export interface TelltaleApp {
+  /** Web-standard handler: `Request` in, `Response` out. */
+  fetch(request: Request): Response | Promise<Response>
+  /** A request by URL or path, as h3's `app.request` (tests, server-side calls). */
+  request(request: Request | URL | string, init?: RequestInit): Response | Promise<Response>
+  /** h3's event handler, which Nitro 3 calls for `export default telltale.app`. */
+  handler(event: unknown): unknown
+}
+
 export interface Telltale {
-  /** The h3 app (Nitro: `export default telltale.app`). */
-  app: H3
+  /** The h3 app (Nitro 3: `export default telltale.app`). */
+  app: TelltaleApp
   /** Web-standard handler: `Request` in, `Response` out. */
   fetch: (request: Request) => Promise<Response>
   /** The same operations as the HTTP API, in-process. */
@@ -51,10 +65,11 @@ export interface Telltale {
    */
   handles: (pathname: string, method: string) => boolean
   /** @internal The route runner for `toNodeHandler`'s direct path (see `HttpApp.routeFor`). */
-  routeFor?: HttpApp['routeFor']
+  routeFor?: (method: string, pathname: string) => RouteRunner | undefined
 }
 
 export function createTelltale(options: TelltaleOptions): Telltale {
+  checkOptions(options)
   const surfaces = options.surfaces ?? SURFACES
   const ctx: CoreContext = { storage: options.storage, clock: options.clock ?? systemClock, limits: resolveLimits(options.limits, surfaceRateLimits(surfaces)) }
   const scheduler = options.scheduler ?? cronerScheduler()
@@ -71,14 +86,29 @@ export function createTelltale(options: TelltaleOptions): Telltale {
       await ctx.storage.migrate()
       scheduler.start()
     })().catch((error) => {
+      if (!isTelltaleError(error))
+        error = new TelltaleError('unavailable', `telltale: the ${ctx.storage.name} storage could not be opened: ${error instanceof Error ? error.message : String(error)}`, {
+          cause: error,
+        })
       readying = undefined // a failed start (database down) may be retried
       throw error
     })
     return readying
   }
 
+  // A request that finds the store unopenable gets a 503 that names nothing of the setup; the
+  // reason (which host, which option) goes to the log, once until it changes.
+  let loggedReason: string | undefined
+  const readyForRequests = (): Promise<void> =>
+    ready().catch((error: TelltaleError) => {
+      if (closed) throw error
+      if (error.message !== loggedReason) console.error(`[telltale] cannot serve requests: ${error.message}`)
+      loggedReason = error.message
+      throw new TelltaleError('unavailable', 'The service is unavailable.', { cause: error })
+    })
+
   const basePath = normalizeBasePath(options.basePath)
-  const { app, routeFor } = createHttpApp(ctx, { basePath, auth: options.auth, ready, surfaces })
+  const { app, routeFor } = createHttpApp(ctx, { basePath, auth: options.auth, ready: readyForRequests, surfaces })
   const servesRoute = routeMatcher(surfaces)
   return {
     app,

@@ -67,6 +67,29 @@ describe('queries refuse bad input with a validation error', () => {
   })
 })
 
+describe('a validation error says what is wrong, in the field names of the api', () => {
+  test.each([
+    ['a missing name', () => t.telltale.api.trackEvent({ projectId: t.project.id } as never), 'The name field is required.'],
+    ['a name of the wrong type', () => t.telltale.api.trackEvent({ projectId: t.project.id, name: 42 } as never), 'The name field must be a string.'],
+    ['a nested field', () => t.telltale.api.countEvents({ projectId: t.project.id, filter: { from: 'yesterday' } }), 'The filter.from field must be a valid ISO-8601 date.'],
+    [
+      'an item of a batch',
+      () => t.telltale.api.trackEvents({ projectId: t.project.id, events: [{ name: 'ok' }, { userId: 'u1' }] } as never),
+      'The events.1.name field is required.',
+    ],
+    [
+      'several problems',
+      () => t.telltale.api.trackEvent({ projectId: t.project.id, name: '', userEmail: 'not-an-email', value: 'x' } as never),
+      'The name field is required. (and 2 more errors)',
+    ],
+  ])('%s', async (_name, call, message) => {
+    const error = await failure(call())
+    expect(error.kind).toBe('validation')
+    expect(error.message).toBe(message)
+    expect(error.issues.length).toBeGreaterThan(0)
+  })
+})
+
 describe('projects that do not exist', () => {
   test.each(['not-a-uuid', '01940000-0000-7000-8000-000000000000'])('%s: every project-scoped call is not_found', async (projectId) => {
     const { api } = t.telltale

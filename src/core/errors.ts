@@ -1,6 +1,8 @@
+import { issueMessage } from './issue-wording'
+
 /**
  * The one error class of telltale. Core operations throw it; each HTTP surface turns it into its
- * documented response shape in one place (`src/http/errors.ts`); `api` callers catch it directly.
+ * documented response shape in one place (`src/http/reply.ts`, worded by `src/surfaces/errors.ts`); `api` callers catch it directly.
  */
 export type ErrorKind =
   | 'validation' // 422: the input broke a rule (see `issues`)
@@ -13,7 +15,8 @@ export type ErrorKind =
   | 'not_found' // 404
   | 'conflict' // 409
   | 'rate_limited' // 429
-  | 'unavailable' // 503: this instance is shutting down
+  | 'unavailable' // 503: shut down, or the store does not answer (the message says what to start)
+  | 'config' // a misconfiguration found by createTelltale or ready(): the message names the option or package and the fix
   | 'internal' // 500: a bug or a store failure; the details go to the log, not to the client
 
 const STATUS: Record<ErrorKind, number> = {
@@ -28,6 +31,7 @@ const STATUS: Record<ErrorKind, number> = {
   conflict: 409,
   rate_limited: 429,
   unavailable: 503,
+  config: 500,
   internal: 500,
 }
 
@@ -76,8 +80,22 @@ export class TelltaleError extends Error {
   }
 }
 
+/**
+ * A validation error whose message a person can act on: the first issue worded as HTTP words it,
+ * with the caller's own (core) field names (`events.3.name`), then `(and N more errors)`. Each
+ * surface words `issues` again with its wire names.
+ */
 export function validationError(issues: ValidationIssue[]): TelltaleError {
-  return new TelltaleError('validation', 'The given data was invalid.', { issues })
+  const first = issues[0]
+  if (!first) return new TelltaleError('validation', 'The given data was invalid.', { issues })
+  const more = issues.length - 1
+  const message = issueMessage(first, first.path.length === 0 ? 'input' : first.path.join('.'))
+  return new TelltaleError('validation', more > 0 ? `${message} (and ${more} more error${more === 1 ? '' : 's'})` : message, { issues })
+}
+
+/** A misconfiguration: one line that names the option or package and says what to do. */
+export function configError(message: string, cause?: unknown): TelltaleError {
+  return new TelltaleError('config', `telltale: ${message}`, { cause })
 }
 
 export function isTelltaleError(error: unknown): error is TelltaleError {

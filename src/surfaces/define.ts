@@ -1,4 +1,3 @@
-import type { HTTPMethod } from 'h3'
 import type { z } from 'zod'
 import type { Limits } from '../limits'
 import type { TelltaleError } from '../core/errors'
@@ -18,8 +17,11 @@ export interface RouteContext {
  * the output becomes the documented reply. The router runs the same prologue for every route:
  * ready → authenticate → scope → rate limit → read body or query → validate → run → reply.
  */
+/** The methods a route may answer (h3's own type is not used, to keep h3's declarations out of telltale's public types). */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+
 export interface Route<Schema extends z.ZodType = z.ZodType, Output = unknown> {
-  method: HTTPMethod
+  method: HttpMethod
   path: string
   operation: Operation<Schema, Output>
   /** The scope a credential needs. Default: the operation's. */

@@ -1,4 +1,3 @@
-import type { Storage as Unstorage } from 'unstorage'
 import { KeyedLock, sharedBy } from './lock'
 import type { KvStore } from './store'
 
@@ -42,6 +41,19 @@ const TORN_WAIT_MS = 2
 
 /** Reads spread over this many concurrent driver calls at most (the fs driver opens a file each). */
 const READ_CHUNK = 500
+
+/**
+ * What telltale uses of an unstorage `Storage` (`createStorage({ driver })`). Written out here so
+ * that telltale's public types do not import unstorage's (whose optional drivers' declarations do
+ * not type-check without their own packages); every unstorage `Storage` fits it as it is.
+ */
+export interface Unstorage {
+  getItem(key: string): Promise<unknown>
+  getItems(keys: string[]): Promise<Array<{ key: string; value: unknown }>>
+  setItem(key: string, value: string): Promise<void>
+  removeItem(key: string): Promise<void>
+  getKeys(base?: string): Promise<string[]>
+}
 
 export interface UnstorageKvOptions {
   /** Prefix of every key telltale writes (`telltale` → `telltale:event:...`), to share a storage with other data. */

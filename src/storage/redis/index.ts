@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis'
+import { configError } from '../../core/errors'
 import type { Storage } from '../index'
 import { kvRecords } from '../kv'
 import { redisEvents } from './events'
@@ -30,8 +31,8 @@ export function createRedisStorage(options: { client: Redis; prefix: string; onC
     async migrate() {
       const answer = String(await migrateScript(client, [`${prefix}schema`, String(REDIS_SCHEMA_VERSION)]))
       if (answer.startsWith('newer:')) {
-        throw new Error(
-          `telltale: the Redis data under prefix "${prefix}" has schema version ${answer.slice(6)}, newer than this telltale knows (${REDIS_SCHEMA_VERSION}): upgrade telltale`,
+        throw configError(
+          `the Redis data under prefix "${prefix}" has schema version ${answer.slice(6)}, newer than this telltale knows (${REDIS_SCHEMA_VERSION}): upgrade telltale`,
         )
       }
     },
