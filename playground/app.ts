@@ -3,9 +3,13 @@ import { createTelltale, type LimitsOption, type Telltale } from 'telltale'
 import { toNodeHandler } from 'telltale/node'
 import { sqliteStorage } from 'telltale/adapters/sqlite'
 import type { Storage } from '../src/storage'
+import { fileURLToPath } from 'node:url'
+import { homePage, readmePage, readReadme } from './home'
 import { seedDemoData } from './seed'
 
 export interface PlaygroundOptions {
+  /** How the store is shown on the home page (`GET /`). */
+  store?: string
   /** Default: a SQLite file. */
   storage?: Storage
   /** Known key to register for the demo project (`TELLTALE_API_KEY`). */
@@ -37,6 +41,11 @@ export async function createPlayground(
   const app = express()
   app.disable('x-powered-by')
   app.get('/healthz', (_req, res) => void res.json({ ok: true }))
+  const readme = readReadme(fileURLToPath(new URL('../README.md', import.meta.url)))
+  const headings = readme.flatMap((line) => (typeof line === 'string' ? [] : [line.text]))
+  const facts = { store: options.store ?? 'a SQLite file, ./telltale.db', keyPrefix: apiKey.slice(0, 15) }
+  app.get('/', (req, res) => void res.type('html').send(homePage(facts, `${req.protocol}://${req.get('host') ?? '127.0.0.1'}`, headings)))
+  app.get('/readme', (_req, res) => void res.type('html').send(readmePage(readme)))
   app.use(toNodeHandler(telltale))
   return { app, telltale, apiKey, projectId: project.id, firstStart: created }
 }

@@ -14,7 +14,7 @@ try {
   // Loaded once the config is known to be good, so a bad one is reported at once.
   const { createPlayground } = await import('./app')
   const storage = await openStorage(database)
-  const playground = await createPlayground({ storage, apiKey: config.apiKey })
+  const playground = await createPlayground({ storage, apiKey: config.apiKey, store: describeDatabase(database) })
   const server = await listen(playground.app, config.port, config.host)
 
   const base = `http://${config.host}:${(server.address() as AddressInfo).port}`
@@ -25,6 +25,7 @@ try {
   console.log(
     `\nTry it:\n  curl -X POST ${base}/api/events \\\n    -H "Authorization: Bearer ${apiKey}" \\\n    -H "Content-Type: application/json" \\\n    -d '{"event": "user_signup", "user_id": "123", "user_email": "john@example.com"}'`,
   )
+  console.log(`\nOpen ${base}/ in a browser: what runs, on which store, and links into the README.`)
   console.log(`\nMetrics (the SaaS pack, applied to the demo project):\n  curl ${base}/api/metrics/values \\\n    -H "Authorization: Bearer ${apiKey}"`)
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -2,6 +2,8 @@
 // the fix, no stack. Errors not recognised here are unexpected and keep their stack.
 import { existsSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
+import { isTelltaleError } from '../src/core/errors'
+import { driverErrorCode, driverErrorMessage } from '../src/storage/driver'
 
 /** A misconfiguration, already worded for the person starting the playground. */
 export class StartupError extends Error {
@@ -11,12 +13,16 @@ export class StartupError extends Error {
   }
 }
 
-export type PlaygroundDatabase =
+/** Which environment variable named the store, so that every message names the one the person set. */
+export type StorageVariable = 'TELLTALE_STORAGE' | 'TELLTALE_DB' | 'TELLTALE_DATABASE_URL'
+
+export type PlaygroundDatabase = { variable: StorageVariable } & (
   | { kind: 'sqlite'; file: string }
   | { kind: 'postgres'; url: URL }
   | { kind: 'redis'; url: URL }
   | { kind: 'kv'; driver: 'memory' }
   | { kind: 'kv'; driver: 'fs'; dir: string }
+)
 
 export interface PlaygroundConfig {
   port: number
@@ -51,7 +57,7 @@ export function readPlaygroundConfig(env: NodeJS.ProcessEnv): PlaygroundConfig {
   }
 
   const database = readDatabase(env)
-  if (database.kind === 'sqlite') checkSqliteFile(database.file)
+  if (database.kind === 'sqlite') checkSqliteFile(database.file, database.variable)
   return { port, host: '127.0.0.1', apiKey, database }
 }
 
@@ -61,13 +67,15 @@ function readDatabase(env: NodeJS.ProcessEnv): PlaygroundDatabase {
   const databaseUrl = env.TELLTALE_DATABASE_URL || undefined
   const given = [storage && 'TELLTALE_STORAGE', sqliteFile && 'TELLTALE_DB', databaseUrl && 'TELLTALE_DATABASE_URL'].filter(Boolean)
   if (given.length > 1) throw new StartupError(`${given.join(' and ')} are set: set only one (TELLTALE_STORAGE takes any of ${STORAGE_FORMS})`)
-  if (databaseUrl) return { kind: 'postgres', url: parsePostgresUrl(databaseUrl, 'TELLTALE_DATABASE_URL') }
-  if (!storage) return { kind: 'sqlite', file: sqliteFile ?? DEFAULT_SQLITE_FILE }
-  return parseStorage(storage)
+  if (databaseUrl) return { variable: 'TELLTALE_DATABASE_URL', kind: 'postgres', url: parsePostgresUrl(databaseUrl, 'TELLTALE_DATABASE_URL') }
+  if (!storage) return { variable: 'TELLTALE_DB', kind: 'sqlite', file: sqliteFile ?? DEFAULT_SQLITE_FILE }
+  return { variable: 'TELLTALE_STORAGE', ...parseStorage(storage) }
 }
 
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+
 /** `TELLTALE_STORAGE`: the adapter by the form of its value. */
-function parseStorage(value: string): PlaygroundDatabase {
+function parseStorage(value: string): DistributiveOmit<PlaygroundDatabase, 'variable'> {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(value)?.[1]?.toLowerCase()
   switch (scheme) {
     case 'postgres':
@@ -114,18 +122,22 @@ function parsePostgresUrl(text: string, variable: string): URL {
 }
 
 /** What can be told before SQLite tries the file: a missing directory, a directory in place of a file. */
-function checkSqliteFile(file: string): void {
+function checkSqliteFile(file: string, variable: StorageVariable): void {
+  const set = sqliteSetting(file, variable)
   if (file === ':memory:') return
   const path = resolve(file)
   const dir = dirname(path)
   if (!existsSync(dir)) {
-    throw new StartupError(
-      `TELLTALE_DB=${file} is in a directory that does not exist (${dir}): create it (mkdir -p ${dir}) or point TELLTALE_DB at a file in an existing directory`,
-    )
+    throw new StartupError(`${set} is in a directory that does not exist (${dir}): create it (mkdir -p ${dir}) or point ${variable} at a file in an existing directory`)
   }
   if (existsSync(path) && statSync(path).isDirectory()) {
-    throw new StartupError(`TELLTALE_DB=${file} is a directory: point TELLTALE_DB at a database file, e.g. TELLTALE_DB=${file.replace(/\/+$/, '')}/telltale.db`)
+    throw new StartupError(`${set} is a directory: point ${variable} at a database file, e.g. ${sqliteSetting(`${file.replace(/\/+$/, '')}/telltale.db`, variable)}`)
   }
+}
+
+/** How the person wrote the SQLite file: `TELLTALE_DB=./x.db` or `TELLTALE_STORAGE=sqlite:./x.db`. */
+function sqliteSetting(file: string, variable: StorageVariable): string {
+  return variable === 'TELLTALE_STORAGE' ? `TELLTALE_STORAGE=sqlite:${file}` : `${variable}=${file}`
 }
 
 /** `postgres://user:***@host:port/db`: the URL for printing, without its password. */
@@ -155,7 +167,16 @@ export function describeDatabase(database: PlaygroundDatabase): string {
 export function explainStartupError(error: unknown, config?: PlaygroundConfig): string | undefined {
   if (error instanceof StartupError) return error.message
   if (!config) return undefined
-  const code = errorCode(error)
+  const line = explainInPlaygroundTerms(error, config)
+  if (line !== undefined) return line
+  // telltale's own one-line configuration errors, under the variable that named the store.
+  if (isTelltaleError(error) && (error.kind === 'config' || error.kind === 'unavailable')) return `${config.database.variable}: ${error.message.replace(/^telltale: /, '')}`
+  return undefined
+}
+
+/** The errors the playground can word with the environment variables the person set. */
+function explainInPlaygroundTerms(error: unknown, config: PlaygroundConfig): string | undefined {
+  const code = driverErrorCode(error)
 
   if (code === 'EADDRINUSE') {
     return `port ${config.port} on ${config.host} is already in use: stop what is listening there, or start on another port, e.g. PORT=${config.port === 65535 ? 3000 : config.port + 1} npm start`
@@ -165,19 +186,20 @@ export function explainStartupError(error: unknown, config?: PlaygroundConfig): 
   }
 
   if (config.database.kind === 'sqlite') {
-    const file = config.database.file
+    const { file, variable } = config.database
+    const set = sqliteSetting(file, variable)
     const dir = dirname(resolve(file))
     // Primary result code: SQLITE_READONLY_DIRECTORY is a SQLITE_READONLY.
     switch (code?.match(/^SQLITE_[A-Z]+/)?.[0]) {
       case 'SQLITE_CANTOPEN':
-        return `TELLTALE_DB=${file} cannot be opened or created (can you write to ${dir}?): make the directory writable, or point TELLTALE_DB at a file in a directory you can write to`
+        return `${set} cannot be opened or created (can you write to ${dir}?): make the directory writable, or point ${variable} at a file in a directory you can write to`
       case 'SQLITE_READONLY':
       case 'SQLITE_PERM':
-        return `TELLTALE_DB=${file} is read-only: make the file and ${dir} writable, or point TELLTALE_DB at another file`
+        return `${set} is read-only: make the file and ${dir} writable, or point ${variable} at another file`
       case 'SQLITE_NOTADB':
-        return `TELLTALE_DB=${file} is not a SQLite database: point TELLTALE_DB at a new file or an existing telltale database`
+        return `${set} is not a SQLite database: point ${variable} at a new file or an existing telltale database`
       case 'SQLITE_CORRUPT':
-        return `TELLTALE_DB=${file} is a damaged SQLite database: point TELLTALE_DB at a new file, or restore the database from a backup`
+        return `${set} is a damaged SQLite database: point ${variable} at a new file, or restore the database from a backup`
     }
     return undefined
   }
@@ -192,32 +214,32 @@ export function explainStartupError(error: unknown, config?: PlaygroundConfig): 
 
   if (config.database.kind === 'redis') return explainRedisError(error, code, config.database.url)
 
-  const url = config.database.url
+  const { url, variable } = config.database
   const host = url.hostname || 'localhost'
   const port = url.port || '5432'
   const database = decodeURIComponent(url.pathname.slice(1)) || decodeURIComponent(url.username) || 'postgres'
   const user = decodeURIComponent(url.username) || 'the default user'
   switch (code) {
     case 'ECONNREFUSED':
-      return `no Postgres server answers at ${host}:${port} (connection refused): start Postgres, or fix the host and port in TELLTALE_DATABASE_URL`
+      return `no Postgres server answers at ${host}:${port} (connection refused): start Postgres, or fix the host and port in ${variable}`
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return `the Postgres host ${host} is not found: fix the host in TELLTALE_DATABASE_URL`
+      return `the Postgres host ${host} is not found: fix the host in ${variable}`
     case 'ETIMEDOUT':
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return `the Postgres server at ${host}:${port} cannot be reached (${code}): check that it runs and that the host and port in TELLTALE_DATABASE_URL are right`
+      return `the Postgres server at ${host}:${port} cannot be reached (${code}): check that it runs and that the host and port in ${variable} are right`
     case '3D000': // invalid_catalog_name
-      return `the Postgres database "${database}" does not exist on ${host}:${port}: create it (createdb -h ${host} -p ${port} ${database}) or fix the database name in TELLTALE_DATABASE_URL`
+      return `the Postgres database "${database}" does not exist on ${host}:${port}: create it (createdb -h ${host} -p ${port} ${database}) or fix the database name in ${variable}`
     case '28P01': // invalid_password
     case '28000': // invalid_authorization_specification: unknown role, no pg_hba.conf entry
-      return `Postgres at ${host}:${port} refused the login as ${user} (${messageOf(error)}): fix the user and password in TELLTALE_DATABASE_URL`
+      return `Postgres at ${host}:${port} refused the login as ${user} (${messageOf(error)}): fix the user and password in ${variable}`
     case '42501': // insufficient_privilege, e.g. no CREATE on the schema
-      return `Postgres user ${user} may not create telltale's tables in "${database}" (${messageOf(error)}): grant it CREATE, or use another user or database in TELLTALE_DATABASE_URL`
+      return `Postgres user ${user} may not create telltale's tables in "${database}" (${messageOf(error)}): grant it CREATE, or use another user or database in ${variable}`
   }
   // pg's SCRAM client throws a plain Error when the server asks for a password the URL lacks.
   if (/client password must be a string/.test(messageOf(error))) {
-    return `Postgres at ${host}:${port} asks ${user} for a password: put it in TELLTALE_DATABASE_URL (postgres://user:password@host:port/database)`
+    return `Postgres at ${host}:${port} asks ${user} for a password: put it in ${variable} (postgres://user:password@host:port/database)`
   }
   return undefined
 }
@@ -243,19 +265,9 @@ function explainRedisError(error: unknown, code: string | undefined, url: URL): 
   return undefined
 }
 
-/** `code` of a Node or driver error; a failed multi-address connect (AggregateError) uses its first error's. */
-function errorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined
-  const { code, errors } = error as { code?: unknown; errors?: unknown }
-  if (typeof code === 'string') return code
-  if (Array.isArray(errors)) return errorCode(errors[0])
-  return undefined
-}
-
 function isListenError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { syscall?: unknown }).syscall === 'listen'
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
-}
+/** The driver's own message, under telltale's wording of it. */
+const messageOf = driverErrorMessage

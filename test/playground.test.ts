@@ -7,8 +7,10 @@ import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { Redis } from 'ioredis'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { escapeHtml } from '../playground/home'
 import { postgresSkipReason, postgresTestUrl } from './helpers/postgres'
 import { dropRedisPrefix, redisSkipReason, redisTestUrl } from './helpers/redis'
 
@@ -202,6 +204,19 @@ describe('a misconfigured playground prints one line and exits', () => {
     )
   })
 
+  it('errors name TELLTALE_STORAGE when it named the store', async () => {
+    const port = await freePort()
+    await expectOneLine({ TELLTALE_STORAGE: `postgres://postgres@127.0.0.1:${port}/test`, PORT: '0' }, /start Postgres, or fix the host and port in TELLTALE_STORAGE$/)
+    const missing = join(dir, 'missing-storage', 'deeper')
+    await expectOneLine(
+      { TELLTALE_STORAGE: `sqlite:${join(missing, 'telltale.db')}`, PORT: '0' },
+      new RegExp(`^TELLTALE_STORAGE=sqlite:${missing}/telltale\\.db is in a directory that does not exist .*point TELLTALE_STORAGE at a file`),
+    )
+    const notes = join(dir, 'notes-storage.txt')
+    writeFileSync(notes, 'not a database\n'.repeat(200))
+    await expectOneLine({ TELLTALE_STORAGE: `sqlite:${notes}`, PORT: '0' }, /^TELLTALE_STORAGE=sqlite:.* is not a SQLite database: point TELLTALE_STORAGE at a new file/)
+  })
+
   it('no Postgres server at TELLTALE_DATABASE_URL (connection refused)', async () => {
     const port = await freePort()
     await expectOneLine(
@@ -220,8 +235,9 @@ describe.runIf(pgUrl)('playground on postgres', () => {
     url.pathname = '/telltale_no_such_database'
     await expectOneLine(
       { TELLTALE_DATABASE_URL: url.href, PORT: '0' },
-      /the Postgres database "telltale_no_such_database" does not exist on .*: create it \(createdb .*\) or fix the database name/,
+      /the Postgres database "telltale_no_such_database" does not exist on .*: create it \(createdb .*\) or fix the database name in TELLTALE_DATABASE_URL$/,
     )
+    await expectOneLine({ TELLTALE_STORAGE: url.href, PORT: '0' }, /does not exist on .* or fix the database name in TELLTALE_STORAGE$/)
   })
 
   describe('in a throwaway database', () => {
@@ -268,6 +284,19 @@ async function serves(env: Record<string, string>, shown: string, seeded: boolea
     const { base, line, key } = await started(child)
     expect(line).toBe(`telltale playground on ${base} (database ${shown}${seeded ? ', demo data seeded' : ''})`)
     expect(await fetch(`${base}/healthz`).then((r) => r.json())).toEqual({ ok: true })
+    // The home page: what runs, on which store, the key's prefix (never the key), links into the README.
+    const home = await fetch(`${base}/`)
+    expect(home.status).toBe(200)
+    expect(home.headers.get('content-type')).toMatch(/^text\/html/)
+    const html = await home.text()
+    expect(html).toContain(`<code>${escapeHtml(shown)}</code>`)
+    expect(html).toContain(`<code>${key.slice(0, 15)}…</code>`)
+    expect(html).not.toContain(key)
+    expect(html).toContain(`curl -X POST ${base}/api/events`)
+    for (const anchor of ['embed-it', 'storage-adapters', 'in-process-api']) {
+      expect(html).toContain(`href="/readme#${anchor}"`)
+    }
+    expect(await fetch(`${base}/readme`).then((r) => r.text())).toContain('<h2 id="embed-it">Embed it</h2>')
     const response = await fetch(`${base}/api/events`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
@@ -319,6 +348,19 @@ describe('TELLTALE_STORAGE picks any adapter without code', () => {
       await serves({ TELLTALE_STORAGE: url.href }, url.href, false)
     } finally {
       await dropRedisPrefix(url.href, 'telltale:')
+    }
+  })
+  it.runIf(redisUrl)('redis:// naming a database the server does not have fails the start, writing nothing to database 0', async () => {
+    const url = new URL(redisUrl!)
+    url.pathname = '/99' // the test Redis has the default 16 databases
+    const db0 = new Redis(redisUrl!)
+    try {
+      const before = await db0.exists('telltale:schema')
+      await expectOneLine({ TELLTALE_STORAGE: url.href, PORT: '0' }, /^TELLTALE_STORAGE: this Redis has no database 99 .*use one it has/)
+      expect(await db0.exists('telltale:schema')).toBe(before)
+      if (before === 0) expect(await db0.keys('telltale:*')).toEqual([])
+    } finally {
+      db0.disconnect()
     }
   })
   if (!redisUrl) it.skip(`redis://: ${redisSkipReason}`, () => {})
