@@ -1,12 +1,11 @@
-import { createRequire } from 'node:module'
 import { type DatabaseIntrospector, type DatabaseMetadata, type Dialect, Kysely, PostgresDialect, type PostgresPool, type SchemaMetadata, sql, type TableMetadata } from 'kysely'
 import { configError, TelltaleError } from '../src/core/errors'
 import type { Storage } from '../src/storage'
-import { driverErrorCode, driverErrorMessage, requireDriver } from '../src/storage/driver'
+import { driverErrorCode, driverErrorMessage, importDriver, requireDriver } from '../src/storage/driver'
 import { createSqlStorage, postgresDialect } from '../src/storage/sql'
 
-/** For the driver, loaded when the adapter is created (see `requireDriver`). */
-const require = createRequire(import.meta.url)
+/** The driver, imported with this module; the factory reports it missing (see `importDriver`). */
+const driver = await importDriver(() => import('pg'))
 
 export type PostgresStorageOptions = (
   | { /** `postgres://user@host:5432/db` */ connectionString: string; pool?: never; max?: number }
@@ -46,7 +45,7 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
 
   const pool =
     given ??
-    new (requireDriver<typeof import('pg')>('pg', 'postgresStorage', () => require('pg')).Pool)({
+    new (requireDriver(driver, 'pg', 'postgresStorage').Pool)({
       connectionString,
       max: max as number,
       // A host that drops packets would otherwise keep ready() waiting forever.

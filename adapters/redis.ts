@@ -1,12 +1,11 @@
-import { createRequire } from 'node:module'
 import type { Redis } from 'ioredis'
 import { configError, TelltaleError } from '../src/core/errors'
 import type { Storage } from '../src/storage'
-import { requireDriver } from '../src/storage/driver'
+import { importDriver, requireDriver } from '../src/storage/driver'
 import { createRedisStorage } from '../src/storage/redis'
 
-/** For the driver, loaded when the adapter is created (see `requireDriver`). */
-const require = createRequire(import.meta.url)
+/** The driver, imported with this module; the factory reports it missing (see `importDriver`). */
+const driver = await importDriver(() => import('ioredis'))
 
 export type RedisStorageOptions = (
   | { /** `redis://user:pass@host:6379/0` (or `rediss://`). */ url: string; client?: never }
@@ -53,7 +52,7 @@ export function redisStorage(options: RedisStorageOptions): Storage {
   const owned = client === undefined
   // Connected by the first migrate(), so a Redis that does not answer fails the start with its
   // reason instead of queueing commands while ioredis retries forever.
-  const redis = client ?? new (requireDriver<typeof import('ioredis')>('ioredis', 'redisStorage', () => require('ioredis')).Redis)(url!, { lazyConnect: true })
+  const redis = client ?? new (requireDriver(driver, 'ioredis', 'redisStorage').Redis)(url!, { lazyConnect: true })
   if (owned) reportErrors(redis)
   let connecting: Promise<void> | undefined
   const connect = () => {

@@ -1,16 +1,15 @@
-import { createRequire } from 'node:module'
 import { existsSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import type BetterSqlite3 from 'better-sqlite3'
 import { Kysely, SqliteDialect, type SqliteDatabase, sql } from 'kysely'
 import { configError } from '../src/core/errors'
 import type { Storage } from '../src/storage'
-import { driverErrorCode, driverErrorMessage, requireDriver } from '../src/storage/driver'
+import { driverErrorCode, driverErrorMessage, importDriver, requireDriver } from '../src/storage/driver'
 import { createSqlStorage, type RawTransaction, sqliteDialect } from '../src/storage/sql'
 import { migrateToLatest } from '../src/storage/sql/migrations'
 
-/** For the driver, loaded when the adapter is created (see `requireDriver`). */
-const require = createRequire(import.meta.url)
+/** The driver, imported with this module; the factory reports it missing (see `importDriver`). */
+const driver = await importDriver(() => import('better-sqlite3'))
 
 export interface SqliteStorageOptions {
   /** Database file (created if missing, in a directory that exists), or `':memory:'`. Default `./telltale.db`. */
@@ -85,7 +84,7 @@ function openFile(file: string): BetterSqlite3.Database {
     if (existsSync(path) && statSync(path).isDirectory())
       throw configError(`sqliteStorage file ${file} is a directory: name a database file, e.g. ${file.replace(/\/+$/, '')}/telltale.db`)
   }
-  const Database = requireDriver<typeof BetterSqlite3>('better-sqlite3', 'sqliteStorage', () => require('better-sqlite3'))
+  const Database = requireDriver(driver, 'better-sqlite3', 'sqliteStorage').default
   try {
     return new Database(file)
   } catch (error) {

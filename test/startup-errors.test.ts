@@ -3,7 +3,6 @@
 // `config` or `unavailable` whose first line names the option or package and the fix. On the real
 // drivers: a real SQLite file, a real Postgres and Redis (and ports nothing listens on).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,11 +14,10 @@ import { manualScheduler } from 'telltale/adapters/manual'
 import { postgresStorage } from 'telltale/adapters/postgres'
 import { redisStorage } from 'telltale/adapters/redis'
 import { sqliteStorage } from 'telltale/adapters/sqlite'
-import { requireDriver } from '../src/storage/driver'
+import { importDriver, requireDriver } from '../src/storage/driver'
 import { postgresTestUrl } from './helpers/postgres'
 import { redisTestUrl, testRedisPrefix } from './helpers/redis'
 
-const require = createRequire(import.meta.url)
 const dir = mkdtempSync(join(tmpdir(), 'telltale-startup-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -115,7 +113,8 @@ describe('SQLite', () => {
 
 describe('a driver package that is not installed', () => {
   test('names the package and the npm install line', async () => {
-    const error = await startupError(() => requireDriver('telltale-no-such-driver', 'someStorage', () => require('telltale-no-such-driver')))
+    const missing = 'telltale-no-such-driver' // a variable, so that TypeScript does not look for its types
+    const error = await startupError(async () => requireDriver(await importDriver(() => import(missing)), 'telltale-no-such-driver', 'someStorage'))
     expect(error.kind).toBe('config')
     expect(error.message).toBe('telltale: someStorage needs the telltale-no-such-driver package, which is not installed: npm install telltale-no-such-driver')
   })

@@ -1,24 +1,31 @@
 import { configError } from '../core/errors'
 
+/** A driver as its adapter module imported it: the module, or why it could not be imported. */
+export type ImportedDriver<T> = { module: T } | { error: unknown }
+
 /**
- * Loads an adapter's driver, an optional peer dependency, when the adapter is created. A missing
- * package is then a `TelltaleError` that says which one to install (`npm install pg`), thrown by
- * the factory the host calls, instead of Node's module-not-found trace at import time, before any
- * of the host's code runs.
- *
- * `load` is the adapter's own `require('<package>')` with the name written out (through
- * `createRequire(import.meta.url)`: the factories are synchronous and the drivers CommonJS), so
- * that bundlers' file tracers (Nitro's, Vercel's) still see the driver and ship it.
+ * Imports an adapter's driver, an optional peer dependency, when the adapter's module loads
+ * (`await importDriver(() => import('pg'))` at its top). A failure is kept, not thrown, so that
+ * the factory the host calls can throw it as a `TelltaleError` that says which package to install
+ * (`requireDriver`), instead of Node's module-not-found trace before any of the host's code runs.
+ * The `import('<package>')` is written out in each adapter, so that bundlers' file tracers (Nitro's,
+ * Vercel's) see the driver and ship it.
  */
-export function requireDriver<T>(pkg: string, adapter: string, load: () => T): T {
+export async function importDriver<T>(load: () => Promise<T>): Promise<ImportedDriver<T>> {
   try {
-    return load()
+    return { module: await load() }
   } catch (error) {
-    const { code, message } = error as { code?: unknown; message?: unknown }
-    const missing = code === 'MODULE_NOT_FOUND' && typeof message === 'string' && message.includes(`'${pkg}'`)
-    if (missing) throw configError(`${adapter} needs the ${pkg} package, which is not installed: npm install ${pkg}`, error)
-    throw configError(`${adapter} could not load the ${pkg} package (${String(message).split('\n')[0]}): reinstall it (npm install ${pkg})`, error)
+    return { error }
   }
+}
+
+/** The imported driver, or a `TelltaleError` naming the package to install. */
+export function requireDriver<T>(imported: ImportedDriver<T>, pkg: string, adapter: string): T {
+  if ('module' in imported) return imported.module
+  const { code, message } = imported.error as { code?: unknown; message?: unknown }
+  const missing = (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && typeof message === 'string' && message.includes(`'${pkg}'`)
+  if (missing) throw configError(`${adapter} needs the ${pkg} package, which is not installed: npm install ${pkg}`, imported.error)
+  throw configError(`${adapter} could not load the ${pkg} package (${String(message).split('\n')[0]}): reinstall it (npm install ${pkg})`, imported.error)
 }
 
 /** The driver's error code (`ECONNREFUSED`, `SQLITE_NOTADB`, `3D000`), looking through `cause` and a failed multi-address connect. */
