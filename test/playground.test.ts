@@ -3,7 +3,6 @@
 // serves requests until SIGTERM.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -12,6 +11,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { escapeHtml } from '../playground/home'
 import { postgresSkipReason, postgresTestUrl } from './helpers/postgres'
+import { closeServer as close, freePort, listenOnFreePort, portOf } from './helpers/ports'
 import { dropRedisPrefix, redisSkipReason, redisTestUrl } from './helpers/redis'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -81,25 +81,6 @@ async function expectOneLine(env: Record<string, string>, hint: RegExp): Promise
   expect(lines[0]).toMatch(hint)
   expect(run.stdout).toBe('')
   return lines[0]
-}
-
-function listenOnFreePort(): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve(server))
-  })
-}
-
-const portOf = (server: Server) => (server.address() as { port: number }).port
-const close = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()))
-
-/** A port nothing listens on (it was free a moment ago). */
-async function freePort(): Promise<number> {
-  const server = await listenOnFreePort()
-  const port = portOf(server)
-  await close(server)
-  return port
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'telltale-playground-'))

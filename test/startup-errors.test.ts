@@ -3,7 +3,6 @@
 // `config` or `unavailable` whose first line names the option or package and the fix. On the real
 // drivers: a real SQLite file, a real Postgres and Redis (and ports nothing listens on).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
@@ -15,6 +14,7 @@ import { postgresStorage } from 'telltale/adapters/postgres'
 import { redisStorage } from 'telltale/adapters/redis'
 import { sqliteStorage } from 'telltale/adapters/sqlite'
 import { importDriver, requireDriver } from '../src/storage/driver'
+import { freePort } from './helpers/ports'
 import { postgresTestUrl } from './helpers/postgres'
 import { redisTestUrl, testRedisPrefix } from './helpers/redis'
 
@@ -42,17 +42,6 @@ async function start(makeStorage: () => Parameters<typeof createTelltale>[0]['st
   } finally {
     await telltale.close()
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 describe('createTelltale options', () => {
