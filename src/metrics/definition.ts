@@ -172,7 +172,9 @@ export function completeSpec(given: DefinitionInput, base: MetricSpec | undefine
   let field = given.field !== undefined ? given.field : keep && !aggregationChanged ? keep.field : null
   if (readsField) field ??= 'value'
   else {
-    if (given.field != null) problems.push({ field: 'field', message: `The ${aggregation} aggregation counts events or users and reads no field.` })
+    // `value` is the documented default field, so it is accepted (and ignored) everywhere; only a
+    // property says the caller expects a field to be read.
+    if (given.field != null && given.field !== 'value') problems.push({ field: 'field', message: `The ${aggregation} aggregation counts events or users and reads no field.` })
     field = null
   }
   const spec: MetricSpec = {

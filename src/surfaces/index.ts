@@ -1,3 +1,4 @@
+import { configError } from '../core/errors'
 import type { Surface } from './define'
 import { flux } from './flux'
 import { statusBlocks } from './status-blocks'
@@ -8,6 +9,31 @@ import { statusBlocksMetrics } from './status-blocks-metrics'
  * the router, the error shapes, `ownsPath` and the rate-limit options all follow from it.
  */
 export const SURFACES: Surface[] = [statusBlocks, statusBlocksMetrics, flux]
+
+/**
+ * What a surface cannot check alone, refused at createTelltale with one line naming the surfaces:
+ * two surfaces with one id, two routes with the same method and path (one would silently hide the
+ * other), and a route whose rate limit names no rule of its surface (it would go uncounted).
+ */
+export function checkSurfaces(surfaces: Surface[]): void {
+  const ids = new Set<string>()
+  const owners = new Map<string, string>()
+  for (const surface of surfaces) {
+    if (ids.has(surface.id)) throw configError(`two surfaces have the id "${surface.id}": give each its own`)
+    ids.add(surface.id)
+    for (const route of surface.routes) {
+      // `:uuid` and `:slug` in the same place match the same requests.
+      const key = `${route.method} ${route.path.replace(/\/:[^/]+/g, '/:')}`
+      const owner = owners.get(key)
+      if (owner !== undefined) throw configError(`${route.method} ${route.path} is a route of both the ${owner} and the ${surface.id} surface: one would hide the other`)
+      owners.set(key, surface.id)
+      if (route.rateLimit !== undefined && !Object.hasOwn(surface.rateLimits ?? {}, route.rateLimit))
+        throw configError(
+          `${route.method} ${route.path} of the ${surface.id} surface counts the rate limit "${route.rateLimit}", which the surface does not define (it has: ${Object.keys(surface.rateLimits ?? {}).join(', ') || 'none'})`,
+        )
+    }
+  }
+}
 
 /** The surface whose prefix holds `pathname` (the longest prefix wins), or `undefined`. */
 export function surfaceOf(surfaces: Surface[], pathname: string): Surface | undefined {

@@ -124,7 +124,7 @@ describe('definitions', () => {
     [{ name: 'x' }, 'aggregation', 'The aggregation field is required for aggregate metrics.'],
     [{ name: 'x', aggregation: 'count', window: '90d' }, 'window', 'The selected window is invalid.'],
     [{ name: 'x', aggregation: 'mrr', window: '30d' }, 'window', 'The mrr aggregation is evaluated at a moment and takes no window.'],
-    [{ name: 'x', aggregation: 'count', field: 'value' }, 'field', 'The count aggregation counts events or users and reads no field.'],
+    [{ name: 'x', aggregation: 'count', field: 'metadata.amount' }, 'field', 'The count aggregation counts events or users and reads no field.'],
     [{ name: 'x', aggregation: 'sum', field: 'amount' }, 'field', 'The field must be "value" or "metadata.<key>".'],
     [{ name: 'x', aggregation: 'count', format: 'money' }, 'format', 'The selected format is invalid.'],
     [{ name: 'x', slug: 'Bad-Slug', aggregation: 'count' }, 'slug', 'The slug must start with a lowercase letter and hold only lowercase letters, digits and underscores.'],
@@ -148,6 +148,17 @@ describe('definitions', () => {
     expect(res.status).toBe(422)
     expect(res.body.errors[field]).toEqual([message])
     expect((await get('/api/metrics/definitions')).body.data).toEqual([])
+  })
+
+  test.each(['count', 'unique_users', 'repeat_users', 'subscribers'])('%s takes the documented default field "value", or null (and reads none)', async (aggregation) => {
+    for (const [name, field] of [
+      ['With value', 'value'],
+      ['With null', null],
+    ] as const) {
+      const res = await create({ name: `${aggregation} ${name}`, aggregation, field })
+      expect(res.status, JSON.stringify(res.body)).toBe(201)
+      expect(res.body.data.field).toBeNull()
+    }
   })
 
   test('a cycle through two formulas is refused on update', async () => {

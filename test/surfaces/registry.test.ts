@@ -1,7 +1,10 @@
 // The surface registry: a test-only surface (./echo) added with one line gets the router's whole
 // prologue (auth, scope, rate limit, body, validation), its own error shape and its own paths.
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { SURFACES } from '../../src/surfaces'
+import { createTelltale, isTelltaleError } from 'telltale'
+import { sqliteStorage } from 'telltale/adapters/sqlite'
+import { defineSurface, SURFACES, type Surface } from '../../src/surfaces'
+import { statusBlocksMetrics } from '../../src/surfaces/status-blocks-metrics'
 import { makeTelltale, reply, type TestApp } from '../helpers/app'
 import { echo } from './echo'
 
@@ -58,4 +61,38 @@ test('without the line, the surface does not exist', async () => {
   t = await makeTelltale()
   expect(t.telltale.handles('/echo/notes', 'POST')).toBe(false)
   expect((await t.post('/echo/notes', { title: 'x' })).status).toBe(404)
+})
+
+describe('surfaces that check themselves at createTelltale', () => {
+  const failure = (surfaces: Surface[]) => {
+    try {
+      createTelltale({ storage: sqliteStorage({ file: ':memory:' }), surfaces })
+    } catch (error) {
+      if (isTelltaleError(error) && error.kind === 'config') return error.message
+      throw error
+    }
+    throw new Error('createTelltale accepted the surfaces')
+  }
+
+  test('two routes with the same method and path: one line naming both surfaces', () => {
+    const copy = defineSurface({ ...echo, id: 'echoAgain', prefixes: ['/echo-again'], routes: [echo.routes[0]] })
+    expect(failure([...SURFACES, echo, copy])).toBe(
+      `telltale: ${echo.routes[0].method} ${echo.routes[0].path} is a route of both the echo and the echoAgain surface: one would hide the other`,
+    )
+  })
+
+  test('the same path under another parameter name is the same route', () => {
+    const [values] = statusBlocksMetrics.routes.filter((r) => r.path === '/api/metrics/values/:slug')
+    const clash = defineSurface({ ...echo, id: 'other', routes: [{ ...values, path: '/api/metrics/values/:name' }] })
+    expect(failure([...SURFACES, clash])).toMatch(/^telltale: GET \/api\/metrics\/values\/:name is a route of both the statusBlocksMetrics and the other surface/)
+  })
+
+  test('a rate limit the surface does not define', () => {
+    const typo = defineSurface({ ...echo, routes: [{ ...echo.routes[0], rateLimit: 'wirte' }] })
+    expect(failure([...SURFACES, typo])).toMatch(/counts the rate limit "wirte", which the surface does not define \(it has: write/)
+  })
+
+  test('two surfaces with one id', () => {
+    expect(failure([...SURFACES, echo, { ...echo, prefixes: ['/echo2'], routes: [] }])).toBe('telltale: two surfaces have the id "echo": give each its own')
+  })
 })
