@@ -41,6 +41,7 @@ export function kvStorage(options: KvStorageOptions): Storage {
   const kv = unstorageKv(options.storage, { base: options.base })
   return {
     name: 'kv',
+    readsOnThisThread: true,
     async migrate() {
       const stored = await kv.get(SCHEMA_KEY)
       if (stored === undefined) {

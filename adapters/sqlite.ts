@@ -132,6 +132,7 @@ function openedStorage(database: BetterSqlite3.Database, owned: boolean, file: s
   })
   return {
     ...storage,
+    readsOnThisThread: true,
     // Kysely takes no migration lock on SQLite: two instances would both run a pending migration.
     // Migrations in this process take turns; across processes, BEGIN IMMEDIATE holds the write lock
     // for the whole migration, so another process waits (busy_timeout) and then finds it done.

@@ -1,8 +1,9 @@
 import { z } from 'zod'
+import { MAX_TIMESTAMP, MIN_TIMESTAMP } from '../schemas/time'
 import { addDays, dayRange, daysBetween, isDay, localDay } from '../metrics/calendar'
 import { completeSpec, type DefinitionInput, definitionInput, definitionPatch, type MetricSpec, slugFromName, type SpecProblem } from '../metrics/definition'
 import { storedFormulaSlugs, toMetric } from '../metrics/evaluate'
-import { FormulaError, findCycle, formulaSlugs, parseFormula } from '../metrics/formula'
+import { FormulaError, findCycle, formulaReach, formulaSlugs, parseFormula } from '../metrics/formula'
 import { computeSnapshots, HISTORY_MAX_DAYS, type HistoryPoint, MetricSet, readHistory } from '../metrics/history'
 import { TEMPLATES, templateByKey } from '../metrics/templates'
 import { currentValues, invalidateValues, type MetricValue } from '../metrics/values'
@@ -149,7 +150,11 @@ export const getMetricValue = defineOperation({
   },
 })
 
-const dayText = z.string().refine(isDay, { params: { rule: 'date' } })
+/** A `YYYY-MM-DD` day, bounded like event timestamps (1970-01-01 to 9999-12-31). */
+const dayText = z
+  .string()
+  .refine(isDay, { params: { rule: 'date' } })
+  .refine((day) => day >= '1970-01-01', { params: { rule: 'date_range', min: MIN_TIMESTAMP, max: MAX_TIMESTAMP } })
 const daysCount = z.number().int().min(1).max(HISTORY_MAX_DAYS)
 const rangeInput = { projectId: z.string(), slug: z.string(), from: dayText.optional(), to: dayText.optional() }
 
@@ -232,7 +237,29 @@ function formulaIssues(spec: MetricSpec, slug: string, others: MetricDefinition[
     return other && storedFormulaSlugs(other)
   }
   const cycle = findCycle(slug, dependencies)
-  return cycle ? [messageIssue('formula', `The formula makes a cycle: ${cycle.join(' → ')}.`)] : []
+  if (cycle) return [messageIssue('formula', `The formula makes a cycle: ${cycle.join(' → ')}.`)]
+  // Its cost, and that of every formula over it: the metrics one value reads, and their nesting.
+  const over = others.filter((d) => d.slug !== slug && reachesSlug(d.slug, slug, dependencies))
+  for (const name of [slug, ...over.map((d) => d.slug)]) {
+    const reach = formulaReach(name, dependencies)
+    const whose = name === slug ? 'The formula' : `The formula of ${name}, which uses this one,`
+    if (reach.metrics > MAX_FORMULA_REACH)
+      return [messageIssue('formula', `${whose} would read ${reach.metrics} metrics; at most ${MAX_FORMULA_REACH} may be reached through formulas.`)]
+    if (reach.depth > MAX_FORMULA_DEPTH) return [messageIssue('formula', `${whose} would nest formulas ${reach.depth} deep; at most ${MAX_FORMULA_DEPTH} levels.`)]
+  }
+  return []
+}
+
+/** A formula reaches at most this many metrics (directly or through formulas), ... */
+const MAX_FORMULA_REACH = 50
+/** ... through at most this many levels of formulas over formulas. */
+const MAX_FORMULA_DEPTH = 8
+
+/** Whether evaluating `from` reads `target`, directly or through formulas. */
+function reachesSlug(from: string, target: string, dependencies: (slug: string) => string[] | undefined): boolean {
+  const seen = new Set<string>()
+  const visit = (s: string): boolean => (dependencies(s) ?? []).some((next) => next === target || (!seen.has(next) && (seen.add(next), visit(next))))
+  return visit(from)
 }
 
 /** Formulas among `definitions` that name `slug`. */

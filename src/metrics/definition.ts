@@ -32,6 +32,8 @@ export const SLUG_MAX = 64
 const MAX_EVENTS = 20
 const MAX_FILTERS = 20
 const MAX_IN_VALUES = 100
+/** `in` values over all of a definition's filters. */
+const MAX_TOTAL_IN_VALUES = 200
 
 export interface MetricFilter {
   /** `value`, `user_id` or `metadata.<key>`. */
@@ -105,7 +107,14 @@ export const definitionFields = {
   event: z.union([eventName, z.array(eventName).min(1).max(MAX_EVENTS)]).nullable(),
   aggregation: z.enum(AGGREGATIONS).nullable(),
   field: fieldName.nullable(),
-  filters: z.array(filterSchema).max(MAX_FILTERS).nullable(),
+  filters: z
+    .array(filterSchema)
+    .max(MAX_FILTERS)
+    // Each `in` value is one more comparison per event read: the total bounds a value's cost.
+    .refine((filters) => filters.reduce((n, f) => n + (Array.isArray(f.value) ? f.value.length : 0), 0) <= MAX_TOTAL_IN_VALUES, {
+      params: message(`The filters may list at most ${MAX_TOTAL_IN_VALUES} values in all (in "in" filters).`),
+    })
+    .nullable(),
   window: z.enum(WINDOWS).nullable(),
   formula: z.string().max(10_000).nullable(),
   format: z.enum(FORMATS),

@@ -4,6 +4,7 @@
  * (metric, moment) so formulas share the values of the metrics they name.
  */
 import type { CoreContext } from '../core/context'
+import { type Turns, turnsOf } from '../core/turns'
 import type { EventFilter, EventPredicate, MetricDefinition, Scalar } from '../storage'
 import { coverageStart, windowStart } from './calendar'
 import type { MetricFilter, MetricSpec, Window } from './definition'
@@ -47,6 +48,8 @@ export type Period = 'current' | 'previous'
 export class Evaluator {
   private readonly memo = new Map<string, Promise<number | null>>()
   private readonly bySlug: Map<string, Metric>
+  /** One store read per event-loop turn on SQLite and kv, so long history holds no one up. */
+  private readonly turns: Turns
 
   constructor(
     private readonly ctx: CoreContext,
@@ -55,6 +58,7 @@ export class Evaluator {
     metrics: Metric[],
   ) {
     this.bySlug = new Map(metrics.map((m) => [m.definition.slug, m]))
+    this.turns = turnsOf(ctx.storage)
   }
 
   /**
@@ -96,6 +100,7 @@ export class Evaluator {
 
   /** The aggregation over events in `[from, to)`; point-in-time ones at `to`. */
   private async aggregate(spec: MetricSpec, from: number | undefined, to: number): Promise<number | null> {
+    await this.turns.take()
     const events = this.ctx.storage.events
     const projectId = this.projectId
     const filter = baseFilter(spec, from, to)

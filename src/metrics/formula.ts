@@ -249,3 +249,26 @@ export function findCycle(slug: string, dependencies: (slug: string) => string[]
   }
   return visit(slug)
 }
+
+/**
+ * What evaluating `slug` reaches through formulas: how many other metrics (each counted once, as
+ * the evaluator computes each once) and how deep formulas nest. A save bounds both, so one value
+ * costs a bounded number of store reads. Call it on a graph without cycles (`findCycle` first).
+ */
+export function formulaReach(slug: string, dependencies: (slug: string) => string[] | undefined): { metrics: number; depth: number } {
+  const seen = new Set<string>()
+  const depthOf = new Map<string, number>()
+  const visit = (from: string): number => {
+    const known = depthOf.get(from)
+    if (known !== undefined) return known
+    let depth = 0
+    for (const next of dependencies(from) ?? []) {
+      seen.add(next)
+      depth = Math.max(depth, 1 + visit(next))
+    }
+    depthOf.set(from, depth)
+    return depth
+  }
+  const depth = visit(slug)
+  return { metrics: seen.size, depth }
+}

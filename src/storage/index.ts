@@ -23,6 +23,12 @@ import type { RateLimitRepository } from './rate-limits'
 export interface Storage {
   /** Adapter name, for logs and error messages (`sqlite`, `postgres`, ...). */
   readonly name: string
+  /**
+   * Reads run on this thread (SQLite through better-sqlite3, kv aggregating in the process), so a
+   * long computation (metric history) takes one read per event-loop turn instead of holding the
+   * loop from other requests. Stores reached over a socket (Postgres, Redis) leave it unset.
+   */
+  readonly readsOnThisThread?: boolean
   /** Creates or upgrades the schema. Safe to call again and from several instances at once. */
   migrate(): Promise<void>
   /** Releases what the adapter opened itself; a client the user passed in is left open. */

@@ -161,6 +161,32 @@ describe('definitions', () => {
     }
   })
 
+  test('a definition costs a bounded number of reads: in values, metrics reached, nesting', async () => {
+    const values = (n: number) => Array.from({ length: n }, (_, i) => `v${i}`)
+    const wide = await create({ name: 'Wide', aggregation: 'count', filters: [0, 1, 2].map(() => ({ field: 'metadata.plan', op: 'in', value: values(100) })) })
+    expect(wide.status).toBe(422)
+    expect(wide.body.errors).toEqual({ filters: ['The filters may list at most 200 values in all (in "in" filters).'] })
+    const twoHundred = [0, 1].map(() => ({ field: 'metadata.plan', op: 'in', value: values(100) }))
+    expect((await create({ name: 'Just wide enough', aggregation: 'count', filters: twoHundred })).status).toBe(201)
+
+    for (let i = 0; i < 51; i++) expect((await create({ name: `m${i}`, aggregation: 'count' })).status).toBe(201)
+    const all = Array.from({ length: 51 }, (_, i) => `m${i}`)
+    expect((await create({ name: 'Fifty', formula: all.slice(0, 50).join(' + ') })).status).toBe(201)
+    expect((await create({ name: 'Fifty one', formula: all.join(' + ') })).body.errors).toEqual({
+      formula: ['The formula would read 51 metrics; at most 50 may be reached through formulas.'],
+    })
+
+    // f1 = m0, f2 = f1, ... f8 = f7: eight levels of formulas; a ninth is refused.
+    for (let level = 1; level <= 8; level++) expect((await create({ name: `f${level}`, formula: level === 1 ? 'm0' : `f${level - 1}` })).status).toBe(201)
+    expect((await create({ name: 'f9', formula: 'f8' })).body.errors).toEqual({ formula: ['The formula would nest formulas 9 deep; at most 8 levels.'] })
+    // Deepening a formula deep down makes the one over it too deep: refused, naming it.
+    expect((await create({ name: 'g', formula: 'm1' })).status).toBe(201)
+    const f1 = (await get('/api/metrics/definitions')).body.data.find((d: { slug: string }) => d.slug === 'f1')
+    expect((await call('PUT', `/api/metrics/definitions/${f1.uuid}`, { formula: 'g' })).body.errors).toEqual({
+      formula: ['The formula of f8, which uses this one, would nest formulas 9 deep; at most 8 levels.'],
+    })
+  })
+
   test('a cycle through two formulas is refused on update', async () => {
     await create({ name: 'Base', aggregation: 'count' })
     const a = (await create({ name: 'A', formula: 'base * 2' })).body.data
@@ -374,11 +400,29 @@ describe('history', () => {
     ['from=yesterday', 'from'],
     ['from=2024-03-10&to=2024-03-01', 'from'],
     ['from=2022-01-01&to=2024-01-01', 'from'],
-  ])('?%s → 422 on %s', async (query, field) => {
+    ['from=1969-12-31&to=1970-01-01', 'from'],
+    ['from=0001-01-01&to=0001-12-31', 'from,to'],
+    ['from=1940-01-01&to=1940-12-31', 'from,to'],
+  ])('?%s → 422 on %s', async (query, fields) => {
     await create({ name: 'Orders', aggregation: 'count' })
     const res = await get(`/api/metrics/values/orders/history?${query}`)
     expect(res.status).toBe(422)
-    expect(Object.keys(res.body.errors)).toEqual([field])
+    expect(Object.keys(res.body.errors)).toEqual(fields.split(','))
+  })
+
+  test('history and recalculation dates are bounded like event timestamps', async () => {
+    await create({ name: 'Orders', aggregation: 'count' })
+    expect((await get('/api/metrics/values/orders/history?from=1940-01-01&to=2024-01-01')).body).toEqual({
+      message: 'The from field must be a date between 1970-01-01 and 9999-12-31.',
+      errors: { from: ['The from field must be a date between 1970-01-01 and 9999-12-31.'] },
+    })
+    const recalculation = await call('POST', '/api/metrics/values/orders/recalculate', { from: '1969-12-01', to: '1969-12-31' })
+    expect(recalculation.status).toBe(422)
+    expect(recalculation.body.errors).toEqual({
+      from: ['The from field must be a date between 1970-01-01 and 9999-12-31.'],
+      to: ['The to field must be a date between 1970-01-01 and 9999-12-31.'],
+    })
+    expect((await get('/api/metrics/values/orders/history?from=1970-01-01&to=1970-01-02')).status).toBe(200)
   })
 
   test('a changed definition recomputes stored days', async () => {
