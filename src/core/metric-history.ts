@@ -7,7 +7,7 @@
  */
 import { addDays, dayRange, localDay } from '../metrics/calendar'
 import { toMetric } from '../metrics/evaluate'
-import { computeSnapshots, HISTORY_MAX_DAYS, MetricSet } from '../metrics/history'
+import { computeSnapshots, HISTORY_MAX_DAYS, MetricSet, runQueuedHistoryWork } from '../metrics/history'
 import { invalidateValues } from '../metrics/values'
 import type { NewEvent, Project } from '../storage'
 import type { CoreContext } from './context'
@@ -66,8 +66,12 @@ export async function updateProjectHistory(ctx: CoreContext, projectId: string):
   }
   const written = await computeSnapshots(ctx, set, work)
   for (const { day, at } of dirty) if (day <= yesterday) await ctx.storage.metrics.clearDirty({ projectId, day, at })
-  return written.length
+  // Then what requests left to the job (a long history, a large recalculation), a slice per tick.
+  return written.length + (await runQueuedHistoryWork(ctx, set, yesterday, QUEUED_PER_TICK))
 }
+
+/** Metric-days of queued request work one tick computes per project. */
+const QUEUED_PER_TICK = 2000
 
 const minDay = (a: string, b: string) => (a < b ? a : b)
 const maxDay = (a: string, b: string) => (a > b ? a : b)

@@ -4,7 +4,7 @@ import { addDays, dayRange, daysBetween, isDay, localDay } from '../metrics/cale
 import { completeSpec, type DefinitionInput, definitionInput, definitionPatch, type MetricSpec, slugFromName, type SpecProblem } from '../metrics/definition'
 import { storedFormulaSlugs, toMetric } from '../metrics/evaluate'
 import { FormulaError, findCycle, formulaReach, formulaSlugs, parseFormula } from '../metrics/formula'
-import { computeSnapshots, HISTORY_MAX_DAYS, type HistoryPoint, MetricSet, readHistory } from '../metrics/history'
+import { computeSnapshots, HISTORY_MAX_DAYS, type HistoryPoint, INLINE_METRIC_DAYS, MetricSet, type PendingHistory, queueHistoryWork, readHistory } from '../metrics/history'
 import { TEMPLATES, templateByKey } from '../metrics/templates'
 import { currentValues, invalidateValues, type MetricValue } from '../metrics/values'
 import { ConflictError, type MetricDefinition } from '../storage'
@@ -165,11 +165,11 @@ const rangeInput = { projectId: z.string(), slug: z.string(), from: dayText.opti
 export const getMetricHistory = defineOperation({
   input: z.object({ ...rangeInput, days: daysCount.optional() }),
   scope: 'read',
-  async run(ctx, input): Promise<{ slug: string; timezone: string; points: HistoryPoint[] }> {
+  async run(ctx, input): Promise<{ slug: string; timezone: string; points: HistoryPoint[]; pending?: PendingHistory }> {
     const set = await metricSet(ctx, input.projectId)
     const metric = metricBySlug(set, input.slug)
     const { from, to } = dayRangeOf(ctx, set.project.timezone, input, input.days ?? 30)
-    return { slug: metric.definition.slug, timezone: set.project.timezone, points: await readHistory(ctx, set, metric, from, to) }
+    return { slug: metric.definition.slug, timezone: set.project.timezone, ...(await readHistory(ctx, set, metric, from, to)) }
   },
 })
 
@@ -180,7 +180,7 @@ export const getMetricHistory = defineOperation({
 export const recalculateMetric = defineOperation({
   input: z.object(rangeInput),
   scope: 'write',
-  async run(ctx, input): Promise<MetricValue> {
+  async run(ctx, input): Promise<MetricValue & { pending?: PendingHistory }> {
     const set = await metricSet(ctx, input.projectId)
     const metric = metricBySlug(set, input.slug)
     const tz = set.project.timezone
@@ -188,15 +188,22 @@ export const recalculateMetric = defineOperation({
     const yesterday = addDays(localDay(ctx.clock.now(), tz), -1)
     const days = dayRange(from, to < yesterday ? to : yesterday)
     const targets = [metric, ...set.dependents(metric)]
-    if (days.length > 0)
+    const metricDays = days.length * set.readsPerDay(targets)
+    let pending: PendingHistory | undefined
+    if (metricDays > INLINE_METRIC_DAYS) {
+      // Too much to compute inside a request: the history job recomputes it (202).
+      pending = { from: days[0], to: days[days.length - 1], metricDays }
+      await queueHistoryWork(ctx, input.projectId, { kind: 'recalc', metricId: metric.definition.id, from: pending.from, to: pending.to, requestedAt: ctx.clock.now() })
+    } else if (days.length > 0) {
       await computeSnapshots(
         ctx,
         set,
         targets.map((m) => ({ metric: m, days })),
       )
+    }
     invalidateValues(ctx.storage, input.projectId)
     const [value] = await currentValues(ctx, set, [metric], { fresh: true })
-    return value
+    return pending ? { ...value, pending } : value
   },
 })
 

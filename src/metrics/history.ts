@@ -60,6 +60,16 @@ export class MetricSet {
     return Math.max(...this.closure(metric).map((m) => m.definition.updatedAt))
   }
 
+  /**
+   * The cost of one day of these metrics: the aggregate metrics they reach, each read once per
+   * day (the evaluator computes a metric once per moment, however many formulas use it).
+   */
+  readsPerDay(metrics: Metric[]): number {
+    const aggregates = new Set<string>()
+    for (const metric of metrics) for (const m of this.closure(metric)) if (!m.formula && m.spec.kind !== 'formula') aggregates.add(m.definition.id)
+    return Math.max(aggregates.size, 1)
+  }
+
   /** How many days after a changed day the metric's value can change (`Infinity`: every later day). */
   reachDays(metric: Metric): number {
     return Math.max(
@@ -93,16 +103,31 @@ export async function computeSnapshots(ctx: CoreContext, set: MetricSet, work: A
 }
 
 /**
+ * Uncomputed metric-days (days × the aggregates they read) a request computes itself. More is
+ * queued for the history job (`queueHistoryWork`) and answered 202: a year of one metric, and
+ * every default range, still answer at once.
+ */
+export const INLINE_METRIC_DAYS = 400
+
+/** Work a request left to the history job: the days, and what they cost. */
+export interface PendingHistory {
+  from: string
+  to: string
+  metricDays: number
+}
+
+/**
  * One point per local day from `fromDay` to `toDay` (days after today are left out): stored
  * snapshots where they are current, the missing or outdated completed days computed and stored,
- * today computed live.
+ * today computed live. When the missing days cost more than `INLINE_METRIC_DAYS`, nothing is
+ * computed: the work is queued for the history job and `pending` says so (no points).
  */
-export async function readHistory(ctx: CoreContext, set: MetricSet, metric: Metric, fromDay: string, toDay: string): Promise<HistoryPoint[]> {
+export async function readHistory(ctx: CoreContext, set: MetricSet, metric: Metric, fromDay: string, toDay: string): Promise<{ points: HistoryPoint[]; pending?: PendingHistory }> {
   const tz = set.project.timezone
   const now = ctx.clock.now()
   const todayDay = localDay(now, tz)
   const lastDay = toDay < todayDay ? toDay : todayDay
-  if (fromDay > lastDay) return []
+  if (fromDay > lastDay) return { points: [] }
   const lastStored = lastDay < todayDay ? lastDay : addDays(todayDay, -1)
   const values = new Map<string, number | null>()
   if (fromDay <= lastStored) {
@@ -110,8 +135,76 @@ export async function readHistory(ctx: CoreContext, set: MetricSet, metric: Metr
     const stored = await ctx.storage.metrics.listSnapshots({ projectId: set.project.id, metricId: metric.definition.id, fromDay, toDay: lastStored })
     for (const s of stored) if (s.computedAt >= changedAt) values.set(s.day, s.value)
     const missing = dayRange(fromDay, lastStored).filter((day) => !values.has(day))
+    const metricDays = missing.length * set.readsPerDay([metric])
+    if (metricDays > INLINE_METRIC_DAYS) {
+      await queueHistoryWork(ctx, set.project.id, { kind: 'fill', metricId: metric.definition.id, from: missing[0], to: missing[missing.length - 1], requestedAt: 0 })
+      return { points: [], pending: { from: missing[0], to: missing[missing.length - 1], metricDays } }
+    }
     if (missing.length > 0) for (const s of await computeSnapshots(ctx, set, [{ metric, days: missing }])) values.set(s.day, s.value)
   }
   if (lastDay === todayDay) values.set(todayDay, await set.evaluator(ctx).value(metric, now + 1))
-  return dayRange(fromDay, lastDay).map((date) => ({ date, value: values.get(date) ?? null }))
+  return { points: dayRange(fromDay, lastDay).map((date) => ({ date, value: values.get(date) ?? null })) }
+}
+
+/**
+ * Work queued for the history job, one job per request in the store (`jobs`, so every instance
+ * sees it): `fill` computes the metric's days that have no current snapshot; `recalc` recomputes
+ * the metric's and its formulas' days stored before `requestedAt`.
+ */
+export interface HistoryWork {
+  kind: 'fill' | 'recalc'
+  metricId: string
+  from: string
+  to: string
+  requestedAt: number
+}
+
+/** Keys of queued history work: `metrics:pending:{kind}:{metricId}:{from}:{to}:{requestedAt}`. */
+export const HISTORY_WORK_PREFIX = 'metrics:pending:'
+
+export async function queueHistoryWork(ctx: CoreContext, projectId: string, work: HistoryWork): Promise<void> {
+  const key = `${HISTORY_WORK_PREFIX}${work.kind}:${work.metricId}:${work.from}:${work.to}:${work.requestedAt}`
+  await ctx.storage.jobs.ensure({ projectId, key, runAt: ctx.clock.now() })
+}
+
+export function parseHistoryWork(key: string): HistoryWork | undefined {
+  const [kind, metricId, from, to, requestedAt] = key.slice(HISTORY_WORK_PREFIX.length).split(':')
+  if ((kind !== 'fill' && kind !== 'recalc') || !metricId || !from || !to || !/^\d+$/.test(requestedAt ?? '')) return undefined
+  return { kind, metricId, from, to, requestedAt: Number(requestedAt) }
+}
+
+/**
+ * Runs queued work of the project, up to `budget` metric-days; returns the days computed. A
+ * request's job is removed once none of its days is left; snapshots written count as progress,
+ * so a large request spreads over several ticks.
+ */
+export async function runQueuedHistoryWork(ctx: CoreContext, set: MetricSet, yesterday: string, budget: number): Promise<number> {
+  const projectId = set.project.id
+  let computed = 0
+  for (const job of await ctx.storage.jobs.list({ projectId, keyPrefix: HISTORY_WORK_PREFIX })) {
+    if (budget <= 0) break
+    const work = parseHistoryWork(job.key)
+    const metric = work && set.metrics.find((m) => m.definition.id === work.metricId)
+    const last = work && (work.to < yesterday ? work.to : yesterday)
+    if (!work || !metric || !last || work.from > last) {
+      await ctx.storage.jobs.delete({ projectId, key: job.key })
+      continue
+    }
+    const batch: Array<{ metric: Metric; days: string[] }> = []
+    let left = 0
+    for (const target of work.kind === 'recalc' ? [metric, ...set.dependents(metric)] : [metric]) {
+      const since = Math.max(set.changedAt(target), work.requestedAt)
+      const stored = await ctx.storage.metrics.listSnapshots({ projectId, metricId: target.definition.id, fromDay: work.from, toDay: last })
+      const current = new Set(stored.filter((s) => s.computedAt >= since).map((s) => s.day))
+      const days = dayRange(work.from, last).filter((day) => !current.has(day))
+      const cost = set.readsPerDay([target])
+      const take = Math.max(0, Math.min(days.length, Math.floor(budget / cost)))
+      if (take > 0) batch.push({ metric: target, days: days.slice(0, take) })
+      budget -= take * cost
+      left += days.length - take
+    }
+    computed += (await computeSnapshots(ctx, set, batch)).length
+    if (left === 0) await ctx.storage.jobs.delete({ projectId, key: job.key })
+  }
+  return computed
 }

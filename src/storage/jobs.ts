@@ -35,4 +35,8 @@ export interface JobRepository {
    */
   complete(input: { projectId: string; key: string; owner: string; nextRunAt: number }): Promise<boolean>
   get(input: { projectId: string; key: string }): Promise<Job | undefined>
+  /** The project's jobs whose key starts with `keyPrefix` (queued one-off work), in key order. */
+  list(input: { projectId: string; keyPrefix: string }): Promise<Job[]>
+  /** Removes a job (one-off work that is done). True when it existed. */
+  delete(input: { projectId: string; key: string }): Promise<boolean>
 }

@@ -453,6 +453,85 @@ describe('history', () => {
   })
 })
 
+describe('more history than a request computes: 202, and the history job computes it', () => {
+  const jobsLeft = async () => (await t.storage.jobs.list({ projectId: t.project.id, keyPrefix: 'metrics:pending:' })).length
+  const tick = async () => {
+    t.clock.advance(60_000)
+    await t.scheduler.runDue()
+  }
+
+  test('a year of one metric answers at once; 300 days of a formula over two is queued, then served', async () => {
+    await create({ name: 'Orders', event: 'order_completed', aggregation: 'count', window: 'day' })
+    await create({ name: 'Refunds', event: 'order_refunded', aggregation: 'count', window: 'day' })
+    await create({ name: 'Net', formula: 'orders - refunds' })
+    await track([
+      { event: 'order_completed', timestamp: '2023-07-01T09:00:00Z' },
+      { event: 'order_completed', timestamp: '2024-03-19T09:00:00Z' },
+      { event: 'order_refunded', timestamp: '2024-03-19T10:00:00Z' },
+      { event: 'order_completed', timestamp: '2024-03-19T11:00:00Z' },
+    ])
+    const year = await get('/api/metrics/values/orders/history?days=366')
+    expect(year.status).toBe(200)
+    expect(year.body.data.points).toHaveLength(366)
+
+    // 300 uncomputed days × 2 aggregates = 600 metric-days: more than 400.
+    const queued = await get('/api/metrics/values/net/history?from=2023-05-25&to=2024-03-19')
+    expect(queued).toEqual({
+      status: 202,
+      body: {
+        message: 'The history from 2023-05-25 to 2024-03-19 (600 metric-days) is being computed by the history job: ask again in a few minutes.',
+        data: { slug: 'net', timezone: 'UTC', points: [], pending: { from: '2023-05-25', to: '2024-03-19', metric_days: 600 } },
+      },
+    })
+    expect(await jobsLeft()).toBe(1)
+    // Asking again queues nothing more; the next tick computes it, and the job is gone.
+    expect((await get('/api/metrics/values/net/history?from=2023-05-25&to=2024-03-19')).status).toBe(202)
+    expect(await jobsLeft()).toBe(1)
+    await tick()
+    expect(await jobsLeft()).toBe(0)
+    const served = await get('/api/metrics/values/net/history?from=2023-05-25&to=2024-03-19')
+    expect(served.status).toBe(200)
+    expect(served.body.data.points).toHaveLength(300)
+    expect(served.body.data.points.find((p: { date: string }) => p.date === '2023-07-01').value).toBe(1)
+    expect(served.body.data.points.at(-1)).toEqual({ date: '2024-03-19', value: 1 })
+  })
+
+  test('a large recalculation answers 202 with the current value, and the job rewrites the days', async () => {
+    await create({ name: 'Orders', event: 'order_completed', aggregation: 'count', window: 'day' })
+    await create({ name: 'Refunds', event: 'order_refunded', aggregation: 'count', window: 'day' })
+    await create({ name: 'Net', formula: 'orders - refunds' })
+    await track([{ event: 'order_completed', timestamp: '2024-03-20T09:00:00Z' }])
+    expect((await get('/api/metrics/values/net/history?from=2023-10-01&to=2024-03-19')).status).toBe(200) // 171 days × 2
+    // Written straight to the store: no late-event mark, so only a recalculation can see it.
+    await t.storage.events.insert({ projectId: t.project.id, events: [event('order_completed', Date.parse('2023-10-02T09:00:00Z'))] })
+    t.clock.advance(1000)
+    // Orders and the formula over it: 301 days × 2 aggregates.
+    const res = await call('POST', '/api/metrics/values/orders/recalculate', { from: '2023-05-24', to: '2024-03-19' })
+    expect(res.status).toBe(202)
+    expect(res.body).toEqual({
+      message: 'The recalculation from 2023-05-24 to 2024-03-19 (602 metric-days) runs in the history job, a slice every minute.',
+      data: expect.objectContaining({ slug: 'orders', value: 1, window: 'day' }),
+      pending: { from: '2023-05-24', to: '2024-03-19', metric_days: 602 },
+    })
+    expect((await get('/api/metrics/values/net/history?from=2023-10-02&to=2023-10-02')).body.data.points).toEqual([{ date: '2023-10-02', value: 0 }])
+    await tick()
+    expect(await jobsLeft()).toBe(0)
+    expect((await get('/api/metrics/values/net/history?from=2023-10-02&to=2023-10-02')).body.data.points).toEqual([{ date: '2023-10-02', value: 1 }])
+    expect((await get('/api/metrics/values/orders/history?from=2023-10-02&to=2023-10-02')).body.data.points).toEqual([{ date: '2023-10-02', value: 1 }])
+  })
+
+  test('a deleted metric drops its queued work', async () => {
+    const a = (await create({ name: 'Orders', event: 'order_completed', aggregation: 'count', window: 'day' })).body.data
+    await create({ name: 'Refunds', event: 'order_refunded', aggregation: 'count', window: 'day' })
+    const net = (await create({ name: 'Net', formula: 'orders - refunds' })).body.data
+    expect((await get('/api/metrics/values/net/history?days=366')).status).toBe(202)
+    await call('DELETE', `/api/metrics/definitions/${net.uuid}`)
+    await tick()
+    expect(await jobsLeft()).toBe(0)
+    expect(a.slug).toBe('orders')
+  })
+})
+
 describe('in-process api', () => {
   test('the same operations, with core names and TelltaleErrors', async () => {
     const projectId = t.project.id

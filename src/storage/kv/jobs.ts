@@ -1,5 +1,5 @@
 import type { Job, JobRepository } from '../jobs'
-import { type KvStore, kvKey, update } from './store'
+import { type KvStore, kvKey, kvKeyPrefix, update } from './store'
 
 /** `job:{projectId}:{key}` holds the job; claims and completions are compare-and-set on it. */
 export function kvJobs(kv: KvStore): JobRepository {
@@ -24,5 +24,11 @@ export function kvJobs(kv: KvStore): JobRepository {
         return { value: JSON.stringify({ ...job, owner: null, leaseUntil: null, runAt: nextRunAt, attempts: 0 }), result: true }
       }),
     get: async ({ projectId, key }) => parse(await kv.get(jobKey(projectId, key))),
+    async list({ projectId, keyPrefix }) {
+      const keys = await kv.scan(kvKeyPrefix(['job', projectId], keyPrefix))
+      const jobs = (await kv.getMany(keys)).map(parse).filter((job): job is Job => job !== undefined && job.key.startsWith(keyPrefix))
+      return jobs.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    },
+    delete: ({ projectId, key }) => kv.delete(jobKey(projectId, key)),
   }
 }

@@ -52,6 +52,14 @@ const encodeSegment = (segment: string) =>
 
 const decodeSegment = (segment: string) => (segment === EMPTY_SEGMENT ? '' : decodeURIComponent(segment))
 
+/**
+ * The start shared by every `kvKey(...segments, last)` whose `last` segment starts with
+ * `partial`: segments are encoded character by character, so an encoded prefix prefixes them.
+ */
+export function kvKeyPrefix(segments: Array<string | number>, partial: string): string {
+  return `${kvKey(...segments)}:${partial === '' ? '' : encodeSegment(partial)}`
+}
+
 /** The last segment of a key, decoded. */
 export function lastSegment(key: string): string {
   return decodeSegment(key.slice(key.lastIndexOf(':') + 1))

@@ -72,6 +72,20 @@ export function sqlJobs(db: Kysely<Database>): JobRepository {
       const row = await db.selectFrom(table).selectAll().where('project_id', '=', projectId).where('key', '=', key).executeTakeFirst()
       return row && toJob(row)
     },
+    async list({ projectId, keyPrefix }) {
+      // substr, not LIKE (no wildcards to escape) nor a range (Postgres compares text by collation).
+      const rows = await db
+        .selectFrom(table)
+        .selectAll()
+        .where('project_id', '=', projectId)
+        .where(sql<boolean>`substr(${sql.ref('key')}, 1, ${keyPrefix.length}) = ${keyPrefix}`)
+        .execute()
+      return rows.map(toJob).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    },
+    async delete({ projectId, key }) {
+      const result = await db.deleteFrom(table).where('project_id', '=', projectId).where('key', '=', key).executeTakeFirst()
+      return Number(result.numDeletedRows) > 0
+    },
   }
 }
 

@@ -1,4 +1,5 @@
 import { getMetricHistory, getMetricValue, getMetricValues, recalculateMetric } from '../../core/metrics'
+import type { PendingHistory } from '../../metrics/history'
 import { defineRoute } from '../define'
 import { wireValue } from './format'
 
@@ -32,7 +33,9 @@ export const getHistory = defineRoute({
   rateLimit: 'read',
   query: (q) => ({ days: integerOrText(q.get('days')), from: optional(q.get('from')), to: optional(q.get('to')) }),
   params: bySlug,
-  reply: (history) => ({ data: history }),
+  // More uncomputed days than a request computes: 202, and the history job computes them.
+  status: (history) => (history.pending ? 202 : 200),
+  reply: ({ pending, ...history }) => (pending ? { message: pendingMessage('history', pending), data: { ...history, pending: wirePending(pending) } } : { data: history }),
 })
 
 /** Optional body `{"from": "2024-01-01", "to": "2024-01-31"}`. */
@@ -43,5 +46,16 @@ export const recalculate = defineRoute({
   rateLimit: 'recalculate',
   body: (body) => ({ from: body.from ?? undefined, to: body.to ?? undefined }),
   params: bySlug,
-  reply: (value) => ({ data: wireValue(value) }),
+  status: (value) => (value.pending ? 202 : 200),
+  reply: ({ pending, ...value }) =>
+    pending ? { message: pendingMessage('recalculation', pending), data: wireValue(value), pending: wirePending(pending) } : { data: wireValue(value) },
 })
+
+function pendingMessage(what: 'history' | 'recalculation', pending: PendingHistory): string {
+  const days = `${pending.from} to ${pending.to} (${pending.metricDays} metric-days)`
+  return what === 'history'
+    ? `The history from ${days} is being computed by the history job: ask again in a few minutes.`
+    : `The recalculation from ${days} runs in the history job, a slice every minute.`
+}
+
+const wirePending = (pending: PendingHistory) => ({ from: pending.from, to: pending.to, metric_days: pending.metricDays })

@@ -81,5 +81,24 @@ export function jobTests(makeStorage: MakeStorage) {
       expect(await other().jobs.complete({ ...job, owner: 'b', nextRunAt: T0 + 120_000 })).toBe(true)
       expect(await store().jobs.get(job)).toMatchObject({ runAt: T0 + 120_000, owner: null })
     })
+
+    it("lists a project's jobs by key prefix, in key order, and deletes one", async () => {
+      const tenant = randomUUID()
+      // Prefixes that a careless LIKE or a collation would get wrong: wildcards, case, a longer key.
+      const keys = ['work:b:2', 'work:a:1', 'work:%_:3', 'Work:a', 'worker', 'work', 'other:work:1', 'work:é:4', 'work:a:1:more']
+      for (const key of keys) await store().jobs.ensure({ projectId: tenant, key, runAt: T0 })
+      await store().jobs.ensure({ projectId: randomUUID(), key: 'work:a:1', runAt: T0 })
+      const listed = await other().jobs.list({ projectId: tenant, keyPrefix: 'work:' })
+      expect(listed.map((j) => j.key)).toEqual(['work:%_:3', 'work:a:1', 'work:a:1:more', 'work:b:2', 'work:é:4'])
+      expect(listed[0]).toEqual({ projectId: tenant, key: 'work:%_:3', runAt: T0, owner: null, leaseUntil: null, attempts: 0 })
+      expect((await store().jobs.list({ projectId: tenant, keyPrefix: 'work:%' })).map((j) => j.key)).toEqual(['work:%_:3'])
+      expect((await store().jobs.list({ projectId: tenant, keyPrefix: 'nothing:' })).map((j) => j.key)).toEqual([])
+      expect((await store().jobs.list({ projectId: tenant, keyPrefix: '' })).map((j) => j.key)).toHaveLength(keys.length)
+
+      expect(await store().jobs.delete({ projectId: tenant, key: 'work:a:1' })).toBe(true)
+      expect(await other().jobs.delete({ projectId: tenant, key: 'work:a:1' })).toBe(false)
+      expect(await store().jobs.get({ projectId: tenant, key: 'work:a:1' })).toBeUndefined()
+      expect((await store().jobs.list({ projectId: tenant, keyPrefix: 'work:a' })).map((j) => j.key)).toEqual(['work:a:1:more'])
+    })
   })
 }
