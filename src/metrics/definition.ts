@@ -21,7 +21,7 @@ export type FilterOp = (typeof FILTER_OPS)[number]
 
 /**
  * Point-in-time aggregations: evaluated at a moment over the payments that cover it (see
- * `subscriptions.ts`), never over a window.
+ * `coverageStart` in calendar.ts and the billing periods in evaluate.ts), never over a window.
  */
 export const POINT_IN_TIME: ReadonlySet<Aggregation> = new Set(['mrr', 'subscribers'])
 /** Aggregations that read a number (`field`); the others count events or users. */

@@ -6,7 +6,8 @@ import { statusBlocksMetrics } from './status-blocks-metrics'
 
 /**
  * Every API surface telltale serves. Adding one is a folder beside this file and a line here;
- * the router, the error shapes, `ownsPath` and the rate-limit options all follow from it.
+ * the router, the error shapes, `surfaceOf`, `routeMatcher` (what middleware claims) and the rate-limit
+ * options all follow from it; `checkSurfaces` refuses what would clash.
  */
 export const SURFACES: Surface[] = [statusBlocks, statusBlocksMetrics, flux]
 
