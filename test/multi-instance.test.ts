@@ -12,6 +12,7 @@ import { METRIC_HISTORY_EVERY_MS } from '../src/core/metric-history'
 import { type Storage, SYSTEM_PROJECT } from '../src/storage'
 import { testAdapters } from './helpers/adapters'
 import { NOW, reply } from './helpers/app'
+import { event } from './storage/conformance/helpers'
 
 const MINUTE = 60_000
 const EVENT_LIMIT = 30
@@ -132,6 +133,8 @@ describe.each(shareable)('three instances on one $name store', (adapter) => {
 
   test('every instance ticks the metric history job; each project-day is computed once', async () => {
     const { project, post } = await tenant('Metrics')
+    // The project's first event before the 30 days the first tick fills (days before it are never stored).
+    await instances[0].storage.events.insert({ projectId: project.id, events: [event('page_view', clock.now() - 60 * 24 * 60 * MINUTE)] })
     await instances[0].telltale.api.createMetric({ projectId: project.id, name: 'Signups', event: 'signup', aggregation: 'count', window: 'day' })
     await instances[1].telltale.api.createMetric({ projectId: project.id, name: 'Weekly', event: 'signup', aggregation: 'unique_users', window: '7d' })
     const puts = instances.map((i) => vi.spyOn(i.storage.metrics, 'putSnapshots'))

@@ -7,7 +7,7 @@
  */
 import { addDays, dayRange, localDay } from '../metrics/calendar'
 import { toMetric } from '../metrics/evaluate'
-import { computeSnapshots, HISTORY_MAX_DAYS, MetricSet, runQueuedHistoryWork } from '../metrics/history'
+import { computeSnapshots, firstEventDay, HISTORY_MAX_DAYS, MetricSet, runQueuedHistoryWork } from '../metrics/history'
 import { invalidateValues } from '../metrics/values'
 import type { NewEvent, Project } from '../storage'
 import type { CoreContext } from './context'
@@ -49,7 +49,9 @@ export async function updateProjectHistory(ctx: CoreContext, projectId: string):
   const oldest = addDays(yesterday, -(HISTORY_MAX_DAYS - 1))
   const dirty = await ctx.storage.metrics.listDirty({ projectId, limit: DIRTY_PER_TICK })
   const work: Array<{ metric: (typeof set.metrics)[number]; days: string[] }> = []
-  const fillFrom = addDays(yesterday, -(FILL_DAYS - 1))
+  // Days before the first event are never stored (they read as the value over no events).
+  const firstDay = await firstEventDay(ctx, set)
+  const fillFrom = firstDay === undefined ? undefined : maxDay(addDays(yesterday, -(FILL_DAYS - 1)), firstDay)
   for (const metric of set.metrics) {
     const days = new Set<string>()
     const reach = set.reachDays(metric)
@@ -58,10 +60,12 @@ export async function updateProjectHistory(ctx: CoreContext, projectId: string):
       const last = reach === Number.POSITIVE_INFINITY ? yesterday : minDay(addDays(day, reach), yesterday)
       for (const d of dayRange(maxDay(day, oldest), last)) days.add(d)
     }
-    const changedAt = set.changedAt(metric)
-    const stored = await ctx.storage.metrics.listSnapshots({ projectId, metricId: metric.definition.id, fromDay: fillFrom, toDay: yesterday })
-    const current = new Set(stored.filter((s) => s.computedAt >= changedAt).map((s) => s.day))
-    for (const d of dayRange(fillFrom, yesterday)) if (!current.has(d)) days.add(d)
+    if (fillFrom !== undefined && fillFrom <= yesterday) {
+      const changedAt = set.changedAt(metric)
+      const stored = await ctx.storage.metrics.listSnapshots({ projectId, metricId: metric.definition.id, fromDay: fillFrom, toDay: yesterday })
+      const current = new Set(stored.filter((s) => s.computedAt >= changedAt).map((s) => s.day))
+      for (const d of dayRange(fillFrom, yesterday)) if (!current.has(d)) days.add(d)
+    }
     if (days.size > 0) work.push({ metric, days: [...days].sort() })
   }
   const written = await computeSnapshots(ctx, set, work)

@@ -4,7 +4,18 @@ import { addDays, dayRange, daysBetween, isDay, localDay } from '../metrics/cale
 import { completeSpec, type DefinitionInput, definitionInput, definitionPatch, type MetricSpec, slugFromName, type SpecProblem } from '../metrics/definition'
 import { storedFormulaSlugs, toMetric } from '../metrics/evaluate'
 import { FormulaError, findCycle, formulaReach, formulaSlugs, parseFormula } from '../metrics/formula'
-import { computeSnapshots, HISTORY_MAX_DAYS, type HistoryPoint, INLINE_METRIC_DAYS, MetricSet, type PendingHistory, queueHistoryWork, readHistory } from '../metrics/history'
+import {
+  computeSnapshots,
+  daysWithEvents,
+  firstEventDay,
+  HISTORY_MAX_DAYS,
+  type HistoryPoint,
+  INLINE_METRIC_DAYS,
+  MetricSet,
+  type PendingHistory,
+  queueHistoryWork,
+  readHistory,
+} from '../metrics/history'
 import { TEMPLATES, templateByKey } from '../metrics/templates'
 import { currentValues, invalidateValues, type MetricValue } from '../metrics/values'
 import { ConflictError, type MetricDefinition } from '../storage'
@@ -186,7 +197,8 @@ export const recalculateMetric = defineOperation({
     const tz = set.project.timezone
     const { from, to } = dayRangeOf(ctx, tz, input, 30)
     const yesterday = addDays(localDay(ctx.clock.now(), tz), -1)
-    const days = dayRange(from, to < yesterday ? to : yesterday)
+    // Days before the project's first event need no recomputing: they read as the value over none.
+    const days = daysWithEvents(dayRange(from, to < yesterday ? to : yesterday), await firstEventDay(ctx, set))
     const targets = [metric, ...set.dependents(metric)]
     const metricDays = days.length * set.readsPerDay(targets)
     let pending: PendingHistory | undefined

@@ -131,8 +131,17 @@ export async function readHistory(ctx: CoreContext, set: MetricSet, metric: Metr
   const lastStored = lastDay < todayDay ? lastDay : addDays(todayDay, -1)
   const values = new Map<string, number | null>()
   if (fromDay <= lastStored) {
+    // Days before the project's first event hold the value over no events: computed once, not stored.
+    const firstDay = await firstEventDay(ctx, set)
+    const lastEmpty = firstDay === undefined ? lastStored : minDay(addDays(firstDay, -1), lastStored)
+    if (fromDay <= lastEmpty) {
+      const empty = await set.evaluator(ctx).value(metric, dayEnd(lastEmpty, tz))
+      for (const day of dayRange(fromDay, lastEmpty)) values.set(day, empty)
+    }
     const changedAt = set.changedAt(metric)
-    const stored = await ctx.storage.metrics.listSnapshots({ projectId: set.project.id, metricId: metric.definition.id, fromDay, toDay: lastStored })
+    const storedFrom = fromDay > lastEmpty ? fromDay : addDays(lastEmpty, 1)
+    const stored =
+      storedFrom > lastStored ? [] : await ctx.storage.metrics.listSnapshots({ projectId: set.project.id, metricId: metric.definition.id, fromDay: storedFrom, toDay: lastStored })
     for (const s of stored) if (s.computedAt >= changedAt) values.set(s.day, s.value)
     const missing = dayRange(fromDay, lastStored).filter((day) => !values.has(day))
     const metricDays = missing.length * set.readsPerDay([metric])
@@ -145,6 +154,22 @@ export async function readHistory(ctx: CoreContext, set: MetricSet, metric: Metr
   if (lastDay === todayDay) values.set(todayDay, await set.evaluator(ctx).value(metric, now + 1))
   return { points: dayRange(fromDay, lastDay).map((date) => ({ date, value: values.get(date) ?? null })) }
 }
+
+/**
+ * The local day of the project's first event, `undefined` without events. Days before it hold the
+ * value over no events: they need no computing per day, and no snapshots.
+ */
+export async function firstEventDay(ctx: CoreContext, set: MetricSet): Promise<string | undefined> {
+  const first = await ctx.storage.events.firstTimestamp({ projectId: set.project.id })
+  return first === undefined ? undefined : localDay(first, set.project.timezone)
+}
+
+/** The days of `days` from the project's first event on (none without events). */
+export function daysWithEvents(days: string[], firstDay: string | undefined): string[] {
+  return firstDay === undefined ? [] : days.filter((day) => day >= firstDay)
+}
+
+const minDay = (a: string, b: string) => (a < b ? a : b)
 
 /**
  * Work queued for the history job, one job per request in the store (`jobs`, so every instance
@@ -181,7 +206,9 @@ export function parseHistoryWork(key: string): HistoryWork | undefined {
 export async function runQueuedHistoryWork(ctx: CoreContext, set: MetricSet, yesterday: string, budget: number): Promise<number> {
   const projectId = set.project.id
   let computed = 0
-  for (const job of await ctx.storage.jobs.list({ projectId, keyPrefix: HISTORY_WORK_PREFIX })) {
+  const jobs = await ctx.storage.jobs.list({ projectId, keyPrefix: HISTORY_WORK_PREFIX })
+  const firstDay = jobs.length > 0 ? await firstEventDay(ctx, set) : undefined
+  for (const job of jobs) {
     if (budget <= 0) break
     const work = parseHistoryWork(job.key)
     const metric = work && set.metrics.find((m) => m.definition.id === work.metricId)
@@ -196,7 +223,7 @@ export async function runQueuedHistoryWork(ctx: CoreContext, set: MetricSet, yes
       const since = Math.max(set.changedAt(target), work.requestedAt)
       const stored = await ctx.storage.metrics.listSnapshots({ projectId, metricId: target.definition.id, fromDay: work.from, toDay: last })
       const current = new Set(stored.filter((s) => s.computedAt >= since).map((s) => s.day))
-      const days = dayRange(work.from, last).filter((day) => !current.has(day))
+      const days = daysWithEvents(dayRange(work.from, last), firstDay).filter((day) => !current.has(day))
       const cost = set.readsPerDay([target])
       const take = Math.max(0, Math.min(days.length, Math.floor(budget / cost)))
       if (take > 0) batch.push({ metric: target, days: days.slice(0, take) })

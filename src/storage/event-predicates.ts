@@ -57,6 +57,11 @@ export interface EventMetricAggregations {
    * sum is beyond the double range). MRR counts each subscriber's latest covering payment this way.
    */
   sumLatestPerUser(input: { projectId: string; filter: EventFilter; field: EventField }): Promise<{ users: number; sum: number | null }>
+  /**
+   * The timestamp of the project's earliest event, `undefined` without events. Metric history
+   * counts the days before it as computed: they hold the value over no events.
+   */
+  firstTimestamp(input: { projectId: string }): Promise<number | undefined>
 }
 
 /**

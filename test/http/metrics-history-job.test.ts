@@ -4,6 +4,7 @@
 import { afterEach, beforeEach, expect, test, vi } from 'vitest'
 import { METRIC_HISTORY_EVERY_MS } from '../../src/core/metric-history'
 import { makeTelltale, reply, type TestApp } from '../helpers/app'
+import { event } from '../storage/conformance/helpers'
 
 let t: TestApp
 beforeEach(async () => {
@@ -24,6 +25,8 @@ const tick = async () => {
 }
 
 test('the tick stores the last 30 completed days once; a later tick computes nothing again', async () => {
+  // The project's first event before the 30 days (days before it are never stored).
+  await t.storage.events.insert({ projectId: t.project.id, events: [event('page_view', Date.parse('2024-01-01T00:00:00Z'))] })
   await create({ name: 'Orders', event: 'order_completed', aggregation: 'count', window: 'day' })
   await track([{ event: 'order_completed', timestamp: '2024-03-19T08:00:00Z' }])
   const put = vi.spyOn(t.storage.metrics, 'putSnapshots')

@@ -1,7 +1,7 @@
 // Status Blocks metrics (reference 000: "Metric Definitions", "Metric Values"): definitions CRUD,
 // validation, templates, values, history and recalculation through HTTP, on every adapter. The
 // packs' numbers are checked against hand-computed fixtures in metrics-{saas,ecommerce,api}.test.ts.
-import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import { makeTelltale, reply, type TestApp, UUID } from '../helpers/app'
 import { event } from '../storage/conformance/helpers'
 
@@ -438,6 +438,8 @@ describe('history', () => {
   })
 
   test('recalculate rewrites stored days and answers a fresh value', async () => {
+    // An earlier first event, so that 2024-03-19 is a stored day (days before the first event are not).
+    await t.storage.events.insert({ projectId: t.project.id, events: [event('page_view', Date.parse('2024-03-01T09:00:00Z'))] })
     await create({ name: 'Orders', event: 'order_completed', aggregation: 'count', window: 'day' })
     await create({ name: 'Double', formula: 'orders * 2' })
     expect((await get('/api/metrics/values/double/history?days=2')).body.data.points[0]).toEqual({ date: '2024-03-19', value: 0 })
@@ -454,6 +456,8 @@ describe('history', () => {
 })
 
 describe('more history than a request computes: 202, and the history job computes it', () => {
+  // The project's first event, long before: every day asked for below has to be computed.
+  beforeEach(() => t.storage.events.insert({ projectId: t.project.id, events: [event('page_view', Date.parse('2023-01-01T00:00:00Z'))] }))
   const jobsLeft = async () => (await t.storage.jobs.list({ projectId: t.project.id, keyPrefix: 'metrics:pending:' })).length
   const tick = async () => {
     t.clock.advance(60_000)
@@ -530,6 +534,35 @@ describe('more history than a request computes: 202, and the history job compute
     expect(await jobsLeft()).toBe(0)
     expect(a.slug).toBe('orders')
   })
+})
+
+test('days before the first event read as the value over no events, computed once and never stored', async () => {
+  await create({ name: 'Orders', event: 'order_completed', aggregation: 'count', window: 'day' })
+  await create({ name: 'Average', event: 'order_completed', aggregation: 'avg', window: '7d' })
+  await create({ name: 'Plus one', formula: 'orders + 1' })
+  const put = vi.spyOn(t.storage.metrics, 'putSnapshots')
+  // No events at all: a year answers at once (no day is computed one by one), nothing is stored.
+  for (const slug of ['orders', 'average', 'plus_one']) expect((await get(`/api/metrics/values/${slug}/history?days=366`)).status).toBe(200)
+  expect((await get('/api/metrics/values/plus_one/history?days=3')).body.data.points).toEqual([
+    { date: '2024-03-18', value: 1 },
+    { date: '2024-03-19', value: 1 },
+    { date: '2024-03-20', value: 1 },
+  ])
+  expect((await get('/api/metrics/values/average/history?days=2')).body.data.points).toEqual([
+    { date: '2024-03-19', value: null },
+    { date: '2024-03-20', value: null },
+  ])
+  expect(put).not.toHaveBeenCalled()
+  // From the first event's day on, days are computed and stored.
+  await track([{ event: 'order_completed', timestamp: '2024-03-18T09:00:00Z', value: 4 }])
+  expect((await get('/api/metrics/values/orders/history?from=2024-03-16&to=2024-03-19')).body.data.points).toEqual([
+    { date: '2024-03-16', value: 0 },
+    { date: '2024-03-17', value: 0 },
+    { date: '2024-03-18', value: 1 },
+    { date: '2024-03-19', value: 0 },
+  ])
+  expect(put.mock.calls.flatMap(([input]) => input.snapshots.map((s) => s.day))).toEqual(['2024-03-18', '2024-03-19'])
+  expect((await call('POST', '/api/metrics/values/orders/recalculate', { from: '2023-03-20', to: '2024-03-19' })).status).toBe(200)
 })
 
 describe('in-process api', () => {

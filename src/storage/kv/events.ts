@@ -143,6 +143,12 @@ export function kvEvents(kv: KvStore): EventRepository {
       return users.size
     },
 
+    async firstTimestamp({ projectId }) {
+      let first: number | undefined
+      for (const e of await load(projectId)) if (first === undefined || e.timestamp < first) first = e.timestamp
+      return first
+    },
+
     async latest({ projectId, filter, field }) {
       const read = numberOf(field)
       let best: StoredEvent | undefined

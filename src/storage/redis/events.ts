@@ -202,6 +202,12 @@ export function redisEvents(client: Redis, prefix: string): EventRepository & Ev
       return out === '' ? null : Number(out)
     },
 
+    async firstTimestamp({ projectId }) {
+      // The lowest score of the project's time index.
+      const [, score] = await client.zrange(`${base(projectId)}t`, 0, 0, 'WITHSCORES')
+      return score === undefined ? undefined : Number(score)
+    },
+
     async sumLatestPerUser({ projectId, filter, field }) {
       const spec = fieldSpec(field)
       if (matchesNothing(filter) || !spec) return { users: 0, sum: null }

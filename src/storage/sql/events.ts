@@ -169,6 +169,16 @@ export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect, writer: Ret
       return row === undefined || row.x === null ? null : Number(row.x)
     },
 
+    async firstTimestamp({ projectId }) {
+      // min over (project_id, ts): one index seek.
+      const row = await db
+        .selectFrom(table)
+        .select((eb) => eb.fn.min('ts').as('first'))
+        .where('project_id', '=', projectId)
+        .executeTakeFirst()
+      return row?.first === null || row?.first === undefined ? undefined : Number(row.first)
+    },
+
     async sumLatestPerUser(input) {
       // As summarize: a double sum that overflows raises on Postgres; then summed as `wide`.
       try {

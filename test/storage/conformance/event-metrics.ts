@@ -193,6 +193,19 @@ export function metricTests(makeStorage: MakeStorage) {
       })
     })
 
+    it('firstTimestamp: the earliest event of the project, undefined without one', async () => {
+      const empty = await newProject(store())
+      expect(await store().events.firstTimestamp({ projectId: empty })).toBeUndefined()
+      const { a, b } = await seedTwoTenants(store(), [event('late', T0 + 5_000), event('early', T0 - 3_000, { value: 1 }), event('middle', T0)])
+      expect(await store().events.firstTimestamp({ projectId: a })).toBe(T0 - 3_000)
+      // An earlier event in another project changes nothing here; one in this project does.
+      await store().events.insert({ projectId: b, events: [event('older', 0)] })
+      expect(await store().events.firstTimestamp({ projectId: a })).toBe(T0 - 3_000)
+      expect(await store().events.firstTimestamp({ projectId: b })).toBe(0)
+      await store().events.insert({ projectId: a, events: [event('imported', T0 - 86_400_000)] })
+      expect(await store().events.firstTimestamp({ projectId: a })).toBe(T0 - 86_400_000)
+    })
+
     describe('countDistinctUsers', () => {
       it('counts distinct non-null users of the matching events, per project', async () => {
         const { a } = await seedTwoTenants(store(), [
