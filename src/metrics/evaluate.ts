@@ -98,9 +98,12 @@ export class Evaluator {
     return tidy(await this.aggregate(spec, previous.from, previous.to))
   }
 
-  /** The aggregation over events in `[from, to)`; point-in-time ones at `to`. */
-  private async aggregate(spec: MetricSpec, from: number | undefined, to: number): Promise<number | null> {
-    await this.turns.take()
+  /** The aggregation over events in `[from, to)`; point-in-time ones at `to`, in a turn of its own. */
+  private aggregate(spec: MetricSpec, from: number | undefined, to: number): Promise<number | null> {
+    return this.turns.run(() => this.read(spec, from, to))
+  }
+
+  private async read(spec: MetricSpec, from: number | undefined, to: number): Promise<number | null> {
     const events = this.ctx.storage.events
     const projectId = this.projectId
     const filter = baseFilter(spec, from, to)
