@@ -11,7 +11,7 @@ import type { RouteRunner } from './http/route'
 import type { AuthResolver } from './http/auth'
 import { type LimitsOption, resolveLimits } from './limits'
 import { checkOptions } from './options'
-import { checkSurfaces, routeMatcher, SURFACES, type Surface, surfaceRateLimits } from './surfaces'
+import { checkSurfaces, routeMatcher, SURFACES, type Surface } from './surfaces'
 import type { Scheduler } from './scheduler'
 import type { Storage } from './storage'
 
@@ -72,7 +72,7 @@ export function createTelltale(options: TelltaleOptions): Telltale {
   checkOptions(options)
   const surfaces = options.surfaces ?? SURFACES
   checkSurfaces(surfaces)
-  const ctx: CoreContext = { storage: options.storage, clock: options.clock ?? systemClock, limits: resolveLimits(options.limits, surfaceRateLimits(surfaces)) }
+  const ctx: CoreContext = { storage: options.storage, clock: options.clock ?? systemClock, limits: resolveLimits(options.limits, surfaces) }
   const scheduler = options.scheduler ?? cronerScheduler()
   /** Identifies this instance's claims on shared jobs. */
   const instanceId = randomBase62(12)

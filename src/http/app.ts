@@ -10,7 +10,7 @@ export interface HttpOptions {
   basePath: string
   auth?: AuthResolver
   ready: () => Promise<void>
-  surfaces: Surface[]
+  surfaces: readonly Surface[]
 }
 
 /** Errors outside every surface's prefixes (telltale served on its own): Laravel's `{message}`. */

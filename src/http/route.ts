@@ -56,7 +56,7 @@ export function createRouteRunner(ctx: CoreContext, surface: Surface, route: Rou
       const auth = await authenticate(ctx, request, options.auth)
       requireScope(auth, scope)
       if (limit) headers = rateLimitHeaders(await consumeRateLimit(ctx, { projectId: auth.projectId, bucket: bucketOf(surface, route, auth), rule: limit }))
-      const routeContext: RouteContext = { auth, limits: ctx.limits }
+      const routeContext: RouteContext = { auth, batchSize: ctx.limits.batchSize[surface.id] ?? 1 }
       const wire = route.body ? route.body(await readJsonObject(request, ctx.limits.maxBodyBytes), routeContext) : route.query ? route.query(request.query(), routeContext) : {}
       // Path parameters after the body (a body cannot rename the resource in the path), and the
       // caller's project last: no body, query or path can name another project.

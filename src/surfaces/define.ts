@@ -1,5 +1,4 @@
 import type { z } from 'zod'
-import type { Limits } from '../limits'
 import type { TelltaleError } from '../core/errors'
 import type { Operation } from '../core/operation'
 import type { RateLimitRule } from '../core/rate-limit'
@@ -9,7 +8,8 @@ import type { Scope } from '../storage'
 /** What a route's input mapping may look at besides the request's body or query. */
 export interface RouteContext {
   auth: AuthContext
-  limits: Limits
+  /** Items a batch request of this route's surface may hold (its `batchSize`, or the host's `limits.batchSize[id]`). */
+  batchSize: number
 }
 
 /**
@@ -20,14 +20,14 @@ export interface RouteContext {
 /** The methods a route may answer (h3's own type is not used, to keep h3's declarations out of telltale's public types). */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
-export interface Route<Schema extends z.ZodType = z.ZodType, Output = unknown> {
+export interface Route<Schema extends z.ZodType = z.ZodType, Output = unknown, Rule extends string = string> {
   method: HttpMethod
   path: string
   operation: Operation<Schema, Output>
   /** The scope a credential needs. Default: the operation's. */
   scope?: Scope
   /** A rule of the surface's `rateLimits`, counted per credential before the body is read. */
-  rateLimit?: string
+  rateLimit?: Rule
   /**
    * Wire → operation input from the JSON object body (read and size-checked by the router).
    * The caller's `projectId` is added after, so a body can never name another project.
@@ -45,18 +45,28 @@ export interface Route<Schema extends z.ZodType = z.ZodType, Output = unknown> {
 /** Turns a `TelltaleError` into the documented error body of a surface. */
 export type ErrorFormatter = (error: TelltaleError) => unknown
 
-export interface Surface {
+export interface Surface<Id extends string = string, Rule extends string = string> {
   /** Key of this surface in `limits.rateLimits` and `limits.batchSize` (`statusBlocks`, `flux`). */
-  id: string
+  id: Id
   /** Path prefixes this surface answers under; every path below one is this surface's. */
   prefixes: string[]
   errors: ErrorFormatter
   /** Default rate limits by rule name; hosts override them in `limits.rateLimits[id]`. */
-  rateLimits?: Record<string, RateLimitRule | false>
-  routes: Route[]
+  rateLimits?: Record<Rule, RateLimitRule | false>
+  /** Items per batch request, for a surface with batch routes; hosts override it in `limits.batchSize[id]`. */
+  batchSize?: number
+  routes: Array<Route<z.ZodType, unknown, Rule>>
 }
 
-export const defineSurface = (surface: Surface): Surface => surface
+/**
+ * A surface, typed by its id and the names of its rate limits: a route whose `rateLimit` names
+ * no rule of the surface is a type error here (and `checkSurfaces` refuses it for untyped callers),
+ * and `limits.rateLimits` is typed from the surfaces (`RateLimits`).
+ */
+export const defineSurface = <const Id extends string, const Rule extends string = never>(
+  surface: Omit<Surface<Id, Rule>, 'routes'> & { routes: Array<Route<z.ZodType, unknown, NoInfer<Rule>>> },
+): Surface<Id, Rule> => surface
 
-/** Typed route definition: `reply` sees the operation's real output and parsed input. */
-export const defineRoute = <Schema extends z.ZodType, Output>(route: Route<Schema, Output>): Route => route as unknown as Route
+/** Typed route definition: `reply` sees the operation's real output and parsed input; `rateLimit` keeps its name. */
+export const defineRoute = <Schema extends z.ZodType, Output, const Rule extends string = never>(route: Route<Schema, Output, Rule>): Route<z.ZodType, unknown, Rule> =>
+  route as unknown as Route<z.ZodType, unknown, Rule>

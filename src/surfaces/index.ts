@@ -1,4 +1,5 @@
 import { configError } from '../core/errors'
+import type { RateLimitRule } from '../core/rate-limit'
 import type { Surface } from './define'
 import { flux } from './flux'
 import { statusBlocks } from './status-blocks'
@@ -9,14 +10,28 @@ import { statusBlocksMetrics } from './status-blocks-metrics'
  * the router, the error shapes, `surfaceOf`, `routeMatcher` (what middleware claims) and the rate-limit
  * options all follow from it; `checkSurfaces` refuses what would clash.
  */
-export const SURFACES: Surface[] = [statusBlocks, statusBlocksMetrics, flux]
+export const SURFACES = [statusBlocks, statusBlocksMetrics, flux] as const
+
+type BuiltinSurface = (typeof SURFACES)[number]
+type RulesOf<S> = S extends Surface<string, infer Rule> ? Rule : never
+
+/**
+ * `limits.rateLimits`, typed from the surfaces: `{ flux: { event, batch, query }, ... }`, each
+ * `{ limit, windowMs }` or `false`. A surface added through `surfaces` is accepted by id.
+ */
+export type RateLimits = { [S in BuiltinSurface as S['id']]?: { [Rule in RulesOf<S>]?: RateLimitRule | false } } & {
+  [surface: string]: Record<string, RateLimitRule | false> | undefined
+}
+
+/** `limits.batchSize`: items per batch request, by the id of a surface with batches (`statusBlocks`, `flux`). */
+export type BatchSizes = { [S in BuiltinSurface as S['id']]?: number } & { [surface: string]: number | undefined }
 
 /**
  * What a surface cannot check alone, refused at createTelltale with one line naming the surfaces:
  * two surfaces with one id, two routes with the same method and path (one would silently hide the
  * other), and a route whose rate limit names no rule of its surface (it would go uncounted).
  */
-export function checkSurfaces(surfaces: Surface[]): void {
+export function checkSurfaces(surfaces: readonly Surface[]): void {
   const ids = new Set<string>()
   const owners = new Map<string, string>()
   for (const surface of surfaces) {
@@ -37,7 +52,7 @@ export function checkSurfaces(surfaces: Surface[]): void {
 }
 
 /** The surface whose prefix holds `pathname` (the longest prefix wins), or `undefined`. */
-export function surfaceOf(surfaces: Surface[], pathname: string): Surface | undefined {
+export function surfaceOf(surfaces: readonly Surface[], pathname: string): Surface | undefined {
   let found: Surface | undefined
   let length = -1
   for (const surface of surfaces) {
@@ -55,7 +70,7 @@ export function surfaceOf(surfaces: Surface[], pathname: string): Surface | unde
  * Whether some route of `surfaces` answers `method` (HEAD as GET) on `pathname`: what telltale
  * claims when mounted as middleware. Route paths may have `:param` segments.
  */
-export function routeMatcher(surfaces: Surface[]): (pathname: string, method: string) => boolean {
+export function routeMatcher(surfaces: readonly Surface[]): (pathname: string, method: string) => boolean {
   const exact = new Map<string, Set<string>>()
   const patterns: Array<{ pattern: RegExp; method: string }> = []
   for (const { routes } of surfaces) {
@@ -68,11 +83,6 @@ export function routeMatcher(surfaces: Surface[]): (pathname: string, method: st
     const wanted = method.toUpperCase() === 'HEAD' ? 'GET' : method.toUpperCase()
     return exact.get(pathname)?.has(wanted) === true || patterns.some((p) => p.method === wanted && p.pattern.test(pathname))
   }
-}
-
-/** Default rate limits of every surface, keyed by surface id (for `resolveLimits`). */
-export function surfaceRateLimits(surfaces: Surface[]): Record<string, NonNullable<Surface['rateLimits']>> {
-  return Object.fromEntries(surfaces.map((s) => [s.id, s.rateLimits ?? {}]))
 }
 
 export type { Route, RouteContext, Surface, ErrorFormatter } from './define'

@@ -83,11 +83,12 @@ describe('surfaces that check themselves at createTelltale', () => {
 
   test('the same path under another parameter name is the same route', () => {
     const [values] = statusBlocksMetrics.routes.filter((r) => r.path === '/api/metrics/values/:slug')
-    const clash = defineSurface({ ...echo, id: 'other', routes: [{ ...values, path: '/api/metrics/values/:name' }] })
+    const clash = defineSurface({ ...echo, id: 'other', rateLimits: statusBlocksMetrics.rateLimits, routes: [{ ...values, path: '/api/metrics/values/:name' }] })
     expect(failure([...SURFACES, clash])).toMatch(/^telltale: GET \/api\/metrics\/values\/:name is a route of both the statusBlocksMetrics and the other surface/)
   })
 
   test('a rate limit the surface does not define', () => {
+    // @ts-expect-error: a rule the surface does not define is a type error; untyped callers get the config error.
     const typo = defineSurface({ ...echo, routes: [{ ...echo.routes[0], rateLimit: 'wirte' }] })
     expect(failure([...SURFACES, typo])).toMatch(/counts the rate limit "wirte", which the surface does not define \(it has: write/)
   })

@@ -27,8 +27,8 @@ export const batchTrack = defineRoute({
   path: '/api/v1/events/batch',
   operation: trackEventsEach,
   rateLimit: 'batch',
-  body: (body, { limits }) => ({
-    events: batchItems(body, { min: 0, max: limits.batchSize.flux }).map((item) => (isPlainObject(item) ? fromWire(item, EVENT_FIELDS) : item)),
+  body: (body, { batchSize }) => ({
+    events: batchItems(body, { min: 0, max: batchSize }).map((item) => (isPlainObject(item) ? fromWire(item, EVENT_FIELDS) : item)),
   }),
   status: ({ accepted, rejected }) => (accepted.length > 0 || rejected.length === 0 ? 201 : 422),
   reply: ({ accepted, rejected }) => ({

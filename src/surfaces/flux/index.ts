@@ -13,5 +13,6 @@ export const flux = defineSurface({
     batch: { limit: 10, windowMs: 60_000 },
     query: { limit: 60, windowMs: 60_000 },
   },
+  batchSize: 500,
   routes: [track, batchTrack, list, count, stats],
 })

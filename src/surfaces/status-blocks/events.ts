@@ -21,8 +21,8 @@ export const batchEvents = defineRoute({
   path: '/api/events/batch',
   operation: trackEvents,
   rateLimit: 'batch',
-  body: (body, { limits }) => ({
-    events: batchItems(body, { min: 1, max: limits.batchSize.statusBlocks }).map((item) => (isPlainObject(item) ? fromStatusBlocks(item) : item)),
+  body: (body, { batchSize }) => ({
+    events: batchItems(body, { min: 1, max: batchSize }).map((item) => (isPlainObject(item) ? fromStatusBlocks(item) : item)),
   }),
   status: 201,
   reply: ({ ids }) => ({ success: true, created_count: ids.length, event_ids: ids }),

@@ -15,5 +15,6 @@ export const statusBlocks = defineSurface({
     event: { limit: 6000, windowMs: 60_000 },
     batch: { limit: 60, windowMs: 60_000 },
   },
+  batchSize: 100,
   routes: [sendEvent, batchEvents],
 })
