@@ -1,5 +1,5 @@
 import { Cron } from 'croner'
-import type { ScheduledFn, Schedule, Scheduler } from '../src/scheduler'
+import type { Schedule, ScheduledFn, Scheduler } from '../src/scheduler'
 
 /**
  * The default scheduler: croner for cron expressions, a timer for fixed intervals. Timers are

@@ -1,8 +1,8 @@
+import { configError } from '../src/core/errors'
 import type { Storage } from '../src/storage'
 import { kvRecords } from '../src/storage/kv'
 import { kvEvents } from '../src/storage/kv/events'
 import { type Unstorage, unstorageKv } from '../src/storage/kv/unstorage'
-import { configError } from '../src/core/errors'
 
 export type { Unstorage }
 
@@ -36,8 +36,14 @@ const SCHEMA_KEY = 'telltale-schema'
  *   A query running while a batch is being written may see part of it.
  */
 export function kvStorage(options: KvStorageOptions): Storage {
-  if (!options?.storage || typeof options.storage.getItem !== 'function' || typeof options.storage.getKeys !== 'function')
-    throw configError("kvStorage needs { storage }: an unstorage Storage, e.g. kvStorage({ storage: createStorage() }) with createStorage from 'unstorage'")
+  if (
+    !options?.storage ||
+    typeof options.storage.getItem !== 'function' ||
+    typeof options.storage.getKeys !== 'function'
+  )
+    throw configError(
+      "kvStorage needs { storage }: an unstorage Storage, e.g. kvStorage({ storage: createStorage() }) with createStorage from 'unstorage'",
+    )
   const kv = unstorageKv(options.storage, { base: options.base })
   return {
     name: 'kv',
@@ -48,7 +54,10 @@ export function kvStorage(options: KvStorageOptions): Storage {
         await kv.setIfAbsent(SCHEMA_KEY, String(SCHEMA_VERSION))
         return
       }
-      if (!(Number(stored) <= SCHEMA_VERSION)) throw configError(`the kv store has layout version ${stored}, newer than this telltale's (${SCHEMA_VERSION}): upgrade telltale`)
+      if (!(Number(stored) <= SCHEMA_VERSION))
+        throw configError(
+          `the kv store has layout version ${stored}, newer than this telltale's (${SCHEMA_VERSION}): upgrade telltale`,
+        )
     },
     // `kv` is shared with every other instance over this storage, and the storage is the caller's.
     close: async () => {},

@@ -1,6 +1,6 @@
 import { Cron } from 'croner'
 import { type Clock, systemClock } from '../src/core/clock'
-import type { ScheduledFn, Schedule, Scheduler } from '../src/scheduler'
+import type { Schedule, ScheduledFn, Scheduler } from '../src/scheduler'
 
 export interface ManualScheduler extends Scheduler {
   /**

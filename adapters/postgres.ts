@@ -1,4 +1,14 @@
-import { type DatabaseIntrospector, type DatabaseMetadata, type Dialect, Kysely, PostgresDialect, type PostgresPool, type SchemaMetadata, sql, type TableMetadata } from 'kysely'
+import {
+  type DatabaseIntrospector,
+  type DatabaseMetadata,
+  type Dialect,
+  Kysely,
+  PostgresDialect,
+  type PostgresPool,
+  type SchemaMetadata,
+  sql,
+  type TableMetadata,
+} from 'kysely'
 import { configError, TelltaleError } from '../src/core/errors'
 import type { Storage } from '../src/storage'
 import { driverErrorCode, driverErrorMessage, importDriver, requireDriver } from '../src/storage/driver'
@@ -24,12 +34,20 @@ export type PostgresStorageOptions = (
  */
 export function postgresStorage(options: PostgresStorageOptions): Storage {
   if (typeof options !== 'object' || options === null)
-    throw configError("postgresStorage needs { connectionString } or { pool }: postgresStorage({ connectionString: 'postgres://user:password@host:5432/database' })")
+    throw configError(
+      "postgresStorage needs { connectionString } or { pool }: postgresStorage({ connectionString: 'postgres://user:password@host:5432/database' })",
+    )
   const { connectionString, pool: given, schema } = options
-  if (connectionString !== undefined && given !== undefined) throw configError('postgresStorage takes { connectionString } or { pool }, not both')
+  if (connectionString !== undefined && given !== undefined)
+    throw configError('postgresStorage takes { connectionString } or { pool }, not both')
   if (given === undefined && connectionString === undefined)
-    throw configError("postgresStorage needs { connectionString } or { pool }: postgresStorage({ connectionString: 'postgres://user:password@host:5432/database' })")
-  if (given !== undefined && (typeof given !== 'object' || given === null || typeof (given as { connect?: unknown }).connect !== 'function'))
+    throw configError(
+      "postgresStorage needs { connectionString } or { pool }: postgresStorage({ connectionString: 'postgres://user:password@host:5432/database' })",
+    )
+  if (
+    given !== undefined &&
+    (typeof given !== 'object' || given === null || typeof (given as { connect?: unknown }).connect !== 'function')
+  )
     throw configError('postgresStorage pool must be a pg Pool (new pg.Pool(...))')
   const url = connectionString === undefined ? undefined : parseConnectionString(connectionString)
   if (schema !== undefined && (typeof schema !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/i.test(schema)))
@@ -37,11 +55,14 @@ export function postgresStorage(options: PostgresStorageOptions): Storage {
       `postgresStorage schema ${JSON.stringify(schema)} is not a plain identifier: use letters, digits and _ (not first), at most 63 characters, e.g. schema: 'telltale'`,
     )
   if (schema !== undefined && given !== undefined)
-    throw configError("postgresStorage schema works with { connectionString } only: with your own pool, set search_path on it (options: '-c search_path=telltale')")
+    throw configError(
+      "postgresStorage schema works with { connectionString } only: with your own pool, set search_path on it (options: '-c search_path=telltale')",
+    )
   const where = url ? `Postgres at ${url.hostname || 'localhost'}:${url.port || '5432'}` : 'Postgres (your pool)'
   const fix = url ? 'connectionString' : 'your pool'
   const max = (options as { max?: unknown }).max ?? 10
-  if (!Number.isSafeInteger(max) || (max as number) < 1) throw configError(`postgresStorage max must be a whole number of connections >= 1 (got ${JSON.stringify(max)})`)
+  if (!Number.isSafeInteger(max) || (max as number) < 1)
+    throw configError(`postgresStorage max must be a whole number of connections >= 1 (got ${JSON.stringify(max)})`)
 
   const pool =
     given ??
@@ -88,7 +109,9 @@ function parseConnectionString(text: unknown): URL {
     // The string may hold a password: it is not repeated back.
   }
   if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:'))
-    throw configError('postgresStorage connectionString is not a Postgres URL: write it as postgres://user:password@host:5432/database')
+    throw configError(
+      'postgresStorage connectionString is not a Postgres URL: write it as postgres://user:password@host:5432/database',
+    )
   return url
 }
 
@@ -100,14 +123,22 @@ function explainPostgresError(error: unknown, { where, fix, url }: { where: stri
   const database = (url && decodeURIComponent(url.pathname.slice(1))) || 'the default database'
   switch (code) {
     case 'ECONNREFUSED':
-      return new TelltaleError('unavailable', `telltale: ${where} refused the connection (nothing listens there): start Postgres, or fix the host and port in ${fix}`, {
-        cause: error,
-      })
+      return new TelltaleError(
+        'unavailable',
+        `telltale: ${where} refused the connection (nothing listens there): start Postgres, or fix the host and port in ${fix}`,
+        {
+          cause: error,
+        },
+      )
     case 'ETIMEDOUT':
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
     case '57P03': // cannot_connect_now: starting up or shutting down
-      return new TelltaleError('unavailable', `telltale: ${where} cannot be reached (${code}): check that it runs and that the host and port in ${fix} are right`, { cause: error })
+      return new TelltaleError(
+        'unavailable',
+        `telltale: ${where} cannot be reached (${code}): check that it runs and that the host and port in ${fix} are right`,
+        { cause: error },
+      )
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return configError(`the Postgres host in ${fix} is not found (${url?.hostname ?? code}): fix the host`, error)
@@ -118,15 +149,28 @@ function explainPostgresError(error: unknown, { where, fix, url }: { where: stri
       )
     case '28P01': // invalid_password
     case '28000': // invalid_authorization_specification: unknown role, no pg_hba.conf entry
-      return configError(`${where} refused the login as ${user} (${message}): fix the user and password in ${fix}`, error)
+      return configError(
+        `${where} refused the login as ${user} (${message}): fix the user and password in ${fix}`,
+        error,
+      )
     case '42501': // insufficient_privilege, e.g. no CREATE on the schema
-      return configError(`Postgres user ${user} may not create telltale's tables (${message}): grant it CREATE, or use another user, database or schema`, error)
+      return configError(
+        `Postgres user ${user} may not create telltale's tables (${message}): grant it CREATE, or use another user, database or schema`,
+        error,
+      )
   }
   if (/timeout expired|Connection terminated due to connection timeout/i.test(message))
-    return new TelltaleError('unavailable', `telltale: ${where} did not answer within 10 s: check that it runs and that the host and port in ${fix} are right`, { cause: error })
+    return new TelltaleError(
+      'unavailable',
+      `telltale: ${where} did not answer within 10 s: check that it runs and that the host and port in ${fix} are right`,
+      { cause: error },
+    )
   // pg's SCRAM client throws a plain Error when the server asks for a password the URL lacks.
   if (/client password must be a string/.test(message))
-    return configError(`${where} asks ${user} for a password: put it in ${fix} (postgres://user:password@host:port/database)`, error)
+    return configError(
+      `${where} asks ${user} for a password: put it in ${fix} (postgres://user:password@host:port/database)`,
+      error,
+    )
   return error
 }
 

@@ -9,7 +9,10 @@ const driver = await importDriver(() => import('ioredis'))
 
 export type RedisStorageOptions = (
   | { /** `redis://user:pass@host:6379/0` (or `rediss://`). */ url: string; client?: never }
-  | { /** An ioredis client you created yourself (`new Redis(...)`). telltale never quits it. */ client: IoRedisClient; url?: never }
+  | {
+      /** An ioredis client you created yourself (`new Redis(...)`). telltale never quits it. */ client: IoRedisClient
+      url?: never
+    }
 ) & {
   /** Starts every key telltale writes, so several telltales share one Redis apart. Default `telltale:`. */
   prefix?: string
@@ -35,19 +38,26 @@ export interface IoRedisClient {
  * and one call touches keys of many hash slots.
  */
 export function redisStorage(options: RedisStorageOptions): Storage {
-  if (!options || typeof options !== 'object') throw configError("redisStorage needs { url } or { client }: redisStorage({ url: 'redis://127.0.0.1:6379' })")
+  if (!options || typeof options !== 'object')
+    throw configError("redisStorage needs { url } or { client }: redisStorage({ url: 'redis://127.0.0.1:6379' })")
   const { url, prefix = 'telltale:' } = options
   const client = options.client as Redis | undefined
   if (url !== undefined && client !== undefined) throw configError('redisStorage takes { url } or { client }, not both')
-  if (url === undefined && client === undefined) throw configError("redisStorage needs { url: 'redis://127.0.0.1:6379' } or { client } (an ioredis client)")
+  if (url === undefined && client === undefined)
+    throw configError("redisStorage needs { url: 'redis://127.0.0.1:6379' } or { client } (an ioredis client)")
   if (url !== undefined && (typeof url !== 'string' || !/^(rediss?|unix):\/\//.test(url)))
     throw configError('redisStorage url must start with redis://, rediss:// or unix:// (e.g. redis://127.0.0.1:6379/0)')
-  if (url?.startsWith('redis') && !URL.canParse(url)) throw configError('redisStorage url is not a valid URL: write it as redis://:password@host:6379/0')
-  if (client !== undefined && (typeof client !== 'object' || client === null || typeof (client as Redis).evalsha !== 'function'))
+  if (url?.startsWith('redis') && !URL.canParse(url))
+    throw configError('redisStorage url is not a valid URL: write it as redis://:password@host:6379/0')
+  if (
+    client !== undefined &&
+    (typeof client !== 'object' || client === null || typeof (client as Redis).evalsha !== 'function')
+  )
     throw configError('redisStorage client must be an ioredis client (new Redis(...))')
   if ((client as { isCluster?: boolean } | undefined)?.isCluster)
     throw configError('redisStorage does not support Redis Cluster: pass a client of one Redis server (new Redis(...))')
-  if (typeof prefix !== 'string' || prefix.length === 0) throw configError("redisStorage prefix must be a non-empty string, e.g. 'telltale:'")
+  if (typeof prefix !== 'string' || prefix.length === 0)
+    throw configError("redisStorage prefix must be a non-empty string, e.g. 'telltale:'")
 
   const owned = client === undefined
   // Connected by the first migrate(), so a Redis that does not answer fails the start with its
@@ -68,7 +78,9 @@ export function redisStorage(options: RedisStorageOptions): Storage {
     prefix,
     // Only quit the client telltale created; a client passed in stays the caller's.
     // Closing twice (telltale.close() and then the caller's) quits once.
-    onClose: () => (quitting ??= owned && redis.status !== 'wait' && redis.status !== 'end' ? redis.quit().then(() => {}) : Promise.resolve()),
+    onClose: () =>
+      (quitting ??=
+        owned && redis.status !== 'wait' && redis.status !== 'end' ? redis.quit().then(() => {}) : Promise.resolve()),
   })
   return {
     ...storage,
@@ -101,9 +113,17 @@ async function firstConnect(redis: Redis, url: string | undefined): Promise<void
     const where = url ? `Redis at ${new URL(url).host || url}` : 'Redis (your client)'
     const fix = url ? 'the url' : 'your client'
     if (/NOAUTH|WRONGPASS|invalid password|invalid username/i.test(cause.message))
-      throw configError(`${where} refused the login (${cause.message.split('\n')[0]}): put the right user and password in ${fix} (redis://user:password@host:6379)`, cause)
-    if (cause.code === 'ENOTFOUND' || cause.code === 'EAI_AGAIN') throw configError(`the Redis host of ${fix} is not found (${cause.message}): fix the host`, cause)
-    throw new TelltaleError('unavailable', `telltale: ${where} does not answer (${cause.message}): start it, or fix ${fix}`, { cause })
+      throw configError(
+        `${where} refused the login (${cause.message.split('\n')[0]}): put the right user and password in ${fix} (redis://user:password@host:6379)`,
+        cause,
+      )
+    if (cause.code === 'ENOTFOUND' || cause.code === 'EAI_AGAIN')
+      throw configError(`the Redis host of ${fix} is not found (${cause.message}): fix the host`, cause)
+    throw new TelltaleError(
+      'unavailable',
+      `telltale: ${where} does not answer (${cause.message}): start it, or fix ${fix}`,
+      { cause },
+    )
   } finally {
     redis.off('error', remember)
   }
@@ -121,7 +141,10 @@ async function selectDatabase(redis: Redis, url: string | undefined): Promise<vo
     await redis.select(db)
   } catch (error) {
     const fix = url ? 'the url (redis://host:6379/<db>)' : "your client's db option"
-    throw configError(`this Redis has no database ${db} (${(error as Error).message}): use one it has (0 to 15 by default) in ${fix}, or raise "databases" in redis.conf`, error)
+    throw configError(
+      `this Redis has no database ${db} (${(error as Error).message}): use one it has (0 to 15 by default) in ${fix}, or raise "databases" in redis.conf`,
+      error,
+    )
   }
 }
 

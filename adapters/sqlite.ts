@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import type BetterSqlite3 from 'better-sqlite3'
-import { Kysely, SqliteDialect, type SqliteDatabase, sql } from 'kysely'
+import { Kysely, type SqliteDatabase, SqliteDialect, sql } from 'kysely'
 import { configError } from '../src/core/errors'
 import type { Storage } from '../src/storage'
 import { driverErrorCode, driverErrorMessage, importDriver, requireDriver } from '../src/storage/driver'
@@ -47,18 +47,29 @@ let sqliteMigrations: Promise<unknown> = Promise.resolve()
  * installed or not built) the `TelltaleError` says what to fix.
  */
 export function sqliteStorage(options: SqliteStorageOptions = {}): Storage {
-  if (typeof options !== 'object' || options === null) throw configError("sqliteStorage takes an object: sqliteStorage({ file: './telltale.db' })")
+  if (typeof options !== 'object' || options === null)
+    throw configError("sqliteStorage takes an object: sqliteStorage({ file: './telltale.db' })")
   const { file = './telltale.db', database } = options
-  if (database !== undefined && options.file !== undefined) throw configError('sqliteStorage takes { file } or { database }, not both')
-  if (database !== undefined && (typeof database !== 'object' || database === null || typeof (database as { prepare?: unknown }).prepare !== 'function'))
+  if (database !== undefined && options.file !== undefined)
+    throw configError('sqliteStorage takes { file } or { database }, not both')
+  if (
+    database !== undefined &&
+    (typeof database !== 'object' ||
+      database === null ||
+      typeof (database as { prepare?: unknown }).prepare !== 'function')
+  )
     throw configError('sqliteStorage database must be a better-sqlite3 Database (new Database(file))')
   if (database === undefined && (typeof file !== 'string' || file === ''))
     throw configError(`sqliteStorage file must be a path such as './telltale.db' (got ${JSON.stringify(file)})`)
   if (options.synchronous !== undefined && options.synchronous !== 'normal' && options.synchronous !== 'full')
-    throw configError(`sqliteStorage synchronous must be 'normal' or 'full' (got ${JSON.stringify(options.synchronous)})`)
+    throw configError(
+      `sqliteStorage synchronous must be 'normal' or 'full' (got ${JSON.stringify(options.synchronous)})`,
+    )
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000
   if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0)
-    throw configError(`sqliteStorage busyTimeoutMs must be a whole number of ms (got ${JSON.stringify(options.busyTimeoutMs)})`)
+    throw configError(
+      `sqliteStorage busyTimeoutMs must be a whole number of ms (got ${JSON.stringify(options.busyTimeoutMs)})`,
+    )
 
   const shownAs = database ? 'the database you passed' : file
   const db = database ? (database as BetterSqlite3.Database) : openFile(file)
@@ -80,9 +91,13 @@ function openFile(file: string): BetterSqlite3.Database {
     const path = resolve(file)
     const dir = dirname(path)
     if (!existsSync(dir))
-      throw configError(`sqliteStorage file ${file} is in a directory that does not exist (${dir}): create it (mkdir -p ${dir}) or choose a file in an existing directory`)
+      throw configError(
+        `sqliteStorage file ${file} is in a directory that does not exist (${dir}): create it (mkdir -p ${dir}) or choose a file in an existing directory`,
+      )
     if (existsSync(path) && statSync(path).isDirectory())
-      throw configError(`sqliteStorage file ${file} is a directory: name a database file, e.g. ${file.replace(/\/+$/, '')}/telltale.db`)
+      throw configError(
+        `sqliteStorage file ${file} is a directory: name a database file, e.g. ${file.replace(/\/+$/, '')}/telltale.db`,
+      )
   }
   const Database = requireDriver(driver, 'better-sqlite3', 'sqliteStorage').default
   try {
@@ -106,14 +121,20 @@ function explainSqliteError(error: unknown, file: string): unknown {
   // Primary result code: SQLITE_READONLY_DIRECTORY is a SQLITE_READONLY.
   switch (code?.match(/^SQLITE_[A-Z]+/)?.[0]) {
     case 'SQLITE_CANTOPEN':
-      return configError(`${where} cannot be opened or created (can you write to ${dir}?): make it writable, or choose a file in a directory you can write to`, error)
+      return configError(
+        `${where} cannot be opened or created (can you write to ${dir}?): make it writable, or choose a file in a directory you can write to`,
+        error,
+      )
     case 'SQLITE_READONLY':
     case 'SQLITE_PERM':
       return configError(`${where} is read-only: make the file and ${dir} writable, or choose another file`, error)
     case 'SQLITE_NOTADB':
       return configError(`${where} is not a SQLite database: choose a new file or an existing telltale database`, error)
     case 'SQLITE_CORRUPT':
-      return configError(`${where} is a damaged SQLite database: choose a new file, or restore the database from a backup`, error)
+      return configError(
+        `${where} is a damaged SQLite database: choose a new file, or restore the database from a backup`,
+        error,
+      )
   }
   return error
 }

@@ -1,9 +1,9 @@
+import { fileURLToPath } from 'node:url'
 import express from 'express'
 import { createTelltale, type LimitsOption, type Telltale } from 'telltale'
-import { toNodeHandler } from 'telltale/node'
 import { sqliteStorage } from 'telltale/adapters/sqlite'
+import { toNodeHandler } from 'telltale/node'
 import type { Storage } from '../src/storage'
-import { fileURLToPath } from 'node:url'
 import { homePage, readmePage, readReadme } from './home'
 import { seedDemoData } from './seed'
 
@@ -27,7 +27,10 @@ export interface PlaygroundOptions {
 export async function createPlayground(
   options: PlaygroundOptions = {},
 ): Promise<{ app: express.Express; telltale: Telltale; apiKey: string; projectId: string; firstStart: boolean }> {
-  const telltale = createTelltale({ storage: options.storage ?? sqliteStorage({ file: './telltale.db' }), limits: options.limits })
+  const telltale = createTelltale({
+    storage: options.storage ?? sqliteStorage({ file: './telltale.db' }),
+    limits: options.limits,
+  })
   await telltale.ready()
 
   const { project, created } = await telltale.api.ensureProject({ name: 'Demo', slug: 'demo' })
@@ -44,7 +47,11 @@ export async function createPlayground(
   const readme = readReadme(fileURLToPath(new URL('../README.md', import.meta.url)))
   const headings = readme.flatMap((line) => (typeof line === 'string' ? [] : [line.text]))
   const facts = { store: options.store ?? 'a SQLite file, ./telltale.db', keyPrefix: apiKey.slice(0, 15) }
-  app.get('/', (req, res) => void res.type('html').send(homePage(facts, `${req.protocol}://${req.get('host') ?? '127.0.0.1'}`, headings)))
+  app.get(
+    '/',
+    (req, res) =>
+      void res.type('html').send(homePage(facts, `${req.protocol}://${req.get('host') ?? '127.0.0.1'}`, headings)),
+  )
   app.get('/readme', (_req, res) => void res.type('html').send(readmePage(readme)))
   app.use(toNodeHandler(telltale))
   return { app, telltale, apiKey, projectId: project.id, firstStart: created }
@@ -61,6 +68,7 @@ async function demoKey(telltale: Telltale, projectId: string, known?: string): P
     if (!registered) await telltale.api.createApiKey({ projectId, name: 'playground (TELLTALE_API_KEY)', key: known })
     return known
   }
-  for (const k of keys) if (k.name === 'playground' && k.revokedAt === null) await telltale.api.revokeApiKey({ projectId, keyId: k.id })
+  for (const k of keys)
+    if (k.name === 'playground' && k.revokedAt === null) await telltale.api.revokeApiKey({ projectId, keyId: k.id })
   return (await telltale.api.createApiKey({ projectId, name: 'playground' })).key
 }

@@ -59,7 +59,11 @@ export function readReadme(file: string): Array<string | { level: number; text: 
 
 /** The README as a page: its text as it is, each heading an anchor (GitHub's ids), nothing else interpreted. */
 export function readmePage(lines: ReturnType<typeof readReadme>): string {
-  const parts = lines.map((line) => (typeof line === 'string' ? escapeHtml(line) : `</pre><h${line.level} id="${slug(line.text)}">${escapeHtml(line.text)}</h${line.level}><pre>`))
+  const parts = lines.map((line) =>
+    typeof line === 'string'
+      ? escapeHtml(line)
+      : `</pre><h${line.level} id="${slug(line.text)}">${escapeHtml(line.text)}</h${line.level}><pre>`,
+  )
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>telltale README</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}pre{white-space:pre-wrap;font:14px ui-monospace,monospace}</style></head><body><pre>${parts.join('\n')}</pre></body></html>\n`
 }
 

@@ -5,7 +5,13 @@
 import { createServer, type RequestListener, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Storage } from '../src/storage'
-import { describeDatabase, explainStartupError, type PlaygroundConfig, type PlaygroundDatabase, readPlaygroundConfig } from './startup-errors'
+import {
+  describeDatabase,
+  explainStartupError,
+  type PlaygroundConfig,
+  type PlaygroundDatabase,
+  readPlaygroundConfig,
+} from './startup-errors'
 
 let config: PlaygroundConfig | undefined
 try {
@@ -26,7 +32,9 @@ try {
     `\nTry it:\n  curl -X POST ${base}/api/events \\\n    -H "Authorization: Bearer ${apiKey}" \\\n    -H "Content-Type: application/json" \\\n    -d '{"event": "user_signup", "user_id": "123", "user_email": "john@example.com"}'`,
   )
   console.log(`\nOpen ${base}/ in a browser: what runs, on which store, and links into the README.`)
-  console.log(`\nMetrics (the SaaS pack, applied to the demo project):\n  curl ${base}/api/metrics/values \\\n    -H "Authorization: Bearer ${apiKey}"`)
+  console.log(
+    `\nMetrics (the SaaS pack, applied to the demo project):\n  curl ${base}/api/metrics/values \\\n    -H "Authorization: Bearer ${apiKey}"`,
+  )
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
@@ -52,7 +60,8 @@ async function openStorage(database: PlaygroundDatabase): Promise<Storage> {
       return (await import('telltale/adapters/redis')).redisStorage({ url: database.url.href })
     case 'kv': {
       const { createStorage } = await import('unstorage')
-      const driver = database.driver === 'fs' ? (await import('unstorage/drivers/fs')).default({ base: database.dir }) : undefined
+      const driver =
+        database.driver === 'fs' ? (await import('unstorage/drivers/fs')).default({ base: database.dir }) : undefined
       return (await import('telltale/adapters/kv')).kvStorage({ storage: createStorage({ driver }) })
     }
   }

@@ -53,7 +53,9 @@ export function readPlaygroundConfig(env: NodeJS.ProcessEnv): PlaygroundConfig {
   const portText = env.PORT?.trim() || undefined
   const port = portText === undefined ? DEFAULT_PORT : /^\d{1,5}$/.test(portText) ? Number(portText) : Number.NaN
   if (!(port >= 0 && port <= 65535)) {
-    throw new StartupError(`PORT=${JSON.stringify(env.PORT)} is not a port: set PORT to a whole number from 0 to 65535 (0 picks a free one), or unset it for ${DEFAULT_PORT}`)
+    throw new StartupError(
+      `PORT=${JSON.stringify(env.PORT)} is not a port: set PORT to a whole number from 0 to 65535 (0 picks a free one), or unset it for ${DEFAULT_PORT}`,
+    )
   }
 
   const database = readDatabase(env)
@@ -65,9 +67,21 @@ function readDatabase(env: NodeJS.ProcessEnv): PlaygroundDatabase {
   const storage = env.TELLTALE_STORAGE?.trim() || undefined
   const sqliteFile = env.TELLTALE_DB || undefined
   const databaseUrl = env.TELLTALE_DATABASE_URL || undefined
-  const given = [storage && 'TELLTALE_STORAGE', sqliteFile && 'TELLTALE_DB', databaseUrl && 'TELLTALE_DATABASE_URL'].filter(Boolean)
-  if (given.length > 1) throw new StartupError(`${given.join(' and ')} are set: set only one (TELLTALE_STORAGE takes any of ${STORAGE_FORMS})`)
-  if (databaseUrl) return { variable: 'TELLTALE_DATABASE_URL', kind: 'postgres', url: parsePostgresUrl(databaseUrl, 'TELLTALE_DATABASE_URL') }
+  const given = [
+    storage && 'TELLTALE_STORAGE',
+    sqliteFile && 'TELLTALE_DB',
+    databaseUrl && 'TELLTALE_DATABASE_URL',
+  ].filter(Boolean)
+  if (given.length > 1)
+    throw new StartupError(
+      `${given.join(' and ')} are set: set only one (TELLTALE_STORAGE takes any of ${STORAGE_FORMS})`,
+    )
+  if (databaseUrl)
+    return {
+      variable: 'TELLTALE_DATABASE_URL',
+      kind: 'postgres',
+      url: parsePostgresUrl(databaseUrl, 'TELLTALE_DATABASE_URL'),
+    }
   if (!storage) return { variable: 'TELLTALE_DB', kind: 'sqlite', file: sqliteFile ?? DEFAULT_SQLITE_FILE }
   return { variable: 'TELLTALE_STORAGE', ...parseStorage(storage) }
 }
@@ -92,8 +106,11 @@ function parseStorage(value: string): DistributiveOmit<PlaygroundDatabase, 'vari
     case 'kv': {
       const rest = value.slice('kv:'.length)
       if (rest === 'memory') return { kind: 'kv', driver: 'memory' }
-      if (rest.startsWith('fs:') && rest.length > 'fs:'.length) return { kind: 'kv', driver: 'fs', dir: rest.slice('fs:'.length) }
-      throw new StartupError(`TELLTALE_STORAGE=${value} is not a kv store this playground knows: use kv:memory, or kv:fs:<directory> (e.g. kv:fs:./data)`)
+      if (rest.startsWith('fs:') && rest.length > 'fs:'.length)
+        return { kind: 'kv', driver: 'fs', dir: rest.slice('fs:'.length) }
+      throw new StartupError(
+        `TELLTALE_STORAGE=${value} is not a kv store this playground knows: use kv:memory, or kv:fs:<directory> (e.g. kv:fs:./data)`,
+      )
     }
   }
   // Not repeated back when it could be a URL holding a password.
@@ -104,7 +121,9 @@ function parseRedisUrl(text: string): URL {
   try {
     return new URL(text)
   } catch {
-    throw new StartupError('TELLTALE_STORAGE is not a valid Redis URL: write it as redis://host:6379 (or redis://:password@host:6379/0)')
+    throw new StartupError(
+      'TELLTALE_STORAGE is not a valid Redis URL: write it as redis://host:6379 (or redis://:password@host:6379/0)',
+    )
   }
 }
 
@@ -128,10 +147,14 @@ function checkSqliteFile(file: string, variable: StorageVariable): void {
   const path = resolve(file)
   const dir = dirname(path)
   if (!existsSync(dir)) {
-    throw new StartupError(`${set} is in a directory that does not exist (${dir}): create it (mkdir -p ${dir}) or point ${variable} at a file in an existing directory`)
+    throw new StartupError(
+      `${set} is in a directory that does not exist (${dir}): create it (mkdir -p ${dir}) or point ${variable} at a file in an existing directory`,
+    )
   }
   if (existsSync(path) && statSync(path).isDirectory()) {
-    throw new StartupError(`${set} is a directory: point ${variable} at a database file, e.g. ${sqliteSetting(`${file.replace(/\/+$/, '')}/telltale.db`, variable)}`)
+    throw new StartupError(
+      `${set} is a directory: point ${variable} at a database file, e.g. ${sqliteSetting(`${file.replace(/\/+$/, '')}/telltale.db`, variable)}`,
+    )
   }
 }
 
@@ -170,7 +193,8 @@ export function explainStartupError(error: unknown, config?: PlaygroundConfig): 
   const line = explainInPlaygroundTerms(error, config)
   if (line !== undefined) return line
   // telltale's own one-line configuration errors, under the variable that named the store.
-  if (isTelltaleError(error) && (error.kind === 'config' || error.kind === 'unavailable')) return `${config.database.variable}: ${error.message.replace(/^telltale: /, '')}`
+  if (isTelltaleError(error) && (error.kind === 'config' || error.kind === 'unavailable'))
+    return `${config.database.variable}: ${error.message.replace(/^telltale: /, '')}`
   return undefined
 }
 
@@ -208,7 +232,8 @@ function explainInPlaygroundTerms(error: unknown, config: PlaygroundConfig): str
     if (config.database.driver === 'fs' && (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')) {
       return `TELLTALE_STORAGE=kv:fs:${config.database.dir} cannot be written (${code}): make the directory writable, or point kv:fs: at a directory you can write to`
     }
-    if (config.database.driver === 'fs' && code === 'ENOTDIR') return `TELLTALE_STORAGE=kv:fs:${config.database.dir} is a file: point kv:fs: at a directory`
+    if (config.database.driver === 'fs' && code === 'ENOTDIR')
+      return `TELLTALE_STORAGE=kv:fs:${config.database.dir} is a file: point kv:fs: at a directory`
     return undefined
   }
 

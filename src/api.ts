@@ -8,7 +8,9 @@ type Operations = typeof operations
 
 /** Each operation as a function: input as its schema accepts it, output as its `run` returns it. */
 export type TelltaleApi = {
-  [Name in keyof Operations]: Operations[Name] extends Operation<infer Schema, infer Output> ? (input: z.input<Schema>) => Promise<Output> : never
+  [Name in keyof Operations]: Operations[Name] extends Operation<infer Schema, infer Output>
+    ? (input: z.input<Schema>) => Promise<Output>
+    : never
 }
 
 /**
@@ -25,7 +27,11 @@ export function createApi(ctx: CoreContext, ready: () => Promise<void>): Telltal
         return await runOperation(ctx, operation, input)
       } catch (error) {
         if (isTelltaleError(error)) throw error
-        throw new TelltaleError('internal', `telltale: ${name} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+        throw new TelltaleError(
+          'internal',
+          `telltale: ${name} failed: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        )
       }
     }
   }

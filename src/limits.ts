@@ -30,7 +30,10 @@ export type { BatchSizes, RateLimits }
 const DEFAULTS = { maxBodyBytes: 1024 * 1024, futureToleranceMs: 60 * 60 * 1000 }
 
 /** The option merged over the defaults, which are the surfaces' own (`rateLimits`, `batchSize`). */
-export function resolveLimits(option: LimitsOption = {}, surfaces: ReadonlyArray<Pick<Surface, 'id' | 'rateLimits' | 'batchSize'>> = []): Limits {
+export function resolveLimits(
+  option: LimitsOption = {},
+  surfaces: ReadonlyArray<Pick<Surface, 'id' | 'rateLimits' | 'batchSize'>> = [],
+): Limits {
   const rateLimits: Limits['rateLimits'] = {}
   const batchSize: Limits['batchSize'] = {}
   for (const surface of surfaces) {
@@ -41,11 +44,25 @@ export function resolveLimits(option: LimitsOption = {}, surfaces: ReadonlyArray
   // A misspelt limit would silently keep the default: say which names exist instead.
   for (const [id, rules] of Object.entries(option.rateLimits ?? {})) {
     const known = rateLimits[id]
-    if (!known) throw configError(`limits.rateLimits.${id} is not a surface; use one of ${ids}, e.g. { rateLimits: { flux: { event: false } } }`)
+    if (!known)
+      throw configError(
+        `limits.rateLimits.${id} is not a surface; use one of ${ids}, e.g. { rateLimits: { flux: { event: false } } }`,
+      )
     for (const [rule, value] of Object.entries(rules ?? {})) {
-      if (!(rule in known)) throw configError(`limits.rateLimits.${id}.${rule} is not a rate limit of ${id}; use one of ${Object.keys(known).join(', ')}`)
-      const valid = value === false || (Number.isSafeInteger(value?.limit) && value.limit > 0 && Number.isSafeInteger(value?.windowMs) && value.windowMs > 0)
-      if (!valid) throw configError(`limits.rateLimits.${id}.${rule} must be false or { limit, windowMs } with positive whole numbers`)
+      if (!(rule in known))
+        throw configError(
+          `limits.rateLimits.${id}.${rule} is not a rate limit of ${id}; use one of ${Object.keys(known).join(', ')}`,
+        )
+      const valid =
+        value === false ||
+        (Number.isSafeInteger(value?.limit) &&
+          value.limit > 0 &&
+          Number.isSafeInteger(value?.windowMs) &&
+          value.windowMs > 0)
+      if (!valid)
+        throw configError(
+          `limits.rateLimits.${id}.${rule} must be false or { limit, windowMs } with positive whole numbers`,
+        )
       known[rule] = value
     }
   }
@@ -56,7 +73,10 @@ export function resolveLimits(option: LimitsOption = {}, surfaces: ReadonlyArray
   whole('maxBodyBytes', option.maxBodyBytes, 1)
   whole('futureToleranceMs', option.futureToleranceMs, 0)
   for (const [surface, size] of Object.entries(option.batchSize ?? {})) {
-    if (!(surface in batchSize)) throw configError(`limits.batchSize.${surface} is not a surface with batches; use ${Object.keys(batchSize).join(' or ')}`)
+    if (!(surface in batchSize))
+      throw configError(
+        `limits.batchSize.${surface} is not a surface with batches; use ${Object.keys(batchSize).join(' or ')}`,
+      )
     whole(`batchSize.${surface}`, size, 1)
     batchSize[surface] = size as number
   }

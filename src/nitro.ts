@@ -95,7 +95,10 @@ function stripPrefix(path: string, prefix: string): string {
  * something already read (Nitro's internal `$fetch`, a body parser) sits on `req.body` or
  * `req.rawBody` instead.
  */
-function bodyOf(req: H3V1Event['node']['req'], res: H3V1Event['node']['res']): BodyInit | ReadableStream<Uint8Array> | undefined {
+function bodyOf(
+  req: H3V1Event['node']['req'],
+  res: H3V1Event['node']['res'],
+): BodyInit | ReadableStream<Uint8Array> | undefined {
   const parsed = req.rawBody ?? req.body
   if (parsed !== undefined && parsed !== null) {
     if (typeof parsed === 'string' || parsed instanceof Uint8Array) return parsed as BodyInit

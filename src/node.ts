@@ -20,7 +20,9 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (er
  * path); every other request goes on to the host's own routes, whatever its prefix, so telltale
  * may be mounted at the root ahead of them.
  */
-export function toNodeHandler(telltale: Pick<Telltale, 'fetch'> & Partial<Pick<Telltale, 'handles' | 'routeFor'>>): NodeHandler {
+export function toNodeHandler(
+  telltale: Pick<Telltale, 'fetch'> & Partial<Pick<Telltale, 'handles' | 'routeFor'>>,
+): NodeHandler {
   const streaming = toStreamingNodeHandler((request) => telltale.fetch(request))
   return async (req, res, next) => {
     const pathname = pathOf(req.url)
@@ -71,8 +73,17 @@ function bodyWasConsumed(req: ParsedRequest): boolean {
   return req.body !== undefined && (req._body === true || req.readableEnded)
 }
 
-async function replayParsedBody(telltale: Pick<Telltale, 'fetch'>, req: ParsedRequest, res: ServerResponse): Promise<void> {
-  const body = typeof req.body === 'string' ? req.body : Buffer.isBuffer(req.body) ? new Uint8Array(req.body) : JSON.stringify(req.body)
+async function replayParsedBody(
+  telltale: Pick<Telltale, 'fetch'>,
+  req: ParsedRequest,
+  res: ServerResponse,
+): Promise<void> {
+  const body =
+    typeof req.body === 'string'
+      ? req.body
+      : Buffer.isBuffer(req.body)
+        ? new Uint8Array(req.body)
+        : JSON.stringify(req.body)
   const headers = new Headers()
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined || name === 'content-length' || name === 'transfer-encoding') continue

@@ -1,8 +1,17 @@
 import { configError } from './core/errors'
 import type { TelltaleOptions } from './telltale'
 
-const OPTIONS: ReadonlyArray<keyof TelltaleOptions> = ['storage', 'scheduler', 'basePath', 'clock', 'auth', 'limits', 'surfaces']
-const EXAMPLE = "createTelltale({ storage: sqliteStorage({ file: './telltale.db' }) }) with sqliteStorage from 'telltale/adapters/sqlite'"
+const OPTIONS: ReadonlyArray<keyof TelltaleOptions> = [
+  'storage',
+  'scheduler',
+  'basePath',
+  'clock',
+  'auth',
+  'limits',
+  'surfaces',
+]
+const EXAMPLE =
+  "createTelltale({ storage: sqliteStorage({ file: './telltale.db' }) }) with sqliteStorage from 'telltale/adapters/sqlite'"
 
 /**
  * `createTelltale`'s options, checked before anything is built: a mistake here is a `TelltaleError`
@@ -13,19 +22,31 @@ export function checkOptions(options: unknown): asserts options is TelltaleOptio
   for (const name of Object.keys(options)) {
     if (OPTIONS.includes(name as keyof TelltaleOptions)) continue
     const near = OPTIONS.find((known) => known.toLowerCase() === name.toLowerCase() || editDistance(known, name) <= 2)
-    throw configError(`createTelltale has no option "${name}"${near ? `: did you mean "${near}"?` : ''} (the options are ${OPTIONS.slice(0, -1).join(', ')})`)
+    throw configError(
+      `createTelltale has no option "${name}"${near ? `: did you mean "${near}"?` : ''} (the options are ${OPTIONS.slice(0, -1).join(', ')})`,
+    )
   }
   const { storage, scheduler, basePath, clock, auth, limits } = options as Record<string, unknown>
-  if (storage === undefined || storage === null) throw configError(`createTelltale needs a storage: ${EXAMPLE} (or postgresStorage, redisStorage, kvStorage)`)
+  if (storage === undefined || storage === null)
+    throw configError(`createTelltale needs a storage: ${EXAMPLE} (or postgresStorage, redisStorage, kvStorage)`)
   if (typeof storage === 'function')
-    throw configError("createTelltale storage is a function: call it, e.g. storage: sqliteStorage({ file: './telltale.db' }), not storage: sqliteStorage")
-  if (!isStorage(storage)) throw configError(`createTelltale storage is not a telltale storage: pass what an adapter returns, e.g. ${EXAMPLE}`)
+    throw configError(
+      "createTelltale storage is a function: call it, e.g. storage: sqliteStorage({ file: './telltale.db' }), not storage: sqliteStorage",
+    )
+  if (!isStorage(storage))
+    throw configError(`createTelltale storage is not a telltale storage: pass what an adapter returns, e.g. ${EXAMPLE}`)
   if (scheduler !== undefined && !hasMethods(scheduler, ['every', 'start', 'stop']))
-    throw configError("createTelltale scheduler must be a Scheduler: cronerScheduler() from 'telltale/adapters/croner' or manualScheduler() from 'telltale/adapters/manual'")
-  if (basePath !== undefined && typeof basePath !== 'string') throw configError("createTelltale basePath must be a path such as '/telltale'")
-  if (clock !== undefined && !hasMethods(clock, ['now'])) throw configError('createTelltale clock must be { now(): number } (epoch ms), e.g. createFakeClock()')
-  if (auth !== undefined && typeof auth !== 'function') throw configError('createTelltale auth must be a function (request) => ({ projectId, scopes }) | undefined')
-  if (limits !== undefined && (typeof limits !== 'object' || limits === null)) throw configError('createTelltale limits must be an object, e.g. { maxBodyBytes: 1048576 }')
+    throw configError(
+      "createTelltale scheduler must be a Scheduler: cronerScheduler() from 'telltale/adapters/croner' or manualScheduler() from 'telltale/adapters/manual'",
+    )
+  if (basePath !== undefined && typeof basePath !== 'string')
+    throw configError("createTelltale basePath must be a path such as '/telltale'")
+  if (clock !== undefined && !hasMethods(clock, ['now']))
+    throw configError('createTelltale clock must be { now(): number } (epoch ms), e.g. createFakeClock()')
+  if (auth !== undefined && typeof auth !== 'function')
+    throw configError('createTelltale auth must be a function (request) => ({ projectId, scopes }) | undefined')
+  if (limits !== undefined && (typeof limits !== 'object' || limits === null))
+    throw configError('createTelltale limits must be an object, e.g. { maxBodyBytes: 1048576 }')
 }
 
 function isStorage(value: unknown): boolean {
@@ -33,7 +54,11 @@ function isStorage(value: unknown): boolean {
 }
 
 function hasMethods(value: unknown, names: string[]): boolean {
-  return typeof value === 'object' && value !== null && names.every((name) => typeof (value as Record<string, unknown>)[name] === 'function')
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    names.every((name) => typeof (value as Record<string, unknown>)[name] === 'function')
+  )
 }
 
 /** Levenshtein distance, for "did you mean" on option names of a dozen characters. */
@@ -41,7 +66,8 @@ function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, i) => i)
   for (let i = 1; i <= a.length; i++) {
     const current = [i]
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
     previous = current
   }
   return previous[b.length]

@@ -2,18 +2,18 @@ import { cronerScheduler } from '../adapters/croner'
 import { createApi, type TelltaleApi } from './api'
 import { type Clock, systemClock } from './core/clock'
 import type { CoreContext } from './core/context'
-import { HOUSEKEEPING_EVERY_MS, housekeeping } from './core/housekeeping'
 import { isTelltaleError, TelltaleError } from './core/errors'
-import { METRIC_HISTORY_EVERY_MS, metricHistoryTick } from './core/metric-history'
+import { HOUSEKEEPING_EVERY_MS, housekeeping } from './core/housekeeping'
 import { randomBase62 } from './core/ids'
+import { METRIC_HISTORY_EVERY_MS, metricHistoryTick } from './core/metric-history'
 import { createHttpApp, normalizeBasePath, routePath } from './http/app'
-import type { RouteRunner } from './http/route'
 import type { AuthResolver } from './http/auth'
+import type { RouteRunner } from './http/route'
 import { type LimitsOption, resolveLimits } from './limits'
 import { checkOptions } from './options'
-import { checkSurfaces, routeMatcher, SURFACES, type Surface } from './surfaces'
 import type { Scheduler } from './scheduler'
 import type { Storage } from './storage'
+import { checkSurfaces, routeMatcher, SURFACES, type Surface } from './surfaces'
 
 export interface TelltaleOptions {
   /** Where everything is kept: `sqliteStorage(...)`, `postgresStorage(...)`. */
@@ -72,12 +72,20 @@ export function createTelltale(options: TelltaleOptions): Telltale {
   checkOptions(options)
   const surfaces = options.surfaces ?? SURFACES
   checkSurfaces(surfaces)
-  const ctx: CoreContext = { storage: options.storage, clock: options.clock ?? systemClock, limits: resolveLimits(options.limits, surfaces) }
+  const ctx: CoreContext = {
+    storage: options.storage,
+    clock: options.clock ?? systemClock,
+    limits: resolveLimits(options.limits, surfaces),
+  }
   const scheduler = options.scheduler ?? cronerScheduler()
   /** Identifies this instance's claims on shared jobs. */
   const instanceId = randomBase62(12)
-  scheduler.every('telltale:housekeeping', { intervalMs: HOUSEKEEPING_EVERY_MS }, () => housekeeping(ctx, instanceId).then(() => {}))
-  scheduler.every('telltale:metric-history', { intervalMs: METRIC_HISTORY_EVERY_MS }, () => metricHistoryTick(ctx, instanceId).then(() => {}))
+  scheduler.every('telltale:housekeeping', { intervalMs: HOUSEKEEPING_EVERY_MS }, () =>
+    housekeeping(ctx, instanceId).then(() => {}),
+  )
+  scheduler.every('telltale:metric-history', { intervalMs: METRIC_HISTORY_EVERY_MS }, () =>
+    metricHistoryTick(ctx, instanceId).then(() => {}),
+  )
 
   let readying: Promise<void> | undefined
   let closed = false
@@ -88,9 +96,13 @@ export function createTelltale(options: TelltaleOptions): Telltale {
       scheduler.start()
     })().catch((error) => {
       if (!isTelltaleError(error))
-        error = new TelltaleError('unavailable', `telltale: the ${ctx.storage.name} storage could not be opened: ${error instanceof Error ? error.message : String(error)}`, {
-          cause: error,
-        })
+        error = new TelltaleError(
+          'unavailable',
+          `telltale: the ${ctx.storage.name} storage could not be opened: ${error instanceof Error ? error.message : String(error)}`,
+          {
+            cause: error,
+          },
+        )
       readying = undefined // a failed start (database down) may be retried
       throw error
     })

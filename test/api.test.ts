@@ -2,10 +2,10 @@
 // TelltaleError (never a driver error, a raw RangeError or a silent wrong answer). Runs on every
 // adapter (vitest projects).
 import Database from 'better-sqlite3'
-import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { createTelltale, isTelltaleError, type TelltaleError } from 'telltale'
 import { manualScheduler } from 'telltale/adapters/manual'
 import { sqliteStorage } from 'telltale/adapters/sqlite'
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { operations } from '../src/core/operations'
 import { makeTelltale, type TestApp } from './helpers/app'
 
@@ -57,29 +57,52 @@ describe('queries refuse bad input with a validation error', () => {
   })
 
   test('eventStats: a property key with a lone surrogate', async () => {
-    const error = await failure(t.telltale.api.eventStats({ projectId: t.project.id, field: { kind: 'property', key: 'a\uD800' } }))
+    const error = await failure(
+      t.telltale.api.eventStats({ projectId: t.project.id, field: { kind: 'property', key: 'a\uD800' } }),
+    )
     expect(paths(error)).toEqual(['field.key'])
   })
 
   test('a range of more than 10,000 buckets', async () => {
-    const error = await failure(t.telltale.api.countEvents({ projectId: t.project.id, filter: { from: 0, to: 20_000 * 60_000 }, interval: '1m' }))
+    const error = await failure(
+      t.telltale.api.countEvents({ projectId: t.project.id, filter: { from: 0, to: 20_000 * 60_000 }, interval: '1m' }),
+    )
     expect(paths(error)).toEqual(['range'])
   })
 })
 
 describe('a validation error says what is wrong, in the field names of the api', () => {
   test.each([
-    ['a missing name', () => t.telltale.api.trackEvent({ projectId: t.project.id } as never), 'The name field is required.'],
-    ['a name of the wrong type', () => t.telltale.api.trackEvent({ projectId: t.project.id, name: 42 } as never), 'The name field must be a string.'],
-    ['a nested field', () => t.telltale.api.countEvents({ projectId: t.project.id, filter: { from: 'yesterday' } }), 'The filter.from field must be a valid ISO-8601 date.'],
+    [
+      'a missing name',
+      () => t.telltale.api.trackEvent({ projectId: t.project.id } as never),
+      'The name field is required.',
+    ],
+    [
+      'a name of the wrong type',
+      () => t.telltale.api.trackEvent({ projectId: t.project.id, name: 42 } as never),
+      'The name field must be a string.',
+    ],
+    [
+      'a nested field',
+      () => t.telltale.api.countEvents({ projectId: t.project.id, filter: { from: 'yesterday' } }),
+      'The filter.from field must be a valid ISO-8601 date.',
+    ],
     [
       'an item of a batch',
-      () => t.telltale.api.trackEvents({ projectId: t.project.id, events: [{ name: 'ok' }, { userId: 'u1' }] } as never),
+      () =>
+        t.telltale.api.trackEvents({ projectId: t.project.id, events: [{ name: 'ok' }, { userId: 'u1' }] } as never),
       'The events.1.name field is required.',
     ],
     [
       'several problems',
-      () => t.telltale.api.trackEvent({ projectId: t.project.id, name: '', userEmail: 'not-an-email', value: 'x' } as never),
+      () =>
+        t.telltale.api.trackEvent({
+          projectId: t.project.id,
+          name: '',
+          userEmail: 'not-an-email',
+          value: 'x',
+        } as never),
       'The name field is required. (and 2 more errors)',
     ],
   ])('%s', async (_name, call, message) => {
@@ -91,37 +114,45 @@ describe('a validation error says what is wrong, in the field names of the api',
 })
 
 describe('projects that do not exist', () => {
-  test.each(['not-a-uuid', '01940000-0000-7000-8000-000000000000'])('%s: every project-scoped call is not_found', async (projectId) => {
-    const { api } = t.telltale
-    for (const call of [
-      () => api.trackEvent({ projectId, name: 'orphan' }),
-      () => api.trackEvents({ projectId, events: [{ name: 'orphan' }] }),
-      () => api.trackEventsEach({ projectId, events: [{ name: 'orphan' }] }),
-      () => api.listEvents({ projectId }),
-      () => api.countEvents({ projectId }),
-      () => api.eventStats({ projectId }),
-      () => api.getProject({ projectId }),
-      () => api.createApiKey({ projectId }),
-      () => api.listApiKeys({ projectId }),
-    ]) {
-      expect((await failure(call())).kind).toBe('not_found')
-    }
-    // Nothing was stored under the missing project.
-    expect(await t.storage.events.count({ projectId: '01940000-0000-7000-8000-000000000000', filter: {} })).toBe(0)
-  })
+  test.each(['not-a-uuid', '01940000-0000-7000-8000-000000000000'])(
+    '%s: every project-scoped call is not_found',
+    async (projectId) => {
+      const { api } = t.telltale
+      for (const call of [
+        () => api.trackEvent({ projectId, name: 'orphan' }),
+        () => api.trackEvents({ projectId, events: [{ name: 'orphan' }] }),
+        () => api.trackEventsEach({ projectId, events: [{ name: 'orphan' }] }),
+        () => api.listEvents({ projectId }),
+        () => api.countEvents({ projectId }),
+        () => api.eventStats({ projectId }),
+        () => api.getProject({ projectId }),
+        () => api.createApiKey({ projectId }),
+        () => api.listApiKeys({ projectId }),
+      ]) {
+        expect((await failure(call())).kind).toBe('not_found')
+      }
+      // Nothing was stored under the missing project.
+      expect(await t.storage.events.count({ projectId: '01940000-0000-7000-8000-000000000000', filter: {} })).toBe(0)
+    },
+  )
 })
 
 describe('ensureProject: get-or-create for setup code that runs on every boot', () => {
   test('creates once, then returns the same project unchanged', async () => {
     const first = await t.telltale.api.ensureProject({ name: 'Globex', slug: 'globex', timezone: 'Europe/Berlin' })
-    expect(first).toEqual({ created: true, project: expect.objectContaining({ name: 'Globex', slug: 'globex', timezone: 'Europe/Berlin' }) })
+    expect(first).toEqual({
+      created: true,
+      project: expect.objectContaining({ name: 'Globex', slug: 'globex', timezone: 'Europe/Berlin' }),
+    })
     const again = await t.telltale.api.ensureProject({ name: 'Globex renamed', slug: 'globex' })
     expect(again).toEqual({ created: false, project: first.project })
     expect(await t.telltale.api.getProjectBySlug({ slug: 'globex' })).toEqual(first.project)
   })
 
   test('concurrent boots get one project', async () => {
-    const results = await Promise.all(Array.from({ length: 5 }, () => t.telltale.api.ensureProject({ name: 'Race', slug: 'race' })))
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => t.telltale.api.ensureProject({ name: 'Race', slug: 'race' })),
+    )
     expect(new Set(results.map((r) => r.project.id)).size).toBe(1)
     expect(results.filter((r) => r.created)).toHaveLength(1)
   })
@@ -150,20 +181,48 @@ describe('events', () => {
   })
 
   test('null is absent: nothing null is stored or echoed, and the timestamp defaults to now', async () => {
-    const nulls = { id: null, timestamp: null, userId: null, userEmail: null, userName: null, value: null, properties: null, tags: null }
+    const nulls = {
+      id: null,
+      timestamp: null,
+      userId: null,
+      userEmail: null,
+      userName: null,
+      value: null,
+      properties: null,
+      tags: null,
+    }
     const tracked = await t.telltale.api.trackEvent({ projectId: t.project.id, name: 'a', ...nulls })
     expect(tracked.event).toStrictEqual({ name: 'a', timestamp: t.clock.now() })
-    expect(await t.telltale.api.getEvent({ projectId: t.project.id, id: tracked.id })).toMatchObject({ userId: null, value: null, properties: null, tags: null })
-    const { accepted } = await t.telltale.api.trackEventsEach({ projectId: t.project.id, events: [{ name: 'b', userId: 'u', ...{ value: null } }] })
+    expect(await t.telltale.api.getEvent({ projectId: t.project.id, id: tracked.id })).toMatchObject({
+      userId: null,
+      value: null,
+      properties: null,
+      tags: null,
+    })
+    const { accepted } = await t.telltale.api.trackEventsEach({
+      projectId: t.project.id,
+      events: [{ name: 'b', userId: 'u', ...{ value: null } }],
+    })
     expect(accepted[0].event).toStrictEqual({ name: 'b', userId: 'u', timestamp: t.clock.now() })
   })
 
   test('timestamps: whole milliseconds in 1970..9999', async () => {
-    for (const timestamp of [-1, 253402300800000, 8.64e15 + 1, '0000-01-01', '+275760-09-13T00:00:00.000Z', Number.POSITIVE_INFINITY]) {
+    for (const timestamp of [
+      -1,
+      253402300800000,
+      8.64e15 + 1,
+      '0000-01-01',
+      '+275760-09-13T00:00:00.000Z',
+      Number.POSITIVE_INFINITY,
+    ]) {
       const error = await failure(t.telltale.api.trackEvent({ projectId: t.project.id, name: 'a', timestamp }))
       expect(paths(error)).toEqual(['timestamp'])
     }
-    const { id } = await t.telltale.api.trackEvent({ projectId: t.project.id, name: 'a', timestamp: 1_700_000_000_000.75 })
+    const { id } = await t.telltale.api.trackEvent({
+      projectId: t.project.id,
+      name: 'a',
+      timestamp: 1_700_000_000_000.75,
+    })
     expect((await t.telltale.api.getEvent({ projectId: t.project.id, id })).timestamp).toBe(1_700_000_000_000)
     expect(await t.count()).toBe(1)
   })
@@ -172,7 +231,13 @@ describe('events', () => {
     const cyclic: Record<string, unknown> = {}
     cyclic.self = cyclic
     for (const properties of [cyclic, { n: Number.NaN }, { f: () => 1 }, { b: 10n }, { d: new Map() }]) {
-      expect((await failure(t.telltale.api.trackEvent({ projectId: t.project.id, name: 'a', properties: properties as never }))).kind).toBe('validation')
+      expect(
+        (
+          await failure(
+            t.telltale.api.trackEvent({ projectId: t.project.id, name: 'a', properties: properties as never }),
+          )
+        ).kind,
+      ).toBe('validation')
     }
     expect(await t.count()).toBe(0)
   })
@@ -186,7 +251,14 @@ describe('events', () => {
     expect(JSON.stringify(stored.properties)).toBe('{"__proto__":{"a":1}}')
     const filter = { tags: JSON.parse('{"__proto__": "x"}') }
     expect((await t.telltale.api.countEvents({ projectId: t.project.id, filter })).total).toBe(1)
-    expect((await t.telltale.api.countEvents({ projectId: t.project.id, filter: { tags: JSON.parse('{"__proto__": "y"}') } })).total).toBe(0)
+    expect(
+      (
+        await t.telltale.api.countEvents({
+          projectId: t.project.id,
+          filter: { tags: JSON.parse('{"__proto__": "y"}') },
+        })
+      ).total,
+    ).toBe(0)
     const { groups } = await t.telltale.api.countEvents({ projectId: t.project.id, groupByTag: '__proto__' })
     expect(JSON.stringify(groups)).toBe('{"x":1}')
   })

@@ -1,7 +1,7 @@
-import { afterEach, expect, it } from 'vitest'
 import { createFakeClock, createTelltale, type Telltale } from 'telltale'
 import { manualScheduler } from 'telltale/adapters/manual'
 import { sqliteStorage } from 'telltale/adapters/sqlite'
+import { afterEach, expect, it } from 'vitest'
 import { KEY_CACHE_MS } from '../src/core/keys'
 import { tempSqliteFile } from './helpers/sqlite'
 
@@ -18,7 +18,11 @@ afterEach(async () => {
 it('revokes at once on the revoking instance and within the cache time on another', async () => {
   const clock = createFakeClock('2024-05-01T00:00:00Z')
   const make = () => {
-    const t = createTelltale({ storage: sqliteStorage({ file: tmp.file }), clock, scheduler: manualScheduler({ clock }) })
+    const t = createTelltale({
+      storage: sqliteStorage({ file: tmp.file }),
+      clock,
+      scheduler: manualScheduler({ clock }),
+    })
     open.push(t)
     return t
   }
@@ -27,7 +31,13 @@ it('revokes at once on the revoking instance and within the cache time on anothe
   const { key, apiKey } = await a.api.createApiKey({ projectId })
   const post = (t: Telltale) =>
     t
-      .fetch(new Request('http://x/api/events', { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{"event":"e"}' }))
+      .fetch(
+        new Request('http://x/api/events', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: '{"event":"e"}',
+        }),
+      )
       .then((r) => r.status)
 
   expect([await post(a), await post(b)]).toEqual([201, 201])

@@ -37,7 +37,12 @@ describe.each(shareable)('three instances on one $name store', (adapter) => {
       const { storage, cleanup } = store.open()
       const purge = vi.spyOn(storage.rateLimits, 'purge')
       const scheduler = manualScheduler({ clock })
-      const telltale = createTelltale({ storage, clock, scheduler, limits: { rateLimits: { statusBlocks: { event: { limit: EVENT_LIMIT, windowMs: MINUTE } } } } })
+      const telltale = createTelltale({
+        storage,
+        clock,
+        scheduler,
+        limits: { rateLimits: { statusBlocks: { event: { limit: EVENT_LIMIT, windowMs: MINUTE } } } },
+      })
       const close = async () => {
         await telltale.close()
         await cleanup()
@@ -80,14 +85,20 @@ describe.each(shareable)('three instances on one $name store', (adapter) => {
       // ...and the store let exactly one of them do the work
       expect(purges()).toBe(period)
     }
-    expect(await housekeepingJob()).toMatchObject({ owner: null, leaseUntil: null, runAt: clock.now() + HOUSEKEEPING_EVERY_MS })
+    expect(await housekeepingJob()).toMatchObject({
+      owner: null,
+      leaseUntil: null,
+      runAt: clock.now() + HOUSEKEEPING_EVERY_MS,
+    })
   })
 
   test('a rate limit counts requests across instances', async () => {
     const { post } = await tenant('Limited')
     // 45 requests, round robin over the three instances, some at once: exactly the limit passes
     // (limits under 200 lease one request at a time, so they are exact across instances).
-    const statuses = await Promise.all(Array.from({ length: 45 }, (_, i) => post(instances[i % 3], { event: 'signup' }).then((r) => r.status)))
+    const statuses = await Promise.all(
+      Array.from({ length: 45 }, (_, i) => post(instances[i % 3], { event: 'signup' }).then((r) => r.status)),
+    )
     expect(statuses.filter((s) => s === 201)).toHaveLength(EVENT_LIMIT)
     expect(statuses.filter((s) => s === 429)).toHaveLength(45 - EVENT_LIMIT)
     // a new window admits again, on every instance
@@ -122,21 +133,42 @@ describe.each(shareable)('three instances on one $name store', (adapter) => {
 
   test('the same client event id sent to all three at once is stored once, every answer carrying its id', async () => {
     const { project, post } = await tenant('Retries')
-    const answers = await Promise.all(Array.from({ length: 24 }, (_, i) => post(instances[i % 3], { id: 'order-1001', event: 'purchase', value: 10 })))
+    const answers = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => post(instances[i % 3], { id: 'order-1001', event: 'purchase', value: 10 })),
+    )
     expect(answers.map((a) => a.status)).toEqual(Array(24).fill(201))
     const ids = new Set(answers.map((a) => a.body.event_id))
     expect(ids.size).toBe(1)
-    for (const instance of instances) expect(await instance.storage.events.count({ projectId: project.id, filter: {} })).toBe(1)
+    for (const instance of instances)
+      expect(await instance.storage.events.count({ projectId: project.id, filter: {} })).toBe(1)
     const [id] = ids
-    expect(await instances[2].storage.events.get({ projectId: project.id, id })).toMatchObject({ clientId: 'order-1001', value: 10 })
+    expect(await instances[2].storage.events.get({ projectId: project.id, id })).toMatchObject({
+      clientId: 'order-1001',
+      value: 10,
+    })
   })
 
   test('every instance ticks the metric history job; each project-day is computed once', async () => {
     const { project, post } = await tenant('Metrics')
     // The project's first event before the 30 days the first tick fills (days before it are never stored).
-    await instances[0].storage.events.insert({ projectId: project.id, events: [event('page_view', clock.now() - 60 * 24 * 60 * MINUTE)] })
-    await instances[0].telltale.api.createMetric({ projectId: project.id, name: 'Signups', event: 'signup', aggregation: 'count', window: 'day' })
-    await instances[1].telltale.api.createMetric({ projectId: project.id, name: 'Weekly', event: 'signup', aggregation: 'unique_users', window: '7d' })
+    await instances[0].storage.events.insert({
+      projectId: project.id,
+      events: [event('page_view', clock.now() - 60 * 24 * 60 * MINUTE)],
+    })
+    await instances[0].telltale.api.createMetric({
+      projectId: project.id,
+      name: 'Signups',
+      event: 'signup',
+      aggregation: 'count',
+      window: 'day',
+    })
+    await instances[1].telltale.api.createMetric({
+      projectId: project.id,
+      name: 'Weekly',
+      event: 'signup',
+      aggregation: 'unique_users',
+      window: '7d',
+    })
     const puts = instances.map((i) => vi.spyOn(i.storage.metrics, 'putSnapshots'))
     for (let day = 0; day < 3; day++) {
       await post(instances[day % 3], { event: 'signup', user_id: `u${day}` })
@@ -147,7 +179,9 @@ describe.each(shareable)('three instances on one $name store', (adapter) => {
         await Promise.all(instances.map((i) => i.scheduler.runDue()))
       }
     }
-    const written = puts.flatMap((spy) => spy.mock.calls.flatMap(([input]) => input.snapshots.map((s) => `${s.metricId} ${s.day}`)))
+    const written = puts.flatMap((spy) =>
+      spy.mock.calls.flatMap(([input]) => input.snapshots.map((s) => `${s.metricId} ${s.day}`)),
+    )
     // 2 metrics x (30 days filled at the first tick + 2 more days): none written twice, and the
     // work was not all on one instance's tick by construction (they tick at once).
     expect(written).toHaveLength(2 * 32)

@@ -20,11 +20,20 @@ afterEach(async () => {
 })
 
 /** Serves toNitroHandler as h3 v1 would, with `route` as `event.context.matchedRoute.path`. */
-async function serve(route: string | undefined, options?: NitroHandlerOptions, patch?: (event: H3V1Event) => void): Promise<string> {
+async function serve(
+  route: string | undefined,
+  options?: NitroHandlerOptions,
+  patch?: (event: H3V1Event) => void,
+): Promise<string> {
   t = await makeTelltale()
   const handler = toNitroHandler(t.telltale, options)
   server = http.createServer(async (req, res) => {
-    const event: H3V1Event = { path: req.url!, method: req.method!, node: { req, res }, context: route ? { matchedRoute: { path: route } } : {} }
+    const event: H3V1Event = {
+      path: req.url!,
+      method: req.method!,
+      node: { req, res },
+      context: route ? { matchedRoute: { path: route } } : {},
+    }
     patch?.(event)
     const response = await handler(event)
     res.statusCode = response.status
@@ -37,7 +46,12 @@ async function serve(route: string | undefined, options?: NitroHandlerOptions, p
 
 const EVENT = '{"event": "user_signup", "user_id": "123"}'
 const post = (url: string, key: string, body: BodyInit = EVENT) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body, duplex: 'half' } as RequestInit)
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body,
+    duplex: 'half',
+  } as RequestInit)
 
 test('is an h3 v1 event handler', () => {
   expect(toNitroHandler({ fetch: async () => new Response() }).__is_handler__).toBe(true)
@@ -51,8 +65,14 @@ describe('the mount prefix', () => {
     ['/:org/telltale/**', '/acme/telltale'],
   ])('derived from the matched route %s', async (route, prefix) => {
     const base = await serve(route)
-    expect(await reply(await post(`${base}${prefix}/api/events`, t!.keys.write))).toEqual({ status: 201, body: { success: true, event_id: expect.stringMatching(UUID) } })
-    expect((await fetch(`${base}${prefix}/api/v1/events?limit=1`, { headers: { authorization: `Bearer ${t!.keys.read}` } })).status).toBe(200)
+    expect(await reply(await post(`${base}${prefix}/api/events`, t!.keys.write))).toEqual({
+      status: 201,
+      body: { success: true, event_id: expect.stringMatching(UUID) },
+    })
+    expect(
+      (await fetch(`${base}${prefix}/api/v1/events?limit=1`, { headers: { authorization: `Bearer ${t!.keys.read}` } }))
+        .status,
+    ).toBe(200)
   })
 
   test('given explicitly (it wins over the matched route)', async () => {
@@ -88,7 +108,10 @@ describe('bodies', () => {
       event.node.req.resume()
     })
     const { body } = await reply(await post(`${base}/telltale/api/events`, t!.keys.write, '{"ignored": true}'))
-    expect(await t!.telltale.api.getEvent({ projectId: t!.project.id, id: body.event_id })).toMatchObject({ name: 'parsed', userId: '7' })
+    expect(await t!.telltale.api.getEvent({ projectId: t!.project.id, id: body.event_id })).toMatchObject({
+      name: 'parsed',
+      userId: '7',
+    })
   })
 
   test('on a web runtime, event.web.request is used with the prefix cut', async () => {
@@ -99,7 +122,13 @@ describe('bodies', () => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${t.keys.write}` },
       body: EVENT,
     })
-    const event = { path: '/telltale/api/events', method: 'POST', node: { req: {} as any }, web: { request }, context: { matchedRoute: { path: '/telltale/**' } } }
+    const event = {
+      path: '/telltale/api/events',
+      method: 'POST',
+      node: { req: {} as any },
+      web: { request },
+      context: { matchedRoute: { path: '/telltale/**' } },
+    }
     expect((await handler(event)).status).toBe(201)
   })
 })

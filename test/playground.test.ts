@@ -10,8 +10,8 @@ import { Redis } from 'ioredis'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { escapeHtml } from '../playground/home'
-import { postgresSkipReason, postgresTestUrl } from './helpers/postgres'
 import { closeServer as close, freePort, listenOnFreePort, portOf } from './helpers/ports'
+import { postgresSkipReason, postgresTestUrl } from './helpers/postgres'
 import { dropRedisPrefix, redisSkipReason, redisTestUrl } from './helpers/redis'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -28,8 +28,14 @@ interface Run {
 
 /** `node --import tsx playground/server.ts` with only the given playground variables set. */
 function startPlayground(env: Record<string, string>): ChildProcess & { output: { stdout: string; stderr: string } } {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'PORT' && !name.startsWith('TELLTALE_')))
-  const child = spawn(process.execPath, ['--import', 'tsx', 'playground/server.ts'], { cwd: ROOT, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => name !== 'PORT' && !name.startsWith('TELLTALE_')),
+  )
+  const child = spawn(process.execPath, ['--import', 'tsx', 'playground/server.ts'], {
+    cwd: ROOT,
+    env: { ...inherited, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   const output = { stdout: '', stderr: '' }
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk))
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk))
@@ -40,7 +46,11 @@ function exited(child: ReturnType<typeof startPlayground>, timeoutMs = 15_000): 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
-      reject(new Error(`playground still running after ${timeoutMs} ms; output so far:\n${child.output.stdout}${child.output.stderr}`))
+      reject(
+        new Error(
+          `playground still running after ${timeoutMs} ms; output so far:\n${child.output.stdout}${child.output.stderr}`,
+        ),
+      )
     }, timeoutMs)
     child.once('close', (code, signal) => {
       clearTimeout(timer)
@@ -50,9 +60,20 @@ function exited(child: ReturnType<typeof startPlayground>, timeoutMs = 15_000): 
 }
 
 /** Resolves once the "playground on" line and the key line are out. */
-function started(child: ReturnType<typeof startPlayground>, timeoutMs = 15_000): Promise<{ base: string; line: string; key: string }> {
+function started(
+  child: ReturnType<typeof startPlayground>,
+  timeoutMs = 15_000,
+): Promise<{ base: string; line: string; key: string }> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "playground on" line after ${timeoutMs} ms; output so far:\n${child.output.stdout}${child.output.stderr}`)), timeoutMs)
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `no "playground on" line after ${timeoutMs} ms; output so far:\n${child.output.stdout}${child.output.stderr}`,
+          ),
+        ),
+      timeoutMs,
+    )
     const check = () => {
       const match = STARTED.exec(child.output.stdout)
       const key = KEY_LINE.exec(child.output.stdout)?.[1]
@@ -111,18 +132,27 @@ describe('a misconfigured playground prints one line and exits', () => {
   })
 
   it('a key one character too long', async () => {
-    await expectOneLine({ TELLTALE_DB: dbFile('key-long'), PORT: '0', TELLTALE_API_KEY: `tt_${'A'.repeat(44)}` }, /got 47 characters/)
+    await expectOneLine(
+      { TELLTALE_DB: dbFile('key-long'), PORT: '0', TELLTALE_API_KEY: `tt_${'A'.repeat(44)}` },
+      /got 47 characters/,
+    )
   })
 
   it.each(['abc', '70000', '-1', '3.5'])('PORT=%s', async (port) => {
-    await expectOneLine({ TELLTALE_DB: dbFile(`port-${port}`), PORT: port }, /^PORT=".*" is not a port: set PORT to a whole number from 0 to 65535/)
+    await expectOneLine(
+      { TELLTALE_DB: dbFile(`port-${port}`), PORT: port },
+      /^PORT=".*" is not a port: set PORT to a whole number from 0 to 65535/,
+    )
   })
 
   it('the port is already in use', async () => {
     const taken = await listenOnFreePort()
     try {
       const port = portOf(taken)
-      await expectOneLine({ TELLTALE_DB: dbFile('in-use'), PORT: String(port) }, new RegExp(`^port ${port} on 127\\.0\\.0\\.1 is already in use: .*PORT=\\d+ npm start`))
+      await expectOneLine(
+        { TELLTALE_DB: dbFile('in-use'), PORT: String(port) },
+        new RegExp(`^port ${port} on 127\\.0\\.0\\.1 is already in use: .*PORT=\\d+ npm start`),
+      )
     } finally {
       await close(taken)
     }
@@ -130,13 +160,19 @@ describe('a misconfigured playground prints one line and exits', () => {
 
   it('TELLTALE_DB in a directory that does not exist', async () => {
     const missing = join(dir, 'missing', 'deeper')
-    await expectOneLine({ TELLTALE_DB: join(missing, 'telltale.db'), PORT: '0' }, new RegExp(`does not exist .*mkdir -p ${missing}`))
+    await expectOneLine(
+      { TELLTALE_DB: join(missing, 'telltale.db'), PORT: '0' },
+      new RegExp(`does not exist .*mkdir -p ${missing}`),
+    )
   })
 
   it('TELLTALE_DB in a directory that is not writable', async ({ skip }) => {
     const readonly = unwritableDir()
     if (!readonly) skip('no unwritable directory for root on this system')
-    await expectOneLine({ TELLTALE_DB: join(readonly!, 'telltale.db'), PORT: '0' }, /cannot be opened or created .*point TELLTALE_DB at a file in a directory you can write to/)
+    await expectOneLine(
+      { TELLTALE_DB: join(readonly!, 'telltale.db'), PORT: '0' },
+      /cannot be opened or created .*point TELLTALE_DB at a file in a directory you can write to/,
+    )
   })
 
   it('TELLTALE_DB is a directory', async () => {
@@ -170,11 +206,17 @@ describe('a misconfigured playground prints one line and exits', () => {
       /^TELLTALE_STORAGE is not a storage this playground knows: write it as one of postgres:\/\//,
     )
     expect(line).not.toContain('hunter2')
-    await expectOneLine({ TELLTALE_STORAGE: 'kv:s3', PORT: '0' }, /^TELLTALE_STORAGE=kv:s3 is not a kv store this playground knows: use kv:memory, or kv:fs:<directory>/)
+    await expectOneLine(
+      { TELLTALE_STORAGE: 'kv:s3', PORT: '0' },
+      /^TELLTALE_STORAGE=kv:s3 is not a kv store this playground knows: use kv:memory, or kv:fs:<directory>/,
+    )
   })
 
   it('TELLTALE_STORAGE together with TELLTALE_DB', async () => {
-    await expectOneLine({ TELLTALE_STORAGE: 'kv:memory', TELLTALE_DB: dbFile('both-storage'), PORT: '0' }, /^TELLTALE_STORAGE and TELLTALE_DB are set: set only one/)
+    await expectOneLine(
+      { TELLTALE_STORAGE: 'kv:memory', TELLTALE_DB: dbFile('both-storage'), PORT: '0' },
+      /^TELLTALE_STORAGE and TELLTALE_DB are set: set only one/,
+    )
   })
 
   it('no Redis server at TELLTALE_STORAGE (connection refused)', async () => {
@@ -187,15 +229,23 @@ describe('a misconfigured playground prints one line and exits', () => {
 
   it('errors name TELLTALE_STORAGE when it named the store', async () => {
     const port = await freePort()
-    await expectOneLine({ TELLTALE_STORAGE: `postgres://postgres@127.0.0.1:${port}/test`, PORT: '0' }, /start Postgres, or fix the host and port in TELLTALE_STORAGE$/)
+    await expectOneLine(
+      { TELLTALE_STORAGE: `postgres://postgres@127.0.0.1:${port}/test`, PORT: '0' },
+      /start Postgres, or fix the host and port in TELLTALE_STORAGE$/,
+    )
     const missing = join(dir, 'missing-storage', 'deeper')
     await expectOneLine(
       { TELLTALE_STORAGE: `sqlite:${join(missing, 'telltale.db')}`, PORT: '0' },
-      new RegExp(`^TELLTALE_STORAGE=sqlite:${missing}/telltale\\.db is in a directory that does not exist .*point TELLTALE_STORAGE at a file`),
+      new RegExp(
+        `^TELLTALE_STORAGE=sqlite:${missing}/telltale\\.db is in a directory that does not exist .*point TELLTALE_STORAGE at a file`,
+      ),
     )
     const notes = join(dir, 'notes-storage.txt')
     writeFileSync(notes, 'not a database\n'.repeat(200))
-    await expectOneLine({ TELLTALE_STORAGE: `sqlite:${notes}`, PORT: '0' }, /^TELLTALE_STORAGE=sqlite:.* is not a SQLite database: point TELLTALE_STORAGE at a new file/)
+    await expectOneLine(
+      { TELLTALE_STORAGE: `sqlite:${notes}`, PORT: '0' },
+      /^TELLTALE_STORAGE=sqlite:.* is not a SQLite database: point TELLTALE_STORAGE at a new file/,
+    )
   })
 
   it('no Postgres server at TELLTALE_DATABASE_URL (connection refused)', async () => {
@@ -218,7 +268,10 @@ describe.runIf(pgUrl)('playground on postgres', () => {
       { TELLTALE_DATABASE_URL: url.href, PORT: '0' },
       /the Postgres database "telltale_no_such_database" does not exist on .*: create it \(createdb .*\) or fix the database name in TELLTALE_DATABASE_URL$/,
     )
-    await expectOneLine({ TELLTALE_STORAGE: url.href, PORT: '0' }, /does not exist on .* or fix the database name in TELLTALE_STORAGE$/)
+    await expectOneLine(
+      { TELLTALE_STORAGE: url.href, PORT: '0' },
+      /does not exist on .* or fix the database name in TELLTALE_STORAGE$/,
+    )
   })
 
   describe('in a throwaway database', () => {
@@ -285,7 +338,9 @@ async function serves(env: Record<string, string>, shown: string, seeded: boolea
     })
     expect(response.status).toBe(201)
     // The demo project has the SaaS pack, computed from the seeded payments.
-    const metrics = await fetch(`${base}/api/metrics/values`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.json())
+    const metrics = await fetch(`${base}/api/metrics/values`, { headers: { authorization: `Bearer ${key}` } }).then(
+      (r) => r.json(),
+    )
     expect(metrics.data).toHaveLength(11)
     if (seeded) expect(metrics.data.find((m: { slug: string }) => m.slug === 'mrr').value).toBeGreaterThan(0)
   } finally {
@@ -331,18 +386,24 @@ describe('TELLTALE_STORAGE picks any adapter without code', () => {
       await dropRedisPrefix(url.href, 'telltale:')
     }
   })
-  it.runIf(redisUrl)('redis:// naming a database the server does not have fails the start, writing nothing to database 0', async () => {
-    const url = new URL(redisUrl!)
-    url.pathname = '/99' // the test Redis has the default 16 databases
-    const db0 = new Redis(redisUrl!)
-    try {
-      const before = await db0.exists('telltale:schema')
-      await expectOneLine({ TELLTALE_STORAGE: url.href, PORT: '0' }, /^TELLTALE_STORAGE: this Redis has no database 99 .*use one it has/)
-      expect(await db0.exists('telltale:schema')).toBe(before)
-      if (before === 0) expect(await db0.keys('telltale:*')).toEqual([])
-    } finally {
-      db0.disconnect()
-    }
-  })
+  it.runIf(redisUrl)(
+    'redis:// naming a database the server does not have fails the start, writing nothing to database 0',
+    async () => {
+      const url = new URL(redisUrl!)
+      url.pathname = '/99' // the test Redis has the default 16 databases
+      const db0 = new Redis(redisUrl!)
+      try {
+        const before = await db0.exists('telltale:schema')
+        await expectOneLine(
+          { TELLTALE_STORAGE: url.href, PORT: '0' },
+          /^TELLTALE_STORAGE: this Redis has no database 99 .*use one it has/,
+        )
+        expect(await db0.exists('telltale:schema')).toBe(before)
+        if (before === 0) expect(await db0.keys('telltale:*')).toEqual([])
+      } finally {
+        db0.disconnect()
+      }
+    },
+  )
   if (!redisUrl) it.skip(`redis://: ${redisSkipReason}`, () => {})
 })

@@ -1,9 +1,10 @@
 // Schedulers only tick; claims in the store decide who works. Fake clocks and fake timers: no sleeps.
-import { afterEach, describe, expect, test, vi } from 'vitest'
+
 import { createFakeClock, createTelltale, SYSTEM_PROJECT } from 'telltale'
-import { manualScheduler } from 'telltale/adapters/manual'
 import { cronerScheduler } from 'telltale/adapters/croner'
+import { manualScheduler } from 'telltale/adapters/manual'
 import { sqliteStorage } from 'telltale/adapters/sqlite'
+import { afterEach, describe, expect, test, vi } from 'vitest'
 import { NOW, tempDir } from './helpers/app'
 
 const MINUTE = 60_000
@@ -292,7 +293,15 @@ describe('housekeeping across instances', () => {
       await telltale.ready()
       // another instance claimed the job and died mid-run
       await storage.jobs.ensure({ projectId: SYSTEM_PROJECT, key: 'housekeeping', runAt: clock.now() })
-      expect(await storage.jobs.claim({ projectId: SYSTEM_PROJECT, key: 'housekeeping', owner: 'dead', now: clock.now(), leaseMs: 15 * MINUTE })).toBeDefined()
+      expect(
+        await storage.jobs.claim({
+          projectId: SYSTEM_PROJECT,
+          key: 'housekeeping',
+          owner: 'dead',
+          now: clock.now(),
+          leaseMs: 15 * MINUTE,
+        }),
+      ).toBeDefined()
       clock.advance(10 * MINUTE)
       await scheduler.runDue()
       expect(purge).not.toHaveBeenCalled()

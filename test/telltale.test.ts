@@ -1,10 +1,10 @@
 // createTelltale: ready() (migrations once, lazily), close(), and durability across a restart.
 import Database from 'better-sqlite3'
-import { afterEach, describe, expect, test, vi } from 'vitest'
 import { createFakeClock, createTelltale, type Scheduler } from 'telltale'
-import { sqliteStorage } from 'telltale/adapters/sqlite'
-import { manualScheduler } from 'telltale/adapters/manual'
 import { cronerScheduler } from 'telltale/adapters/croner'
+import { manualScheduler } from 'telltale/adapters/manual'
+import { sqliteStorage } from 'telltale/adapters/sqlite'
+import { afterEach, describe, expect, test, vi } from 'vitest'
 import { NOW, reply, tempDir, UUID } from './helpers/app'
 
 const cleanups: Array<() => unknown> = []
@@ -24,9 +24,18 @@ function counted(options: { scheduler?: Scheduler } = {}) {
   return { telltale, storage, migrate, clock }
 }
 
-const postEvent = (fetcher: { fetch: (r: Request) => Promise<Response> }, key: string, body: unknown, path = '/api/events') =>
+const postEvent = (
+  fetcher: { fetch: (r: Request) => Promise<Response> },
+  key: string,
+  body: unknown,
+  path = '/api/events',
+) =>
   fetcher.fetch(
-    new Request(`http://localhost${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    new Request(`http://localhost${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }),
   )
 
 describe('ready()', () => {
@@ -41,7 +50,10 @@ describe('ready()', () => {
   test('requests and api calls before ready() work, and share the one migration', async () => {
     const { telltale, migrate } = counted()
     // the very first thing this instance does is serve a request
-    const [unauthorized, project] = await Promise.all([postEvent(telltale, 'tt_nokey', { event: 'e' }).then(reply), telltale.api.createProject({ name: 'Lazy' })])
+    const [unauthorized, project] = await Promise.all([
+      postEvent(telltale, 'tt_nokey', { event: 'e' }).then(reply),
+      telltale.api.createProject({ name: 'Lazy' }),
+    ])
     expect(unauthorized).toEqual({ status: 401, body: { message: 'Invalid API key.' } })
     const { key } = await telltale.api.createApiKey({ projectId: project.id })
     const res = await reply(await postEvent(telltale, key, { event: 'lazy' }))
@@ -51,7 +63,10 @@ describe('ready()', () => {
 
   test('app.request() before ready() works too', async () => {
     const { telltale, migrate } = counted()
-    expect(await reply(await telltale.app.request('/api/events', { method: 'POST', body: '{}' }))).toEqual({ status: 401, body: { message: 'Invalid API key.' } })
+    expect(await reply(await telltale.app.request('/api/events', { method: 'POST', body: '{}' }))).toEqual({
+      status: 401,
+      body: { message: 'Invalid API key.' },
+    })
     expect(migrate).toHaveBeenCalledTimes(1)
   })
 
@@ -143,7 +158,9 @@ describe('close()', () => {
     const project = await telltale.api.createProject({ name: 'Mine' })
     await telltale.close()
     expect(database.open).toBe(true)
-    expect(database.prepare('select name from telltale_projects where id = ?').get(project.id)).toEqual({ name: 'Mine' })
+    expect(database.prepare('select name from telltale_projects where id = ?').get(project.id)).toEqual({
+      name: 'Mine',
+    })
   })
 
   test('closes a database it opened itself', async () => {
@@ -166,7 +183,14 @@ describe('durability', () => {
     const first = createTelltale({ storage: sqliteStorage({ file }), scheduler: manualScheduler() })
     const project = await first.api.createProject({ name: 'Durable' })
     const { key } = await first.api.createApiKey({ projectId: project.id, scopes: ['write'] })
-    const single = await reply(await postEvent(first, key, { event: 'user_signup', user_id: '123', user_email: 'john@example.com', metadata: { plan: 'starter' } }))
+    const single = await reply(
+      await postEvent(first, key, {
+        event: 'user_signup',
+        user_id: '123',
+        user_email: 'john@example.com',
+        metadata: { plan: 'starter' },
+      }),
+    )
     const batch = await reply(
       await postEvent(
         first,
@@ -192,11 +216,19 @@ describe('durability', () => {
       userEmail: 'john@example.com',
       properties: { plan: 'starter' },
     })
-    expect(await second.api.getEvent({ projectId: project.id, id: batch.body.event_ids[0] })).toMatchObject({ name: 'subscription_payment', value: 29, clientId: 'pay-1' })
-    expect(await second.api.getEvent({ projectId: project.id, id: batch.body.event_ids[1] })).toMatchObject({ name: 'user_login' })
+    expect(await second.api.getEvent({ projectId: project.id, id: batch.body.event_ids[0] })).toMatchObject({
+      name: 'subscription_payment',
+      value: 29,
+      clientId: 'pay-1',
+    })
+    expect(await second.api.getEvent({ projectId: project.id, id: batch.body.event_ids[1] })).toMatchObject({
+      name: 'user_login',
+    })
 
     // the key still works, and the client id still deduplicates after the restart
-    const retry = await reply(await postEvent(second, key, { event: 'subscription_payment', user_id: '123', value: 29.0, id: 'pay-1' }))
+    const retry = await reply(
+      await postEvent(second, key, { event: 'subscription_payment', user_id: '123', value: 29.0, id: 'pay-1' }),
+    )
     expect(retry).toEqual({ status: 201, body: { success: true, event_id: batch.body.event_ids[0] } })
   })
 })

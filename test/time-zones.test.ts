@@ -1,7 +1,14 @@
 // Zoned calendar days against a brute-force oracle: the oracle scans time in 15-minute steps with
 // its own Intl formatter and finds, to the second, each instant where the local date changes.
 import { describe, expect, test } from 'vitest'
-import { formatLocalIso, localDayStarts, localMidnight, nextLocalDay, startOfLocalDay, zoneOffsetMs } from '../src/core/time-zones'
+import {
+  formatLocalIso,
+  localDayStarts,
+  localMidnight,
+  nextLocalDay,
+  startOfLocalDay,
+  zoneOffsetMs,
+} from '../src/core/time-zones'
 
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
@@ -59,7 +66,9 @@ describe.each(CASES)('%s from %s to %s', (timeZone, fromDate, toDate) => {
 
   test('localDayStarts matches the oracle, strictly increasing', () => {
     const starts = localDayStarts(from, to, timeZone)
-    expect(starts.map((s) => formatLocalIso(s, timeZone))).toEqual(expectedStarts(timeZone, from, to).map((s) => formatLocalIso(s, timeZone)))
+    expect(starts.map((s) => formatLocalIso(s, timeZone))).toEqual(
+      expectedStarts(timeZone, from, to).map((s) => formatLocalIso(s, timeZone)),
+    )
     for (let i = 1; i < starts.length; i++) expect(starts[i]).toBeGreaterThan(starts[i - 1])
   })
 
@@ -89,11 +98,15 @@ describe('skipped dates', () => {
 
   test('localMidnight of a skipped date is the start of the next existing one', () => {
     expect(localMidnight(2011, 12, 30, 'Pacific/Apia')).toBe(localMidnight(2011, 12, 31, 'Pacific/Apia'))
-    expect(formatLocalIso(localMidnight(2011, 12, 30, 'Pacific/Apia'), 'Pacific/Apia')).toBe('2011-12-31T00:00:00+14:00')
+    expect(formatLocalIso(localMidnight(2011, 12, 30, 'Pacific/Apia'), 'Pacific/Apia')).toBe(
+      '2011-12-31T00:00:00+14:00',
+    )
   })
 
   test('a midnight the clock skipped: the day starts when the clock jumped', () => {
-    expect(formatLocalIso(localMidnight(2018, 11, 4, 'America/Sao_Paulo'), 'America/Sao_Paulo')).toBe('2018-11-04T01:00:00-02:00')
+    expect(formatLocalIso(localMidnight(2018, 11, 4, 'America/Sao_Paulo'), 'America/Sao_Paulo')).toBe(
+      '2018-11-04T01:00:00-02:00',
+    )
   })
 })
 

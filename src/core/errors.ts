@@ -90,7 +90,11 @@ export function validationError(issues: ValidationIssue[]): TelltaleError {
   if (!first) return new TelltaleError('validation', 'The given data was invalid.', { issues })
   const more = issues.length - 1
   const message = issueMessage(first, first.path.length === 0 ? 'input' : first.path.join('.'))
-  return new TelltaleError('validation', more > 0 ? `${message} (and ${more} more error${more === 1 ? '' : 's'})` : message, { issues })
+  return new TelltaleError(
+    'validation',
+    more > 0 ? `${message} (and ${more} more error${more === 1 ? '' : 's'})` : message,
+    { issues },
+  )
 }
 
 /** A misconfiguration: one line that names the option or package and says what to do. */

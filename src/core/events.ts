@@ -92,13 +92,24 @@ function futureIssues(ctx: CoreContext, event: ValidEvent, path: IssuePath): Val
  */
 function withDefaults(ctx: CoreContext, event: ValidEvent): TrackedEvent {
   const tracked = { name: event.name, timestamp: event.timestamp ?? ctx.clock.now() } as TrackedEvent
-  for (const field of OPTIONAL_FIELDS) if (event[field] != null) (tracked as Record<string, unknown>)[field] = event[field]
+  for (const field of OPTIONAL_FIELDS)
+    if (event[field] != null) (tracked as Record<string, unknown>)[field] = event[field]
   return tracked
 }
 
-const OPTIONAL_FIELDS = ['id', 'userId', 'userEmail', 'userName', 'value', 'properties', 'tags'] as const satisfies ReadonlyArray<keyof ValidEvent>
+const OPTIONAL_FIELDS = [
+  'id',
+  'userId',
+  'userEmail',
+  'userName',
+  'value',
+  'properties',
+  'tags',
+] as const satisfies ReadonlyArray<keyof ValidEvent>
 // A field added to the event schema must be added above, or this line stops compiling.
-const everyField: Exclude<keyof ValidEvent, (typeof OPTIONAL_FIELDS)[number] | 'name' | 'timestamp'> extends never ? true : never = true
+const everyField: Exclude<keyof ValidEvent, (typeof OPTIONAL_FIELDS)[number] | 'name' | 'timestamp'> extends never
+  ? true
+  : never = true
 void everyField
 
 /** One atomic write. Repeated client ids return their first id. Late events mark their days for the metric history job. */

@@ -43,7 +43,9 @@ export function issueMessage(issue: ValidationIssue, field: string): string {
     case 'message':
       return issue.message
     case 'invalid':
-      return field === 'body' || field === 'range' || field === 'input' ? issue.message : `The ${attr} field is invalid.`
+      return field === 'body' || field === 'range' || field === 'input'
+        ? issue.message
+        : `The ${attr} field is invalid.`
   }
 }
 
@@ -56,6 +58,7 @@ function humanDuration(ms: number): string {
     [60_000, 'minute'],
     [1000, 'second'],
   ]
-  for (const [size, unit] of units) if (ms >= size && ms % size === 0) return `${ms / size} ${unit}${ms / size === 1 ? '' : 's'}`
+  for (const [size, unit] of units)
+    if (ms >= size && ms % size === 0) return `${ms / size} ${unit}${ms / size === 1 ? '' : 's'}`
   return `${ms} ms`
 }

@@ -12,7 +12,13 @@ export async function runClaimed(
 ): Promise<boolean> {
   const now = ctx.clock.now()
   await ctx.storage.jobs.ensure({ projectId: job.projectId, key: job.key, runAt: now })
-  const claimed = await ctx.storage.jobs.claim({ projectId: job.projectId, key: job.key, owner: job.owner, now, leaseMs: job.leaseMs ?? 5 * 60_000 })
+  const claimed = await ctx.storage.jobs.claim({
+    projectId: job.projectId,
+    key: job.key,
+    owner: job.owner,
+    now,
+    leaseMs: job.leaseMs ?? 5 * 60_000,
+  })
   if (!claimed) return false
   let nextRunAt = now
   try {

@@ -32,9 +32,13 @@ const HISTORY_LEASE_MS = 30 * 60_000
 export async function metricHistoryTick(ctx: CoreContext, owner: string): Promise<number> {
   let written = 0
   for (const projectId of await ctx.storage.metrics.listProjects()) {
-    await runClaimed(ctx, { projectId, key: 'metrics:history', owner, everyMs: METRIC_HISTORY_EVERY_MS, leaseMs: HISTORY_LEASE_MS }, async () => {
-      written += await updateProjectHistory(ctx, projectId)
-    })
+    await runClaimed(
+      ctx,
+      { projectId, key: 'metrics:history', owner, everyMs: METRIC_HISTORY_EVERY_MS, leaseMs: HISTORY_LEASE_MS },
+      async () => {
+        written += await updateProjectHistory(ctx, projectId)
+      },
+    )
   }
   return written
 }
@@ -62,7 +66,12 @@ export async function updateProjectHistory(ctx: CoreContext, projectId: string):
     }
     if (fillFrom !== undefined && fillFrom <= yesterday) {
       const changedAt = set.changedAt(metric)
-      const stored = await ctx.storage.metrics.listSnapshots({ projectId, metricId: metric.definition.id, fromDay: fillFrom, toDay: yesterday })
+      const stored = await ctx.storage.metrics.listSnapshots({
+        projectId,
+        metricId: metric.definition.id,
+        fromDay: fillFrom,
+        toDay: yesterday,
+      })
       const current = new Set(stored.filter((s) => s.computedAt >= changedAt).map((s) => s.day))
       for (const d of dayRange(fillFrom, yesterday)) if (!current.has(d)) days.add(d)
     }

@@ -1,7 +1,14 @@
 import { z } from 'zod'
-import { MAX_TIMESTAMP, MIN_TIMESTAMP } from '../schemas/time'
 import { addDays, dayRange, daysBetween, isDay, localDay } from '../metrics/calendar'
-import { completeSpec, type DefinitionInput, definitionInput, definitionPatch, type MetricSpec, slugFromName, type SpecProblem } from '../metrics/definition'
+import {
+  completeSpec,
+  type DefinitionInput,
+  definitionInput,
+  definitionPatch,
+  type MetricSpec,
+  type SpecProblem,
+  slugFromName,
+} from '../metrics/definition'
 import { storedFormulaSlugs, toMetric } from '../metrics/evaluate'
 import { FormulaError, findCycle, formulaReach, formulaSlugs, parseFormula } from '../metrics/formula'
 import {
@@ -18,6 +25,7 @@ import {
 } from '../metrics/history'
 import { TEMPLATES, templateByKey } from '../metrics/templates'
 import { currentValues, invalidateValues, type MetricValue } from '../metrics/values'
+import { MAX_TIMESTAMP, MIN_TIMESTAMP } from '../schemas/time'
 import { ConflictError, type MetricDefinition } from '../storage'
 import type { CoreContext } from './context'
 import { TelltaleError, type ValidationIssue, validationError } from './errors'
@@ -71,13 +79,25 @@ export const updateMetric = defineOperation({
     const issues: ValidationIssue[] = []
     if (slug !== stored.slug) {
       const users = usersOf(others, stored.slug)
-      if (users.length > 0) issues.push(messageIssue('slug', `The slug cannot change while ${list(users)} ${users.length === 1 ? 'uses' : 'use'} ${stored.slug}.`))
+      if (users.length > 0)
+        issues.push(
+          messageIssue(
+            'slug',
+            `The slug cannot change while ${list(users)} ${users.length === 1 ? 'uses' : 'use'} ${stored.slug}.`,
+          ),
+        )
     }
     const base = stored.spec as unknown as MetricSpec
     const { spec, problems } = completeSpec(given, base, base.template)
     issues.push(...specIssues(problems), ...formulaIssues(spec, slug, others))
     if (issues.length > 0) throw validationError(issues)
-    const definition: MetricDefinition = { ...stored, slug, name: given.name ?? stored.name, spec: spec as unknown as Record<string, unknown>, updatedAt: ctx.clock.now() }
+    const definition: MetricDefinition = {
+      ...stored,
+      slug,
+      name: given.name ?? stored.name,
+      spec: spec as unknown as Record<string, unknown>,
+      updatedAt: ctx.clock.now(),
+    }
     try {
       if (!(await ctx.storage.metrics.update({ definition }))) throw new TelltaleError('not_found', NOT_FOUND)
     } catch (error) {
@@ -100,7 +120,10 @@ export const deleteMetric = defineOperation({
     )
     if (users.length > 0)
       throw validationError([
-        messageIssue('metric', `The metric ${stored.slug} is used by ${list(users)}; change or delete ${users.length === 1 ? 'that formula' : 'those formulas'} first.`),
+        messageIssue(
+          'metric',
+          `The metric ${stored.slug} is used by ${list(users)}; change or delete ${users.length === 1 ? 'that formula' : 'those formulas'} first.`,
+        ),
       ])
     if (!(await ctx.storage.metrics.delete({ projectId, id }))) throw new TelltaleError('not_found', NOT_FOUND)
     invalidateValues(ctx.storage, projectId)
@@ -133,7 +156,14 @@ export const applyMetricTemplate = defineOperation({
         created.push(metric.slug)
       } catch (error) {
         // A taken slug (the project's own metric, or one another apply just created) is kept.
-        if (!(error instanceof TelltaleError && error.kind === 'validation' && error.issues.some((i) => i.path[0] === 'slug'))) throw error
+        if (
+          !(
+            error instanceof TelltaleError &&
+            error.kind === 'validation' &&
+            error.issues.some((i) => i.path[0] === 'slug')
+          )
+        )
+          throw error
         existing.push(metric.slug)
       }
     }
@@ -180,7 +210,11 @@ export const getMetricHistory = defineOperation({
     const set = await metricSet(ctx, input.projectId)
     const metric = metricBySlug(set, input.slug)
     const { from, to } = dayRangeOf(ctx, set.project.timezone, input, input.days ?? 30)
-    return { slug: metric.definition.slug, timezone: set.project.timezone, ...(await readHistory(ctx, set, metric, from, to)) }
+    return {
+      slug: metric.definition.slug,
+      timezone: set.project.timezone,
+      ...(await readHistory(ctx, set, metric, from, to)),
+    }
   },
 })
 
@@ -205,7 +239,13 @@ export const recalculateMetric = defineOperation({
     if (metricDays > INLINE_METRIC_DAYS) {
       // Too much to compute inside a request: the history job recomputes it (202).
       pending = { from: days[0], to: days[days.length - 1], metricDays }
-      await queueHistoryWork(ctx, input.projectId, { kind: 'recalc', metricId: metric.definition.id, from: pending.from, to: pending.to, requestedAt: ctx.clock.now() })
+      await queueHistoryWork(ctx, input.projectId, {
+        kind: 'recalc',
+        metricId: metric.definition.id,
+        from: pending.from,
+        to: pending.to,
+        requestedAt: ctx.clock.now(),
+      })
     } else if (days.length > 0) {
       await computeSnapshots(
         ctx,
@@ -219,7 +259,12 @@ export const recalculateMetric = defineOperation({
   },
 })
 
-async function createDefinition(ctx: CoreContext, projectId: string, given: DefinitionInput & { name: string }, template: string | null): Promise<MetricDefinition> {
+async function createDefinition(
+  ctx: CoreContext,
+  projectId: string,
+  given: DefinitionInput & { name: string },
+  template: string | null,
+): Promise<MetricDefinition> {
   const slug = given.slug ?? slugFromName(given.name)
   const existing = await ctx.storage.metrics.list({ projectId })
   const { spec, problems } = completeSpec(given, undefined, template)
@@ -227,7 +272,15 @@ async function createDefinition(ctx: CoreContext, projectId: string, given: Defi
   if (existing.some((d) => d.slug === slug)) issues.unshift(slugTakenIssue())
   if (issues.length > 0) throw validationError(issues)
   const now = ctx.clock.now()
-  const definition: MetricDefinition = { id: uuidv7(now), projectId, slug, name: given.name, spec: spec as unknown as Record<string, unknown>, createdAt: now, updatedAt: now }
+  const definition: MetricDefinition = {
+    id: uuidv7(now),
+    projectId,
+    slug,
+    name: given.name,
+    spec: spec as unknown as Record<string, unknown>,
+    createdAt: now,
+    updatedAt: now,
+  }
   try {
     await ctx.storage.metrics.create({ definition })
   } catch (error) {
@@ -249,7 +302,13 @@ function formulaIssues(spec: MetricSpec, slug: string, others: MetricDefinition[
   }
   const known = new Map(others.map((d) => [d.slug, d]))
   const unknown = slugs.filter((s) => s !== slug && !known.has(s))
-  if (unknown.length > 0) return [messageIssue('formula', `The formula names ${unknown.length === 1 ? 'a metric' : 'metrics'} this project does not have: ${unknown.join(', ')}.`)]
+  if (unknown.length > 0)
+    return [
+      messageIssue(
+        'formula',
+        `The formula names ${unknown.length === 1 ? 'a metric' : 'metrics'} this project does not have: ${unknown.join(', ')}.`,
+      ),
+    ]
   const dependencies = (s: string): string[] | undefined => {
     if (s === slug) return slugs
     const other = known.get(s)
@@ -263,8 +322,19 @@ function formulaIssues(spec: MetricSpec, slug: string, others: MetricDefinition[
     const reach = formulaReach(name, dependencies)
     const whose = name === slug ? 'The formula' : `The formula of ${name}, which uses this one,`
     if (reach.metrics > MAX_FORMULA_REACH)
-      return [messageIssue('formula', `${whose} would read ${reach.metrics} metrics; at most ${MAX_FORMULA_REACH} may be reached through formulas.`)]
-    if (reach.depth > MAX_FORMULA_DEPTH) return [messageIssue('formula', `${whose} would nest formulas ${reach.depth} deep; at most ${MAX_FORMULA_DEPTH} levels.`)]
+      return [
+        messageIssue(
+          'formula',
+          `${whose} would read ${reach.metrics} metrics; at most ${MAX_FORMULA_REACH} may be reached through formulas.`,
+        ),
+      ]
+    if (reach.depth > MAX_FORMULA_DEPTH)
+      return [
+        messageIssue(
+          'formula',
+          `${whose} would nest formulas ${reach.depth} deep; at most ${MAX_FORMULA_DEPTH} levels.`,
+        ),
+      ]
   }
   return []
 }
@@ -277,7 +347,15 @@ const MAX_FORMULA_DEPTH = 8
 /** Whether evaluating `from` reads `target`, directly or through formulas. */
 function reachesSlug(from: string, target: string, dependencies: (slug: string) => string[] | undefined): boolean {
   const seen = new Set<string>()
-  const visit = (s: string): boolean => (dependencies(s) ?? []).some((next) => next === target || (!seen.has(next) && (seen.add(next), visit(next))))
+  const visit = (slug: string): boolean => {
+    for (const next of dependencies(slug) ?? []) {
+      if (next === target) return true
+      if (seen.has(next)) continue
+      seen.add(next)
+      if (visit(next)) return true
+    }
+    return false
+  }
   return visit(from)
 }
 
@@ -294,7 +372,10 @@ async function definitionById(ctx: CoreContext, projectId: string, id: string): 
 
 /** The project and its metrics, parsed once for this read. */
 export async function metricSet(ctx: CoreContext, projectId: string): Promise<MetricSet> {
-  const [project, definitions] = await Promise.all([requireProject(ctx, projectId), ctx.storage.metrics.list({ projectId })])
+  const [project, definitions] = await Promise.all([
+    requireProject(ctx, projectId),
+    ctx.storage.metrics.list({ projectId }),
+  ])
   return new MetricSet(project, definitions.map(toMetric))
 }
 
@@ -305,11 +386,17 @@ function metricBySlug(set: MetricSet, slug: string) {
 }
 
 /** `from`..`to`, or the `days` days up to today; at most 366 days. */
-function dayRangeOf(ctx: CoreContext, timeZone: string, input: { from?: string; to?: string }, days: number): { from: string; to: string } {
+function dayRangeOf(
+  ctx: CoreContext,
+  timeZone: string,
+  input: { from?: string; to?: string },
+  days: number,
+): { from: string; to: string } {
   const to = input.to ?? localDay(ctx.clock.now(), timeZone)
   const from = input.from ?? addDays(to, -(days - 1))
   if (from > to) throw validationError([messageIssue('from', 'The from date must not be after the to date.')])
-  if (daysBetween(from, to) + 1 > HISTORY_MAX_DAYS) throw validationError([messageIssue('from', `The range must not span more than ${HISTORY_MAX_DAYS} days.`)])
+  if (daysBetween(from, to) + 1 > HISTORY_MAX_DAYS)
+    throw validationError([messageIssue('from', `The range must not span more than ${HISTORY_MAX_DAYS} days.`)])
   return { from, to }
 }
 

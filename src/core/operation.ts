@@ -22,25 +22,38 @@ export interface Operation<Schema extends z.ZodType = z.ZodType, Output = unknow
   run(ctx: CoreContext, input: z.output<Schema>): Promise<Output>
 }
 
-export function defineOperation<Schema extends z.ZodType, Output>(operation: Operation<Schema, Output>): Operation<Schema, Output> {
+export function defineOperation<Schema extends z.ZodType, Output>(
+  operation: Operation<Schema, Output>,
+): Operation<Schema, Output> {
   return operation
 }
 
 /** The operation's input after its schema, or a validation `TelltaleError` naming every problem. */
-export function parseInput<Schema extends z.ZodType>(operation: Operation<Schema, unknown>, raw: unknown): z.output<Schema> {
+export function parseInput<Schema extends z.ZodType>(
+  operation: Operation<Schema, unknown>,
+  raw: unknown,
+): z.output<Schema> {
   const parsed = operation.input.safeParse(raw)
   if (!parsed.success) throw validationError(toValidationIssues(parsed.error.issues, raw))
   return parsed.data
 }
 
 /** Runs an operation on already-parsed input (see `parseInput`). */
-export async function runParsed<Schema extends z.ZodType, Output>(ctx: CoreContext, operation: Operation<Schema, Output>, input: z.output<Schema>): Promise<Output> {
+export async function runParsed<Schema extends z.ZodType, Output>(
+  ctx: CoreContext,
+  operation: Operation<Schema, Output>,
+  input: z.output<Schema>,
+): Promise<Output> {
   const projectId = (input as { projectId?: unknown }).projectId
   if (operation.requiresProject !== false && typeof projectId === 'string') await requireProject(ctx, projectId)
   return operation.run(ctx, input)
 }
 
 /** Validates `raw` and runs the operation. */
-export async function runOperation<Schema extends z.ZodType, Output>(ctx: CoreContext, operation: Operation<Schema, Output>, raw: unknown): Promise<Output> {
+export async function runOperation<Schema extends z.ZodType, Output>(
+  ctx: CoreContext,
+  operation: Operation<Schema, Output>,
+  raw: unknown,
+): Promise<Output> {
   return runParsed(ctx, operation, parseInput(operation, raw))
 }

@@ -11,13 +11,21 @@ export const createProject = defineOperation({
   scope: 'admin',
   async run(ctx, { name, slug, timezone }): Promise<Project> {
     const now = ctx.clock.now()
-    const project: Project = { id: uuidv7(now), name, slug: slug ?? slugify(name), timezone: timezone ?? 'UTC', createdAt: now }
+    const project: Project = {
+      id: uuidv7(now),
+      name,
+      slug: slug ?? slugify(name),
+      timezone: timezone ?? 'UTC',
+      createdAt: now,
+    }
     try {
       return await ctx.storage.projects.create({ project })
     } catch (error) {
       if (!(error instanceof ConflictError) || slug) throw asConflict(error)
       // A derived slug collided: keep the name readable and make the slug unique.
-      return ctx.storage.projects.create({ project: { ...project, slug: `${project.slug.slice(0, 56)}-${randomBase62(6).toLowerCase()}` } })
+      return ctx.storage.projects.create({
+        project: { ...project, slug: `${project.slug.slice(0, 56)}-${randomBase62(6).toLowerCase()}` },
+      })
     }
   },
 })
@@ -37,7 +45,10 @@ export const ensureProject = defineOperation({
     try {
       return { project: await createProject.run(ctx, input), created: true }
     } catch (error) {
-      const winner = error instanceof TelltaleError && error.kind === 'conflict' ? await ctx.storage.projects.getBySlug({ slug: input.slug }) : undefined
+      const winner =
+        error instanceof TelltaleError && error.kind === 'conflict'
+          ? await ctx.storage.projects.getBySlug({ slug: input.slug })
+          : undefined
       if (!winner) throw error
       return { project: winner, created: false }
     }
@@ -55,7 +66,8 @@ export const getProject = defineOperation({
 export const getProjectBySlug = defineOperation({
   input: z.object({ slug: z.string() }),
   scope: 'read',
-  run: async (ctx, { slug }): Promise<Project | undefined> => (projectInputSchema.shape.slug.safeParse(slug).success ? ctx.storage.projects.getBySlug({ slug }) : undefined),
+  run: async (ctx, { slug }): Promise<Project | undefined> =>
+    projectInputSchema.shape.slug.safeParse(slug).success ? ctx.storage.projects.getBySlug({ slug }) : undefined,
 })
 
 function slugify(name: string): string {
@@ -70,5 +82,7 @@ function slugify(name: string): string {
 }
 
 function asConflict(error: unknown): unknown {
-  return error instanceof ConflictError ? new TelltaleError('conflict', `The ${error.field} has already been taken.`) : error
+  return error instanceof ConflictError
+    ? new TelltaleError('conflict', `The ${error.field} has already been taken.`)
+    : error
 }

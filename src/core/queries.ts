@@ -1,4 +1,11 @@
-import { countEventsInput, eventStatsInput, INTERVALS, type Interval, invalidRange, listEventsInput } from '../schemas/event-query'
+import {
+  countEventsInput,
+  eventStatsInput,
+  INTERVALS,
+  type Interval,
+  invalidRange,
+  listEventsInput,
+} from '../schemas/event-query'
 import type { EventFilter, NumericSummary, StoredEvent } from '../storage'
 import type { CoreContext } from './context'
 import { validationError } from './errors'
@@ -6,7 +13,12 @@ import { defineOperation } from './operation'
 import { localDayStarts } from './time-zones'
 
 /** Range used when a series is asked for without `from`. */
-const DEFAULT_SPAN: Record<Interval, number> = { '1m': 3_600_000, '5m': 21_600_000, '1h': 86_400_000, '1d': 30 * 86_400_000 }
+const DEFAULT_SPAN: Record<Interval, number> = {
+  '1m': 3_600_000,
+  '5m': 21_600_000,
+  '1h': 86_400_000,
+  '1d': 30 * 86_400_000,
+}
 /** Largest series one request may ask for. */
 export const MAX_BUCKETS = 10_000
 /**
@@ -37,16 +49,22 @@ export const countEvents = defineOperation({
   async run(ctx, query): Promise<CountResult> {
     const { projectId } = query
     if (!query.interval) {
-      if (query.groupByTag === undefined) return { total: await ctx.storage.events.count({ projectId, filter: query.filter }) }
+      if (query.groupByTag === undefined)
+        return { total: await ctx.storage.events.count({ projectId, filter: query.filter }) }
       // Two independent reads: concurrent where the store has several connections (Postgres).
-      const [total, byTag] = await Promise.all([ctx.storage.events.count({ projectId, filter: query.filter }), groups(ctx, projectId, query.filter, query.groupByTag)])
+      const [total, byTag] = await Promise.all([
+        ctx.storage.events.count({ projectId, filter: query.filter }),
+        groups(ctx, projectId, query.filter, query.groupByTag),
+      ])
       return { total, groups: byTag }
     }
     const { from, to, buckets } = bucketBounds(ctx, query.filter, query.interval, query.timeZone)
     // Only events in [from, to) are counted: edge buckets may be partial, and `total` equals the
     // count of the same range without an interval.
     const filter = { ...query.filter, from, to }
-    const size = query.timeZone ? (ZONED_BUCKETS.find((ms) => buckets.every((b) => b % ms === 0)) ?? 1) : INTERVALS[query.interval]
+    const size = query.timeZone
+      ? (ZONED_BUCKETS.find((ms) => buckets.every((b) => b % ms === 0)) ?? 1)
+      : INTERVALS[query.interval]
     const rows = await ctx.storage.events.countSeries({ projectId, filter, bucketMs: size })
     const series = buckets.slice(0, -1).map((start) => ({ start, count: 0 }))
     let day = 0
@@ -55,7 +73,9 @@ export const countEvents = defineOperation({
       series[day].count += row.count
     }
     const total = series.reduce((sum, b) => sum + b.count, 0)
-    return query.groupByTag === undefined ? { total, series } : { total, series, groups: await groups(ctx, projectId, filter, query.groupByTag) }
+    return query.groupByTag === undefined
+      ? { total, series }
+      : { total, series, groups: await groups(ctx, projectId, filter, query.groupByTag) }
   },
 })
 
@@ -66,7 +86,12 @@ export const eventStats = defineOperation({
   run: (ctx, input): Promise<NumericSummary> => ctx.storage.events.summarize({ ...input, percentiles: [50, 95, 99] }),
 })
 
-async function groups(ctx: CoreContext, projectId: string, filter: EventFilter, tagKey: string): Promise<Record<string, number>> {
+async function groups(
+  ctx: CoreContext,
+  projectId: string,
+  filter: EventFilter,
+  tagKey: string,
+): Promise<Record<string, number>> {
   const rows = await ctx.storage.events.countByTag({ projectId, filter, tagKey })
   // Object.fromEntries defines own keys, so a tag value `__proto__` is a group like any other.
   return Object.fromEntries(rows.map((r) => [r.value, r.count]))
@@ -76,13 +101,24 @@ async function groups(ctx: CoreContext, projectId: string, filter: EventFilter, 
  * Bucket boundaries covering `[from, to)`: n + 1 ascending instants for n buckets. UTC buckets
  * align to multiples of the interval; zoned day buckets start at local midnight.
  */
-function bucketBounds(ctx: CoreContext, filter: EventFilter, interval: Interval, timeZone: string | undefined): { from: number; to: number; buckets: number[] } {
+function bucketBounds(
+  ctx: CoreContext,
+  filter: EventFilter,
+  interval: Interval,
+  timeZone: string | undefined,
+): { from: number; to: number; buckets: number[] } {
   const size = INTERVALS[interval]
   const to = filter.to ?? ctx.clock.now() + 1
   const from = filter.from ?? to - DEFAULT_SPAN[interval]
   if (from >= to) throw validationError([invalidRange()])
   if (Math.ceil((to - from) / size) + 1 > MAX_BUCKETS) {
-    throw validationError([{ rule: 'invalid', message: `The range holds more than ${MAX_BUCKETS} ${interval} buckets; narrow it or use a larger interval.`, path: ['range'] }])
+    throw validationError([
+      {
+        rule: 'invalid',
+        message: `The range holds more than ${MAX_BUCKETS} ${interval} buckets; narrow it or use a larger interval.`,
+        path: ['range'],
+      },
+    ])
   }
   if (timeZone) return { from, to, buckets: localDayStarts(from, to, timeZone) }
   const bounds: number[] = []

@@ -40,7 +40,10 @@ const leases = perStore(() => new Map<string, Lease>())
  * Counts one request against `bucket`. Over the limit: a 429 error carrying `Retry-After` and
  * `RateLimit-*` headers.
  */
-export async function consumeRateLimit(ctx: CoreContext, input: { projectId: string; bucket: string; rule: RateLimitRule }): Promise<RateLimitState> {
+export async function consumeRateLimit(
+  ctx: CoreContext,
+  input: { projectId: string; bucket: string; rule: RateLimitRule },
+): Promise<RateLimitState> {
   const { rule } = input
   const now = ctx.clock.now()
   const key = `${input.projectId} ${input.bucket} ${rule.windowMs}`
@@ -51,7 +54,13 @@ export async function consumeRateLimit(ctx: CoreContext, input: { projectId: str
   const exhausted = lease && lease.windowEnd > now && lease.unspent === 0 && lease.storeCount >= rule.limit
   if (!exhausted && (!lease || lease.windowEnd <= now || lease.unspent === 0)) {
     const chunk = Math.max(1, Math.floor(rule.limit * LEASE_SHARE))
-    const hit = await ctx.storage.rateLimits.hit({ projectId: input.projectId, bucket: input.bucket, windowMs: rule.windowMs, now, count: chunk })
+    const hit = await ctx.storage.rateLimits.hit({
+      projectId: input.projectId,
+      bucket: input.bucket,
+      windowMs: rule.windowMs,
+      now,
+      count: chunk,
+    })
     const before = hit.count - chunk
     const granted = Math.max(0, Math.min(chunk, rule.limit - before))
     const carried = lease && lease.windowEnd === hit.resetAt ? lease.unspent : 0
@@ -63,9 +72,13 @@ export async function consumeRateLimit(ctx: CoreContext, input: { projectId: str
   const resetSeconds = Math.max(1, Math.ceil((lease.windowEnd - now) / 1000))
   if (lease.unspent === 0) {
     const state = { limit: rule.limit, remaining: 0, resetSeconds }
-    throw new TelltaleError('rate_limited', `Rate limit exceeded: ${rule.limit} requests per ${rule.windowMs / 1000} seconds. Retry in ${resetSeconds} seconds.`, {
-      headers: { 'Retry-After': String(resetSeconds), ...rateLimitHeaders(state) },
-    })
+    throw new TelltaleError(
+      'rate_limited',
+      `Rate limit exceeded: ${rule.limit} requests per ${rule.windowMs / 1000} seconds. Retry in ${resetSeconds} seconds.`,
+      {
+        headers: { 'Retry-After': String(resetSeconds), ...rateLimitHeaders(state) },
+      },
+    )
   }
   lease.unspent--
   return { limit: rule.limit, remaining: lease.unspent + Math.max(0, rule.limit - lease.storeCount), resetSeconds }
@@ -73,5 +86,9 @@ export async function consumeRateLimit(ctx: CoreContext, input: { projectId: str
 
 /** IETF draft `RateLimit-*` fields, sent on every rate-limited response. */
 export function rateLimitHeaders(state: RateLimitState): Record<string, string> {
-  return { 'RateLimit-Limit': String(state.limit), 'RateLimit-Remaining': String(state.remaining), 'RateLimit-Reset': String(state.resetSeconds) }
+  return {
+    'RateLimit-Limit': String(state.limit),
+    'RateLimit-Remaining': String(state.remaining),
+    'RateLimit-Reset': String(state.resetSeconds),
+  }
 }

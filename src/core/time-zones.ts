@@ -52,7 +52,8 @@ function firstInstantOfDay(day: number, timeZone: string, hint: number): { insta
   // The offset changed since the hint (a DST day): midnight with the new offset, if it holds there
   // and just before.
   const retry = midnight - offset
-  if (zoneOffsetMs(retry, timeZone) === offset && zoneOffsetMs(retry - 1, timeZone) === offset) return { instant: retry, offset }
+  if (zoneOffsetMs(retry, timeZone) === offset && zoneOffsetMs(retry - 1, timeZone) === offset)
+    return { instant: retry, offset }
   // Binary search for the first instant of the day, over whole seconds (transitions fall on
   // them), then to the millisecond in case one did not. Bounded: about 17 + 10 steps.
   const isDayOrLater = (ms: number) => localDayNumber(ms, timeZone) >= day

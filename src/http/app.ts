@@ -63,5 +63,7 @@ export function normalizeBasePath(basePath = ''): string {
 
 /** The request path with the base path removed. */
 export function routePath(pathname: string, basePath: string): string {
-  return basePath && (pathname === basePath || pathname.startsWith(`${basePath}/`)) ? pathname.slice(basePath.length) || '/' : pathname
+  return basePath && (pathname === basePath || pathname.startsWith(`${basePath}/`))
+    ? pathname.slice(basePath.length) || '/'
+    : pathname
 }

@@ -16,9 +16,15 @@ export interface AuthContext {
  * The `auth` option: maps a request to a project with the host app's own session logic.
  * Return `undefined` to fall back to API keys (`Authorization: Bearer tt_...`).
  */
-export type AuthResolver = (request: Request) => AuthContext | undefined | null | Promise<AuthContext | undefined | null>
+export type AuthResolver = (
+  request: Request,
+) => AuthContext | undefined | null | Promise<AuthContext | undefined | null>
 
-export async function authenticate(ctx: CoreContext, request: RouteRequest, resolver?: AuthResolver): Promise<AuthContext> {
+export async function authenticate(
+  ctx: CoreContext,
+  request: RouteRequest,
+  resolver?: AuthResolver,
+): Promise<AuthContext> {
   if (resolver) {
     const resolved = await resolver(request.webRequest())
     if (resolved) return resolved

@@ -108,7 +108,8 @@ export function readNodeText(req: IncomingMessage, maxBytes: number): Promise<st
       settle(() => resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8')))
     }
     const onError = (error: Error) => settle(() => reject(error))
-    const onClose = () => (draining === undefined ? onError(new Error('The client closed the connection before the body ended.')) : refuse())
+    const onClose = () =>
+      draining === undefined ? onError(new Error('The client closed the connection before the body ended.')) : refuse()
     req.on('data', onData)
     req.on('end', onEnd)
     req.on('error', onError)
@@ -137,11 +138,14 @@ function depthOver(value: unknown, max: number): boolean {
     const [current, depth] = stack.pop()!
     if (current === null || typeof current !== 'object') continue
     if (depth > max) return true
-    for (const child of Object.values(current)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1])
+    for (const child of Object.values(current))
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1])
   }
   return false
 }
 
 function tooLarge(maxBytes: number, headers?: Record<string, string>): TelltaleError {
-  return new TelltaleError('payload_too_large', `The request body must not be larger than ${maxBytes} bytes.`, { headers })
+  return new TelltaleError('payload_too_large', `The request body must not be larger than ${maxBytes} bytes.`, {
+    headers,
+  })
 }

@@ -1,4 +1,4 @@
-import { HTTPError, type H3Event } from 'h3'
+import { type H3Event, HTTPError } from 'h3'
 import { TelltaleError } from '../core/errors'
 import type { ErrorFormatter } from '../surfaces'
 

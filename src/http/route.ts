@@ -46,7 +46,12 @@ export type RouteRunner = (request: RouteRequest) => Promise<RouteReply>
  * run it, shape the reply. Any error becomes the surface's documented error reply (with the
  * rate-limit headers already counted).
  */
-export function createRouteRunner(ctx: CoreContext, surface: Surface, route: Route, options: RouteOptions): RouteRunner {
+export function createRouteRunner(
+  ctx: CoreContext,
+  surface: Surface,
+  route: Route,
+  options: RouteOptions,
+): RouteRunner {
   const scope = route.scope ?? route.operation.scope
   const limit = route.rateLimit ? ctx.limits.rateLimits[surface.id]?.[route.rateLimit] : undefined
   return async (request) => {
@@ -55,14 +60,33 @@ export function createRouteRunner(ctx: CoreContext, surface: Surface, route: Rou
       await options.ready()
       const auth = await authenticate(ctx, request, options.auth)
       requireScope(auth, scope)
-      if (limit) headers = rateLimitHeaders(await consumeRateLimit(ctx, { projectId: auth.projectId, bucket: bucketOf(surface, route, auth), rule: limit }))
+      if (limit)
+        headers = rateLimitHeaders(
+          await consumeRateLimit(ctx, {
+            projectId: auth.projectId,
+            bucket: bucketOf(surface, route, auth),
+            rule: limit,
+          }),
+        )
       const routeContext: RouteContext = { auth, batchSize: ctx.limits.batchSize[surface.id] ?? 1 }
-      const wire = route.body ? route.body(await readJsonObject(request, ctx.limits.maxBodyBytes), routeContext) : route.query ? route.query(request.query(), routeContext) : {}
+      const wire = route.body
+        ? route.body(await readJsonObject(request, ctx.limits.maxBodyBytes), routeContext)
+        : route.query
+          ? route.query(request.query(), routeContext)
+          : {}
       // Path parameters after the body (a body cannot rename the resource in the path), and the
       // caller's project last: no body, query or path can name another project.
-      const input = parseInput(route.operation, { ...wire, ...route.params?.(request.params()), projectId: auth.projectId })
+      const input = parseInput(route.operation, {
+        ...wire,
+        ...route.params?.(request.params()),
+        projectId: auth.projectId,
+      })
       const output = await runParsed(ctx, route.operation, input)
-      return { status: typeof route.status === 'function' ? route.status(output) : (route.status ?? 200), headers, body: route.reply(output, input) }
+      return {
+        status: typeof route.status === 'function' ? route.status(output) : (route.status ?? 200),
+        headers,
+        body: route.reply(output, input),
+      }
     } catch (error) {
       const reply = toErrorReply(error, surface.errors, request.pathname)
       return { status: reply.status, headers: { ...headers, ...reply.headers }, body: reply.body }
@@ -71,7 +95,8 @@ export function createRouteRunner(ctx: CoreContext, surface: Surface, route: Rou
 }
 
 /** Rate limits count per API key (per project for host sessions), per surface and rule. */
-const bucketOf = (surface: Surface, route: Route, auth: AuthContext) => `${surface.id}.${route.rateLimit}:${auth.keyId ?? 'session'}`
+const bucketOf = (surface: Surface, route: Route, auth: AuthContext) =>
+  `${surface.id}.${route.rateLimit}:${auth.keyId ?? 'session'}`
 
 /** The runner as an h3 handler. */
 export function toH3Handler(run: RouteRunner) {

@@ -7,7 +7,21 @@ import { z } from 'zod'
 import type { Rule } from '../core/errors'
 import { safeText } from '../schemas/text'
 
-export const AGGREGATIONS = ['count', 'sum', 'avg', 'min', 'max', 'unique_users', 'repeat_users', 'latest', 'p50', 'p95', 'p99', 'mrr', 'subscribers'] as const
+export const AGGREGATIONS = [
+  'count',
+  'sum',
+  'avg',
+  'min',
+  'max',
+  'unique_users',
+  'repeat_users',
+  'latest',
+  'p50',
+  'p95',
+  'p99',
+  'mrr',
+  'subscribers',
+] as const
 export type Aggregation = (typeof AGGREGATIONS)[number]
 
 export const WINDOWS = ['day', 'month', '7d', '30d'] as const
@@ -25,7 +39,17 @@ export type FilterOp = (typeof FILTER_OPS)[number]
  */
 export const POINT_IN_TIME: ReadonlySet<Aggregation> = new Set(['mrr', 'subscribers'])
 /** Aggregations that read a number (`field`); the others count events or users. */
-export const READS_FIELD: ReadonlySet<Aggregation> = new Set(['sum', 'avg', 'min', 'max', 'latest', 'p50', 'p95', 'p99', 'mrr'])
+export const READS_FIELD: ReadonlySet<Aggregation> = new Set([
+  'sum',
+  'avg',
+  'min',
+  'max',
+  'latest',
+  'p50',
+  'p95',
+  'p99',
+  'mrr',
+])
 
 export const SLUG_PATTERN = /^[a-z][a-z0-9_]*$/
 export const SLUG_MAX = 64
@@ -81,9 +105,16 @@ const filterSchema = z
   .superRefine((filter, issues) => {
     const list = Array.isArray(filter.value)
     if (filter.op === 'in' && !list) issues.addIssue({ code: 'custom', path: ['value'], params: { rule: 'array' } })
-    if (filter.op !== 'in' && list) issues.addIssue({ code: 'custom', path: ['value'], params: message(`A "${filter.op}" filter compares with one value, not a list.`) })
-    if (['gt', 'gte', 'lt', 'lte'].includes(filter.op) && typeof filter.value !== 'number') issues.addIssue({ code: 'custom', path: ['value'], params: { rule: 'number' } })
-    if (typeof filter.value === 'string' && !isSafe(filter.value)) issues.addIssue({ code: 'custom', path: ['value'], params: { rule: 'text' } })
+    if (filter.op !== 'in' && list)
+      issues.addIssue({
+        code: 'custom',
+        path: ['value'],
+        params: message(`A "${filter.op}" filter compares with one value, not a list.`),
+      })
+    if (['gt', 'gte', 'lt', 'lte'].includes(filter.op) && typeof filter.value !== 'number')
+      issues.addIssue({ code: 'custom', path: ['value'], params: { rule: 'number' } })
+    if (typeof filter.value === 'string' && !isSafe(filter.value))
+      issues.addIssue({ code: 'custom', path: ['value'], params: { rule: 'text' } })
   })
 
 function message(text: string): Rule {
@@ -101,7 +132,11 @@ export const definitionFields = {
   slug: z
     .string()
     .max(SLUG_MAX)
-    .refine((slug) => SLUG_PATTERN.test(slug), { params: message('The slug must start with a lowercase letter and hold only lowercase letters, digits and underscores.') }),
+    .refine((slug) => SLUG_PATTERN.test(slug), {
+      params: message(
+        'The slug must start with a lowercase letter and hold only lowercase letters, digits and underscores.',
+      ),
+    }),
   description: safeText().max(1000).nullable(),
   kind: z.enum(['aggregate', 'formula']),
   event: z.union([eventName, z.array(eventName).min(1).max(MAX_EVENTS)]).nullable(),
@@ -111,9 +146,13 @@ export const definitionFields = {
     .array(filterSchema)
     .max(MAX_FILTERS)
     // Each `in` value is one more comparison per event read: the total bounds a value's cost.
-    .refine((filters) => filters.reduce((n, f) => n + (Array.isArray(f.value) ? f.value.length : 0), 0) <= MAX_TOTAL_IN_VALUES, {
-      params: message(`The filters may list at most ${MAX_TOTAL_IN_VALUES} values in all (in "in" filters).`),
-    })
+    .refine(
+      (filters) =>
+        filters.reduce((n, f) => n + (Array.isArray(f.value) ? f.value.length : 0), 0) <= MAX_TOTAL_IN_VALUES,
+      {
+        params: message(`The filters may list at most ${MAX_TOTAL_IN_VALUES} values in all (in "in" filters).`),
+      },
+    )
     .nullable(),
   window: z.enum(WINDOWS).nullable(),
   formula: z.string().max(10_000).nullable(),
@@ -135,9 +174,19 @@ export interface SpecProblem {
  * The stored spec from a create's input, or from an update's patch over the stored spec. Fields
  * of the other kind are dropped when the kind changes; giving one explicitly is a problem.
  */
-export function completeSpec(given: DefinitionInput, base: MetricSpec | undefined, template: string | null): { spec: MetricSpec; problems: SpecProblem[] } {
+export function completeSpec(
+  given: DefinitionInput,
+  base: MetricSpec | undefined,
+  template: string | null,
+): { spec: MetricSpec; problems: SpecProblem[] } {
   const problems: SpecProblem[] = []
-  const kind = given.kind ?? (given.formula != null ? 'formula' : given.aggregation != null || given.event !== undefined ? 'aggregate' : (base?.kind ?? 'aggregate'))
+  const kind =
+    given.kind ??
+    (given.formula != null
+      ? 'formula'
+      : given.aggregation != null || given.event !== undefined
+        ? 'aggregate'
+        : (base?.kind ?? 'aggregate'))
   const keep = base?.kind === kind ? base : undefined
   const pick = <K extends keyof MetricSpec>(key: K, fallback: MetricSpec[K]): MetricSpec[K] => {
     const value = (given as Partial<MetricSpec>)[key]
@@ -146,10 +195,12 @@ export function completeSpec(given: DefinitionInput, base: MetricSpec | undefine
   const description = given.description !== undefined ? given.description : (base?.description ?? null)
   if (kind === 'formula') {
     for (const key of ['event', 'aggregation', 'field', 'filters', 'window'] as const) {
-      if (given[key] != null) problems.push({ field: key, message: `The ${key} field is not used by formula metrics; leave it out.` })
+      if (given[key] != null)
+        problems.push({ field: key, message: `The ${key} field is not used by formula metrics; leave it out.` })
     }
     const formula = pick('formula', null)
-    if (formula === null || formula.trim() === '') problems.push({ field: 'formula', message: 'The formula field is required for formula metrics.' })
+    if (formula === null || formula.trim() === '')
+      problems.push({ field: 'formula', message: 'The formula field is required for formula metrics.' })
     const spec: MetricSpec = {
       description,
       kind,
@@ -164,17 +215,37 @@ export function completeSpec(given: DefinitionInput, base: MetricSpec | undefine
     }
     return { spec, problems }
   }
-  if (given.formula != null) problems.push({ field: 'formula', message: 'The formula field is only used by formula metrics (kind "formula").' })
+  if (given.formula != null)
+    problems.push({ field: 'formula', message: 'The formula field is only used by formula metrics (kind "formula").' })
   const aggregation = pick('aggregation', null)
   if (aggregation === null) {
     problems.push({ field: 'aggregation', message: 'The aggregation field is required for aggregate metrics.' })
-    return { spec: { description, kind, event: null, aggregation: null, field: null, filters: null, window: null, formula: null, format: 'number', template }, problems }
+    return {
+      spec: {
+        description,
+        kind,
+        event: null,
+        aggregation: null,
+        field: null,
+        filters: null,
+        window: null,
+        formula: null,
+        format: 'number',
+        template,
+      },
+      problems,
+    }
   }
   const pointInTime = POINT_IN_TIME.has(aggregation)
   const aggregationChanged = keep?.aggregation !== aggregation
-  let window = given.window !== undefined ? given.window : keep && !aggregationChanged ? keep.window : defaultWindow(aggregation)
+  let window =
+    given.window !== undefined ? given.window : keep && !aggregationChanged ? keep.window : defaultWindow(aggregation)
   if (pointInTime && window !== null) {
-    if (given.window != null) problems.push({ field: 'window', message: `The ${aggregation} aggregation is evaluated at a moment and takes no window.` })
+    if (given.window != null)
+      problems.push({
+        field: 'window',
+        message: `The ${aggregation} aggregation is evaluated at a moment and takes no window.`,
+      })
     window = null
   }
   const readsField = READS_FIELD.has(aggregation)
@@ -183,7 +254,11 @@ export function completeSpec(given: DefinitionInput, base: MetricSpec | undefine
   else {
     // `value` is the documented default field, so it is accepted (and ignored) everywhere; only a
     // property says the caller expects a field to be read.
-    if (given.field != null && given.field !== 'value') problems.push({ field: 'field', message: `The ${aggregation} aggregation counts events or users and reads no field.` })
+    if (given.field != null && given.field !== 'value')
+      problems.push({
+        field: 'field',
+        message: `The ${aggregation} aggregation counts events or users and reads no field.`,
+      })
     field = null
   }
   const spec: MetricSpec = {
@@ -201,7 +276,8 @@ export function completeSpec(given: DefinitionInput, base: MetricSpec | undefine
   return { spec, problems }
 }
 
-const defaultWindow = (aggregation: Aggregation): Window | null => (POINT_IN_TIME.has(aggregation) || aggregation === 'latest' ? null : '30d')
+const defaultWindow = (aggregation: Aggregation): Window | null =>
+  POINT_IN_TIME.has(aggregation) || aggregation === 'latest' ? null : '30d'
 const defaultFormat = (aggregation: Aggregation): Format => (aggregation === 'mrr' ? 'currency' : 'number')
 
 /**

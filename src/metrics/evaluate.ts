@@ -66,7 +66,12 @@ export class Evaluator {
    * same length just before it (`previous`). Point-in-time metrics: at `end`, or 30 days earlier.
    * Formulas combine the values of their metrics for the same period.
    */
-  value(metric: Metric, end: number, period: Period = 'current', path: ReadonlySet<string> = new Set()): Promise<number | null> {
+  value(
+    metric: Metric,
+    end: number,
+    period: Period = 'current',
+    path: ReadonlySet<string> = new Set(),
+  ): Promise<number | null> {
     // Saves refuse cycles; two concurrent updates could still make one, which reads as no value
     // rather than a promise that waits for itself.
     if (path.has(metric.definition.id)) return Promise.resolve(null)
@@ -79,7 +84,12 @@ export class Evaluator {
     return found
   }
 
-  private async compute(metric: Metric, end: number, period: Period, path: ReadonlySet<string>): Promise<number | null> {
+  private async compute(
+    metric: Metric,
+    end: number,
+    period: Period,
+    path: ReadonlySet<string>,
+  ): Promise<number | null> {
     const { spec } = metric
     if (spec.kind === 'formula' && !metric.formula) return null
     if (metric.formula) {
@@ -92,7 +102,8 @@ export class Evaluator {
       return tidy(evaluateFormula(formula, (slug) => names.get(slug) ?? null))
     }
     const start = windowStart(spec.window, end, this.timeZone)
-    if (start === undefined) return tidy(await this.aggregate(spec, undefined, period === 'current' ? end : end - POINT_IN_TIME_LOOKBACK_MS))
+    if (start === undefined)
+      return tidy(await this.aggregate(spec, undefined, period === 'current' ? end : end - POINT_IN_TIME_LOOKBACK_MS))
     if (period === 'current') return tidy(await this.aggregate(spec, start, end))
     const previous = previousWindow(spec.window, start, end, this.timeZone)
     return tidy(await this.aggregate(spec, previous.from, previous.to))
@@ -107,7 +118,10 @@ export class Evaluator {
     const events = this.ctx.storage.events
     const projectId = this.projectId
     const filter = baseFilter(spec, from, to)
-    const field = spec.field === null || spec.field === 'value' ? ({ kind: 'value' } as const) : ({ kind: 'property', key: spec.field.slice('metadata.'.length) } as const)
+    const field =
+      spec.field === null || spec.field === 'value'
+        ? ({ kind: 'value' } as const)
+        : ({ kind: 'property', key: spec.field.slice('metadata.'.length) } as const)
     switch (spec.aggregation) {
       case 'count':
         return events.count({ projectId, filter })
@@ -136,13 +150,20 @@ export class Evaluator {
       case 'mrr': {
         let total = 0
         for (const period of BILLING_PERIODS) {
-          const { sum } = await events.sumLatestPerUser({ projectId, filter: coveringFilter(filter, period, to, this.timeZone), field })
+          const { sum } = await events.sumLatestPerUser({
+            projectId,
+            filter: coveringFilter(filter, period, to, this.timeZone),
+            field,
+          })
           if (sum !== null) total += sum / period.months
         }
         return total
       }
       case 'subscribers':
-        return events.countDistinctUsersInAny({ projectId, filters: BILLING_PERIODS.map((period) => coveringFilter(filter, period, to, this.timeZone)) })
+        return events.countDistinctUsersInAny({
+          projectId,
+          filters: BILLING_PERIODS.map((period) => coveringFilter(filter, period, to, this.timeZone)),
+        })
       default:
         return null
     }
@@ -154,7 +175,12 @@ export class Evaluator {
  * calendar windows (`day`, `month`) the previous day or month from its start, for the same length
  * of time (capped at its end): at noon, yesterday from midnight to noon.
  */
-export function previousWindow(window: Window | null, start: number, end: number, timeZone: string): { from: number; to: number } {
+export function previousWindow(
+  window: Window | null,
+  start: number,
+  end: number,
+  timeZone: string,
+): { from: number; to: number } {
   if (window !== 'day' && window !== 'month') return { from: start - (end - start), to: start }
   const from = windowStart(window, start, timeZone)!
   return { from, to: Math.min(from + (end - start), start) }
@@ -179,8 +205,18 @@ function neqPeriod(value: string): EventPredicate {
 }
 
 /** Payments of one period made before `at` whose coverage lasts until `at` or later (see `coverageEnd`). */
-function coveringFilter(filter: EventFilter, period: (typeof BILLING_PERIODS)[number], at: number, timeZone: string): EventFilter {
-  return { ...filter, from: coverageStart(at, period.months, timeZone), to: at, where: [...(filter.where ?? []), ...period.where] }
+function coveringFilter(
+  filter: EventFilter,
+  period: (typeof BILLING_PERIODS)[number],
+  at: number,
+  timeZone: string,
+): EventFilter {
+  return {
+    ...filter,
+    from: coverageStart(at, period.months, timeZone),
+    to: at,
+    where: [...(filter.where ?? []), ...period.where],
+  }
 }
 
 function baseFilter(spec: MetricSpec, from: number | undefined, to: number): EventFilter {
@@ -202,4 +238,5 @@ export function toPredicate(filter: MetricFilter): EventPredicate {
 }
 
 /** Drops float noise (0.1 + 0.2 → 0.3) as the Flux stats do: 12 significant digits. */
-export const tidy = (value: number | null): number | null => (value === null || !Number.isFinite(value) ? null : Number(value.toPrecision(12)))
+export const tidy = (value: number | null): number | null =>
+  value === null || !Number.isFinite(value) ? null : Number(value.toPrecision(12))

@@ -64,7 +64,11 @@ function tokenize(text: string): Token[] {
       if (text[i] === '.') {
         i++
         if (!isDigit(text[i] ?? '')) {
-          tokens.push({ kind: 'bad', message: `The formula has a number without digits after the "." at column ${i}.`, column })
+          tokens.push({
+            kind: 'bad',
+            message: `The formula has a number without digits after the "." at column ${i}.`,
+            column,
+          })
           return tokens
         }
         while (i < text.length && isDigit(text[i])) i++
@@ -79,7 +83,11 @@ function tokenize(text: string): Token[] {
       i++
     } else {
       const char = String.fromCodePoint(text.codePointAt(i)!)
-      tokens.push({ kind: 'bad', message: `The formula has an unexpected character ${describe(char)} at column ${column}.`, column })
+      tokens.push({
+        kind: 'bad',
+        message: `The formula has an unexpected character ${describe(char)} at column ${column}.`,
+        column,
+      })
       return tokens
     }
   }
@@ -90,7 +98,8 @@ function tokenize(text: string): Token[] {
 /** Parses and checks a formula; throws `FormulaError` on anything outside the grammar or the limits. */
 export function parseFormula(text: string): Formula {
   if (typeof text !== 'string') throw new FormulaError('The formula must be a string.')
-  if (text.length > FORMULA_MAX_LENGTH) throw new FormulaError(`The formula is longer than ${FORMULA_MAX_LENGTH} characters.`)
+  if (text.length > FORMULA_MAX_LENGTH)
+    throw new FormulaError(`The formula is longer than ${FORMULA_MAX_LENGTH} characters.`)
   const tokens = tokenize(text)
   if (tokens[0].kind === 'end') throw new FormulaError('The formula is empty.')
 
@@ -106,10 +115,14 @@ export function parseFormula(text: string): Formula {
     return new FormulaError(`The formula has an unexpected "${t.text}" at column ${t.column}.`)
   }
   const enter = (t: Token) => {
-    if (++depth > FORMULA_MAX_DEPTH) throw new FormulaError(`The formula nests parentheses and minus signs more than ${FORMULA_MAX_DEPTH} deep (at column ${t.column}).`)
+    if (++depth > FORMULA_MAX_DEPTH)
+      throw new FormulaError(
+        `The formula nests parentheses and minus signs more than ${FORMULA_MAX_DEPTH} deep (at column ${t.column}).`,
+      )
   }
   const countOperand = () => {
-    if (++operands > FORMULA_MAX_OPERANDS) throw new FormulaError(`The formula has more than ${FORMULA_MAX_OPERANDS} numbers and metric slugs.`)
+    if (++operands > FORMULA_MAX_OPERANDS)
+      throw new FormulaError(`The formula has more than ${FORMULA_MAX_OPERANDS} numbers and metric slugs.`)
   }
 
   // expr := term (('+'|'-') term)*  — a loop, not recursion, so `a - b - c` is left-associative.
@@ -161,7 +174,8 @@ export function parseFormula(text: string): Formula {
       enter(t)
       const inner = expr()
       const close = peek()
-      if (close.kind === 'end') throw new FormulaError(`The formula is missing a ")" to close the "(" at column ${t.column}.`)
+      if (close.kind === 'end')
+        throw new FormulaError(`The formula is missing a ")" to close the "(" at column ${t.column}.`)
       if (!isSymbol(close, ')')) throw unexpected(close)
       pos++
       depth--
@@ -173,7 +187,8 @@ export function parseFormula(text: string): Formula {
   const root = expr()
   const rest = peek()
   if (rest.kind !== 'end') {
-    if (isSymbol(rest, ')')) throw new FormulaError(`The formula has a ")" at column ${rest.column} that closes no "(".`)
+    if (isSymbol(rest, ')'))
+      throw new FormulaError(`The formula has a ")" at column ${rest.column} that closes no "(".`)
     // `a b`, `max(a)`, `1e5` (the number 1, then the slug `e5`): an operand where an operator belongs.
     throw unexpected(rest)
   }
@@ -255,7 +270,10 @@ export function findCycle(slug: string, dependencies: (slug: string) => string[]
  * the evaluator computes each once) and how deep formulas nest. A save bounds both, so one value
  * costs a bounded number of store reads. Call it on a graph without cycles (`findCycle` first).
  */
-export function formulaReach(slug: string, dependencies: (slug: string) => string[] | undefined): { metrics: number; depth: number } {
+export function formulaReach(
+  slug: string,
+  dependencies: (slug: string) => string[] | undefined,
+): { metrics: number; depth: number } {
   const seen = new Set<string>()
   const depthOf = new Map<string, number>()
   const visit = (from: string): number => {

@@ -66,7 +66,8 @@ export class MetricSet {
    */
   readsPerDay(metrics: Metric[]): number {
     const aggregates = new Set<string>()
-    for (const metric of metrics) for (const m of this.closure(metric)) if (!m.formula && m.spec.kind !== 'formula') aggregates.add(m.definition.id)
+    for (const metric of metrics)
+      for (const m of this.closure(metric)) if (!m.formula && m.spec.kind !== 'formula') aggregates.add(m.definition.id)
     return Math.max(aggregates.size, 1)
   }
 
@@ -75,14 +76,22 @@ export class MetricSet {
     return Math.max(
       ...this.closure(metric)
         .filter((m) => !m.formula)
-        .map((m) => (m.spec.aggregation && POINT_IN_TIME.has(m.spec.aggregation) ? HISTORY_MAX_DAYS : windowReachDays(m.spec.window))),
+        .map((m) =>
+          m.spec.aggregation && POINT_IN_TIME.has(m.spec.aggregation)
+            ? HISTORY_MAX_DAYS
+            : windowReachDays(m.spec.window),
+        ),
       0,
     )
   }
 }
 
 /** Computes and stores the snapshots of each metric for its days (completed days only); returns them. */
-export async function computeSnapshots(ctx: CoreContext, set: MetricSet, work: Array<{ metric: Metric; days: string[] }>): Promise<MetricSnapshot[]> {
+export async function computeSnapshots(
+  ctx: CoreContext,
+  set: MetricSet,
+  work: Array<{ metric: Metric; days: string[] }>,
+): Promise<MetricSnapshot[]> {
   const evaluator = set.evaluator(ctx)
   const tz = set.project.timezone
   // When the reads begin, not when they end: a late event stored meanwhile is marked dirty later
@@ -94,7 +103,8 @@ export async function computeSnapshots(ctx: CoreContext, set: MetricSet, work: A
     for (let i = 0; i < days.length; i += CONCURRENCY) {
       const chunk = days.slice(i, i + CONCURRENCY)
       const values = await Promise.all(chunk.map((day) => evaluator.value(metric, dayEnd(day, tz))))
-      for (const [k, day] of chunk.entries()) snapshots.push({ metricId: metric.definition.id, day, value: values[k], computedAt })
+      for (const [k, day] of chunk.entries())
+        snapshots.push({ metricId: metric.definition.id, day, value: values[k], computedAt })
     }
     if (snapshots.length > 0) await ctx.storage.metrics.putSnapshots({ projectId: set.project.id, snapshots })
     written.push(...snapshots)
@@ -122,7 +132,13 @@ export interface PendingHistory {
  * today computed live. When the missing days cost more than `INLINE_METRIC_DAYS`, nothing is
  * computed: the work is queued for the history job and `pending` says so (no points).
  */
-export async function readHistory(ctx: CoreContext, set: MetricSet, metric: Metric, fromDay: string, toDay: string): Promise<{ points: HistoryPoint[]; pending?: PendingHistory }> {
+export async function readHistory(
+  ctx: CoreContext,
+  set: MetricSet,
+  metric: Metric,
+  fromDay: string,
+  toDay: string,
+): Promise<{ points: HistoryPoint[]; pending?: PendingHistory }> {
   const tz = set.project.timezone
   const now = ctx.clock.now()
   const todayDay = localDay(now, tz)
@@ -141,15 +157,29 @@ export async function readHistory(ctx: CoreContext, set: MetricSet, metric: Metr
     const changedAt = set.changedAt(metric)
     const storedFrom = fromDay > lastEmpty ? fromDay : addDays(lastEmpty, 1)
     const stored =
-      storedFrom > lastStored ? [] : await ctx.storage.metrics.listSnapshots({ projectId: set.project.id, metricId: metric.definition.id, fromDay: storedFrom, toDay: lastStored })
+      storedFrom > lastStored
+        ? []
+        : await ctx.storage.metrics.listSnapshots({
+            projectId: set.project.id,
+            metricId: metric.definition.id,
+            fromDay: storedFrom,
+            toDay: lastStored,
+          })
     for (const s of stored) if (s.computedAt >= changedAt) values.set(s.day, s.value)
     const missing = dayRange(fromDay, lastStored).filter((day) => !values.has(day))
     const metricDays = missing.length * set.readsPerDay([metric])
     if (metricDays > INLINE_METRIC_DAYS) {
-      await queueHistoryWork(ctx, set.project.id, { kind: 'fill', metricId: metric.definition.id, from: missing[0], to: missing[missing.length - 1], requestedAt: 0 })
+      await queueHistoryWork(ctx, set.project.id, {
+        kind: 'fill',
+        metricId: metric.definition.id,
+        from: missing[0],
+        to: missing[missing.length - 1],
+        requestedAt: 0,
+      })
       return { points: [], pending: { from: missing[0], to: missing[missing.length - 1], metricDays } }
     }
-    if (missing.length > 0) for (const s of await computeSnapshots(ctx, set, [{ metric, days: missing }])) values.set(s.day, s.value)
+    if (missing.length > 0)
+      for (const s of await computeSnapshots(ctx, set, [{ metric, days: missing }])) values.set(s.day, s.value)
   }
   if (lastDay === todayDay) values.set(todayDay, await set.evaluator(ctx).value(metric, now + 1))
   return { points: dayRange(fromDay, lastDay).map((date) => ({ date, value: values.get(date) ?? null })) }
@@ -194,7 +224,8 @@ export async function queueHistoryWork(ctx: CoreContext, projectId: string, work
 
 export function parseHistoryWork(key: string): HistoryWork | undefined {
   const [kind, metricId, from, to, requestedAt] = key.slice(HISTORY_WORK_PREFIX.length).split(':')
-  if ((kind !== 'fill' && kind !== 'recalc') || !metricId || !from || !to || !/^\d+$/.test(requestedAt ?? '')) return undefined
+  if ((kind !== 'fill' && kind !== 'recalc') || !metricId || !from || !to || !/^\d+$/.test(requestedAt ?? ''))
+    return undefined
   return { kind, metricId, from, to, requestedAt: Number(requestedAt) }
 }
 
@@ -203,7 +234,12 @@ export function parseHistoryWork(key: string): HistoryWork | undefined {
  * request's job is removed once none of its days is left; snapshots written count as progress,
  * so a large request spreads over several ticks.
  */
-export async function runQueuedHistoryWork(ctx: CoreContext, set: MetricSet, yesterday: string, budget: number): Promise<number> {
+export async function runQueuedHistoryWork(
+  ctx: CoreContext,
+  set: MetricSet,
+  yesterday: string,
+  budget: number,
+): Promise<number> {
   const projectId = set.project.id
   let computed = 0
   const jobs = await ctx.storage.jobs.list({ projectId, keyPrefix: HISTORY_WORK_PREFIX })
@@ -221,7 +257,12 @@ export async function runQueuedHistoryWork(ctx: CoreContext, set: MetricSet, yes
     let left = 0
     for (const target of work.kind === 'recalc' ? [metric, ...set.dependents(metric)] : [metric]) {
       const since = Math.max(set.changedAt(target), work.requestedAt)
-      const stored = await ctx.storage.metrics.listSnapshots({ projectId, metricId: target.definition.id, fromDay: work.from, toDay: last })
+      const stored = await ctx.storage.metrics.listSnapshots({
+        projectId,
+        metricId: target.definition.id,
+        fromDay: work.from,
+        toDay: last,
+      })
       const current = new Set(stored.filter((s) => s.computedAt >= since).map((s) => s.day))
       const days = daysWithEvents(dayRange(work.from, last), firstDay).filter((day) => !current.has(day))
       const cost = set.readsPerDay([target])

@@ -133,7 +133,8 @@ export const TEMPLATES: Template[] = [
   {
     key: 'ecommerce',
     name: 'E-commerce',
-    description: 'Revenue, orders, average order value, customers, repeat purchases and refunds from order_completed and order_refunded events (value = amount).',
+    description:
+      'Revenue, orders, average order value, customers, repeat purchases and refunds from order_completed and order_refunded events (value = amount).',
     metrics: [
       {
         slug: 'revenue',
@@ -156,7 +157,14 @@ export const TEMPLATES: Template[] = [
         window: '30d',
         format: 'number',
       },
-      { slug: 'aov', name: 'Average order value', description: 'Revenue / orders.', kind: 'formula', formula: 'revenue / orders', format: 'currency' },
+      {
+        slug: 'aov',
+        name: 'Average order value',
+        description: 'Revenue / orders.',
+        kind: 'formula',
+        formula: 'revenue / orders',
+        format: 'currency',
+      },
       {
         slug: 'customers',
         name: 'Customers',
@@ -196,15 +204,32 @@ export const TEMPLATES: Template[] = [
         window: '30d',
         format: 'currency',
       },
-      { slug: 'net_revenue', name: 'Net revenue', description: 'Revenue minus refunds.', kind: 'formula', formula: 'revenue - refunds', format: 'currency' },
+      {
+        slug: 'net_revenue',
+        name: 'Net revenue',
+        description: 'Revenue minus refunds.',
+        kind: 'formula',
+        formula: 'revenue - refunds',
+        format: 'currency',
+      },
     ],
   },
   {
     key: 'api',
     name: 'API',
-    description: 'Requests, error rate, p95 latency and active consumers from api_request events (value = latency in ms, metadata.status = HTTP status).',
+    description:
+      'Requests, error rate, p95 latency and active consumers from api_request events (value = latency in ms, metadata.status = HTTP status).',
     metrics: [
-      { slug: 'requests', name: 'Requests', description: 'API requests today.', kind: 'aggregate', event: 'api_request', aggregation: 'count', window: 'day', format: 'number' },
+      {
+        slug: 'requests',
+        name: 'Requests',
+        description: 'API requests today.',
+        kind: 'aggregate',
+        event: 'api_request',
+        aggregation: 'count',
+        window: 'day',
+        format: 'number',
+      },
       {
         slug: 'server_errors',
         name: 'Server errors',

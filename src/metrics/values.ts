@@ -33,7 +33,12 @@ export function invalidateValues(storage: Storage, projectId: string): void {
 }
 
 /** The values of `metrics` (all of the project's, or one), from the cache where fresh enough. */
-export async function currentValues(ctx: CoreContext, set: MetricSet, metrics: Metric[], options: { fresh?: boolean } = {}): Promise<MetricValue[]> {
+export async function currentValues(
+  ctx: CoreContext,
+  set: MetricSet,
+  metrics: Metric[],
+  options: { fresh?: boolean } = {},
+): Promise<MetricValue[]> {
   const cache = caches(ctx.storage)
   let project = cache.get(set.project.id)
   if (!project) {
@@ -41,7 +46,8 @@ export async function currentValues(ctx: CoreContext, set: MetricSet, metrics: M
     cache.set(set.project.id, project)
   }
   const now = ctx.clock.now()
-  const isFresh = (v: MetricValue | undefined, m: Metric): v is MetricValue => v !== undefined && now - v.computedAt < VALUE_CACHE_MS && v.computedAt >= set.changedAt(m)
+  const isFresh = (v: MetricValue | undefined, m: Metric): v is MetricValue =>
+    v !== undefined && now - v.computedAt < VALUE_CACHE_MS && v.computedAt >= set.changedAt(m)
   const evaluator = set.evaluator(ctx)
   return Promise.all(
     metrics.map(async (metric) => {
@@ -49,7 +55,10 @@ export async function currentValues(ctx: CoreContext, set: MetricSet, metrics: M
       if (!options.fresh && isFresh(cached, metric)) return cached
       // Events at this very millisecond count: the window ends just after now.
       const end = now + 1
-      const [value, previousValue] = await Promise.all([evaluator.value(metric, end), evaluator.value(metric, end, 'previous')])
+      const [value, previousValue] = await Promise.all([
+        evaluator.value(metric, end),
+        evaluator.value(metric, end, 'previous'),
+      ])
       const computed: MetricValue = {
         slug: metric.definition.slug,
         name: metric.definition.name,

@@ -10,7 +10,11 @@ export const INTERVALS = { '1m': 60_000, '5m': 300_000, '1h': 3_600_000, '1d': 8
 export type Interval = keyof typeof INTERVALS
 
 /** The one wording of the range rule, for the filter schema and for ranges with defaults filled in. */
-export const invalidRange = (): ValidationIssue & { rule: 'invalid' } => ({ rule: 'invalid', message: 'The from timestamp must be before the to timestamp.', path: ['range'] })
+export const invalidRange = (): ValidationIssue & { rule: 'invalid' } => ({
+  rule: 'invalid',
+  message: 'The from timestamp must be before the to timestamp.',
+  path: ['range'],
+})
 
 /** Which events a query reads; every field narrows (AND). The time range is `[from, to)`. */
 export const eventFilterSchema = z
@@ -33,7 +37,12 @@ export const eventFilterSchema = z
       ctx.addIssue({ code: 'custom', path, message: rule.message, params: rule })
     }
   })
-  .transform(({ name, names, ...filter }): EventFilter => (name === undefined ? { ...filter, names } : { ...filter, names: names ? names.filter((n) => n === name) : [name] }))
+  .transform(
+    ({ name, names, ...filter }): EventFilter =>
+      name === undefined
+        ? { ...filter, names }
+        : { ...filter, names: names ? names.filter((n) => n === name) : [name] },
+  )
 
 export const timeZoneSchema = z.string().refine(isTimeZone, { params: { rule: 'timezone' } })
 const projectId = z.string()
@@ -59,7 +68,12 @@ export const countEventsInput = z
   })
   .superRefine((input, ctx) => {
     if (input.timeZone !== undefined && input.interval !== undefined && input.interval !== '1d') {
-      ctx.addIssue({ code: 'custom', path: ['interval'], message: 'tz with 1d only', params: { rule: 'invalid', message: 'The tz parameter applies to interval=1d only.' } })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['interval'],
+        message: 'tz with 1d only',
+        params: { rule: 'invalid', message: 'The tz parameter applies to interval=1d only.' },
+      })
     }
   })
 

@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { inTimestampRange, MAX_TIMESTAMP, MIN_TIMESTAMP, parseIsoTimestamp } from './time'
 import { jsonObject, safeText, stringMap } from './text'
+import { inTimestampRange, MAX_TIMESTAMP, MIN_TIMESTAMP, parseIsoTimestamp } from './time'
 
 /**
  * One event as every surface hands it to the core, in core field names. Surfaces rename their
@@ -30,7 +30,11 @@ export const timestampSchema = z.union([z.string(), z.number(), z.date()]).trans
   }
   const whole = Math.floor(ms)
   if (!inTimestampRange(whole)) {
-    ctx.addIssue({ code: 'custom', message: 'date out of range', params: { rule: 'date_range', min: MIN_TIMESTAMP, max: MAX_TIMESTAMP } })
+    ctx.addIssue({
+      code: 'custom',
+      message: 'date out of range',
+      params: { rule: 'date_range', min: MIN_TIMESTAMP, max: MAX_TIMESTAMP },
+    })
     return z.NEVER
   }
   return whole

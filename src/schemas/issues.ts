@@ -5,7 +5,11 @@ import type { IssuePath, Rule, ValidationIssue } from '../core/errors'
  * Turns zod issues into telltale's structured rules. Schemas stay the single source of
  * validation; surfaces word the rules in their documented style.
  */
-export function toValidationIssues(issues: z.core.$ZodIssue[], input: unknown, basePath: IssuePath = []): ValidationIssue[] {
+export function toValidationIssues(
+  issues: z.core.$ZodIssue[],
+  input: unknown,
+  basePath: IssuePath = [],
+): ValidationIssue[] {
   return issues.map((issue) => {
     const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol')
     return { ...toRule(issue, valueAt(input, path)), path: [...basePath, ...path] } as ValidationIssue
@@ -18,7 +22,8 @@ function toRule(issue: z.core.$ZodIssue, value: unknown): Rule {
     case 'invalid_type':
       if (issue.expected === 'record' || issue.expected === 'object') return { rule: 'object' }
       if (issue.expected === 'number' || issue.expected === 'int') return { rule: 'number' }
-      if (issue.expected === 'array' || issue.expected === 'boolean' || issue.expected === 'string') return { rule: issue.expected as 'array' | 'boolean' | 'string' }
+      if (issue.expected === 'array' || issue.expected === 'boolean' || issue.expected === 'string')
+        return { rule: issue.expected as 'array' | 'boolean' | 'string' }
       return { rule: 'invalid', message: issue.message }
     case 'too_small':
       if (issue.origin === 'array') return { rule: 'min_items', min: Number(issue.minimum) }

@@ -55,7 +55,10 @@ export function jsonProblem(value: unknown): string | undefined {
 }
 
 export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) && [Object.prototype, null].includes(Object.getPrototypeOf(value))
+  value !== null &&
+  typeof value === 'object' &&
+  !Array.isArray(value) &&
+  [Object.prototype, null].includes(Object.getPrototypeOf(value))
 
 /**
  * A JSON object, returned as given. Not `z.record`, which copies into a fresh `{}` and so drops a
@@ -76,12 +79,17 @@ export const stringMap = () =>
     .superRefine((value, ctx) => {
       for (const key of Object.keys(value)) {
         const item = value[key]
-        if (!isSafeText(key)) ctx.addIssue({ code: 'custom', path: [key], message: `keys ${SAFE_TEXT_MESSAGE}`, params: { rule: 'text' } })
-        else if (typeof item !== 'string') ctx.addIssue({ code: 'custom', path: [key], message: 'must be a string', params: { rule: 'string' } })
-        else if (!isSafeText(item)) ctx.addIssue({ code: 'custom', path: [key], message: SAFE_TEXT_MESSAGE, params: { rule: 'text' } })
+        if (!isSafeText(key))
+          ctx.addIssue({ code: 'custom', path: [key], message: `keys ${SAFE_TEXT_MESSAGE}`, params: { rule: 'text' } })
+        else if (typeof item !== 'string')
+          ctx.addIssue({ code: 'custom', path: [key], message: 'must be a string', params: { rule: 'string' } })
+        else if (!isSafeText(item))
+          ctx.addIssue({ code: 'custom', path: [key], message: SAFE_TEXT_MESSAGE, params: { rule: 'text' } })
       }
     })
 
 /** An integer in `[min, max]`, worded as one rule ("must be an integer between 1 and 1000"). */
 export const integerIn = (min: number, max: number) =>
-  z.custom<number>((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= min && n <= max, { params: { rule: 'integer_range', min, max } })
+  z.custom<number>((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= min && n <= max, {
+    params: { rule: 'integer_range', min, max },
+  })

@@ -23,5 +23,12 @@ export interface AlertRepository {
    * Moves a rule from `from` to `to` only if it is still in `from` since `since`. Exactly one
    * instance wins a transition, so exactly one notification is sent.
    */
-  transition(input: { projectId: string; id: string; from: AlertRule['state']; since: number; to: AlertRule['state']; at: number }): Promise<boolean>
+  transition(input: {
+    projectId: string
+    id: string
+    from: AlertRule['state']
+    since: number
+    to: AlertRule['state']
+    at: number
+  }): Promise<boolean>
 }

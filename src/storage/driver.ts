@@ -23,9 +23,16 @@ export async function importDriver<T>(load: () => Promise<T>): Promise<ImportedD
 export function requireDriver<T>(imported: ImportedDriver<T>, pkg: string, adapter: string): T {
   if ('module' in imported) return imported.module
   const { code, message } = imported.error as { code?: unknown; message?: unknown }
-  const missing = (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && typeof message === 'string' && message.includes(`'${pkg}'`)
-  if (missing) throw configError(`${adapter} needs the ${pkg} package, which is not installed: npm install ${pkg}`, imported.error)
-  throw configError(`${adapter} could not load the ${pkg} package (${String(message).split('\n')[0]}): reinstall it (npm install ${pkg})`, imported.error)
+  const missing =
+    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+    typeof message === 'string' &&
+    message.includes(`'${pkg}'`)
+  if (missing)
+    throw configError(`${adapter} needs the ${pkg} package, which is not installed: npm install ${pkg}`, imported.error)
+  throw configError(
+    `${adapter} could not load the ${pkg} package (${String(message).split('\n')[0]}): reinstall it (npm install ${pkg})`,
+    imported.error,
+  )
 }
 
 /** The driver's error code (`ECONNREFUSED`, `SQLITE_NOTADB`, `3D000`), looking through `cause` and a failed multi-address connect. */

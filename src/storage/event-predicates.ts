@@ -56,7 +56,11 @@ export interface EventMetricAggregations {
    * users have one and the sum of those latest values (`null` when no user has one, and when the
    * sum is beyond the double range). MRR counts each subscriber's latest covering payment this way.
    */
-  sumLatestPerUser(input: { projectId: string; filter: EventFilter; field: EventField }): Promise<{ users: number; sum: number | null }>
+  sumLatestPerUser(input: {
+    projectId: string
+    filter: EventFilter
+    field: EventField
+  }): Promise<{ users: number; sum: number | null }>
   /**
    * The timestamp of the project's earliest event, `undefined` without events. Metric history
    * counts the days before it as computed: they hold the value over no events.

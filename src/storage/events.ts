@@ -80,15 +80,33 @@ export interface EventRepository extends EventMetricAggregations {
   insert(input: { projectId: string; events: NewEvent[] }): Promise<EventInsertResult>
   get(input: { projectId: string; id: string }): Promise<StoredEvent | undefined>
   /** Newest first (timestamp, then id), with the total that matches the filter. */
-  list(input: { projectId: string; filter: EventFilter; limit: number; offset: number }): Promise<{ events: StoredEvent[]; total: number }>
+  list(input: {
+    projectId: string
+    filter: EventFilter
+    limit: number
+    offset: number
+  }): Promise<{ events: StoredEvent[]; total: number }>
   count(input: { projectId: string; filter: EventFilter }): Promise<number>
   /**
    * Counts per bucket of `bucketMs`, buckets aligned to multiples of `bucketMs` since the epoch
    * (UTC). Only non-empty buckets are returned, ascending; callers zero-fill.
    */
-  countSeries(input: { projectId: string; filter: EventFilter; bucketMs: number }): Promise<Array<{ start: number; count: number }>>
+  countSeries(input: {
+    projectId: string
+    filter: EventFilter
+    bucketMs: number
+  }): Promise<Array<{ start: number; count: number }>>
   /** Counts per value of one tag; events without that tag are not counted. Largest first. */
-  countByTag(input: { projectId: string; filter: EventFilter; tagKey: string }): Promise<Array<{ value: string; count: number }>>
+  countByTag(input: {
+    projectId: string
+    filter: EventFilter
+    tagKey: string
+  }): Promise<Array<{ value: string; count: number }>>
   /** count/sum/avg/min/max and exact nearest-rank percentiles of a numeric field; non-numeric rows are skipped. */
-  summarize(input: { projectId: string; filter: EventFilter; field: EventField; percentiles: number[] }): Promise<NumericSummary>
+  summarize(input: {
+    projectId: string
+    filter: EventFilter
+    field: EventField
+    percentiles: number[]
+  }): Promise<NumericSummary>
 }

@@ -13,9 +13,10 @@
  * annotations) have draft repositories in this folder; they join `Storage` and the public types
  * with their issue.
  */
-import type { ApiKeyRepository } from './keys'
+
 import type { EventRepository } from './events'
 import type { JobRepository } from './jobs'
+import type { ApiKeyRepository } from './keys'
 import type { MetricRepository } from './metrics'
 import type { ProjectRepository } from './projects'
 import type { RateLimitRepository } from './rate-limits'
@@ -57,8 +58,8 @@ export class ConflictError extends Error {
 export type * from './event-predicates'
 export type * from './events'
 export type * from './jobs'
+export { SYSTEM_PROJECT } from './jobs'
 export type * from './keys'
 export type * from './metrics'
 export type * from './projects'
 export type * from './rate-limits'
-export { SYSTEM_PROJECT } from './jobs'

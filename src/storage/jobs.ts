@@ -28,7 +28,13 @@ export interface JobRepository {
    * (`runAt <= now`) and not held by a live lease (`leaseUntil` empty or `< now`).
    * The winner holds it until `now + leaseMs`. Returns the claimed job, or `undefined`.
    */
-  claim(input: { projectId: string; key: string; owner: string; now: number; leaseMs: number }): Promise<Job | undefined>
+  claim(input: {
+    projectId: string
+    key: string
+    owner: string
+    now: number
+    leaseMs: number
+  }): Promise<Job | undefined>
   /**
    * Releases a claim held by `owner` and schedules the next run. Returns false when the claim was
    * lost (the lease expired and another instance took it), so the caller must not publish results.

@@ -59,7 +59,12 @@ export interface MetricRepository {
    */
   putSnapshots(input: { projectId: string; snapshots: MetricSnapshot[] }): Promise<void>
   /** Snapshots of one metric with fromDay <= day <= toDay, ascending by day. */
-  listSnapshots(input: { projectId: string; metricId: string; fromDay: string; toDay: string }): Promise<MetricSnapshot[]>
+  listSnapshots(input: {
+    projectId: string
+    metricId: string
+    fromDay: string
+    toDay: string
+  }): Promise<MetricSnapshot[]>
   /** Marks days dirty at `at`; a day already dirty takes the later `at`. Idempotent; atomic per day. */
   markDirty(input: { projectId: string; days: string[]; at: number }): Promise<void>
   /** Dirty days of the project, ascending by day, at most `limit`. */

@@ -62,13 +62,16 @@ export interface MonitorRepository {
   recordCheck(input: { result: CheckResult }): Promise<void>
   listChecks(input: { projectId: string; monitorId: number; from: number; to: number }): Promise<CheckResult[]>
   /** Rolled-up uptime and response times per bucket (hourly/daily rollups keep 90 days cheap). */
-  summarizeChecks(input: {
-    projectId: string
-    monitorId: number
-    from: number
-    to: number
-    bucketMs: number
-  }): Promise<Array<{ start: number; up: number; total: number; avgMs: number | null; minMs: number | null; maxMs: number | null }>>
+  summarizeChecks(input: { projectId: string; monitorId: number; from: number; to: number; bucketMs: number }): Promise<
+    Array<{
+      start: number
+      up: number
+      total: number
+      avgMs: number | null
+      minMs: number | null
+      maxMs: number | null
+    }>
+  >
   /** Opens an incident unless one is open for the monitor (atomic); returns the open incident. */
   openIncident(input: { incident: Omit<Incident, 'id'> }): Promise<Incident>
   resolveIncident(input: { projectId: string; monitorId: number; at: number }): Promise<Incident | undefined>

@@ -68,5 +68,6 @@ export const defineSurface = <const Id extends string, const Rule extends string
 ): Surface<Id, Rule> => surface
 
 /** Typed route definition: `reply` sees the operation's real output and parsed input; `rateLimit` keeps its name. */
-export const defineRoute = <Schema extends z.ZodType, Output, const Rule extends string = never>(route: Route<Schema, Output, Rule>): Route<z.ZodType, unknown, Rule> =>
-  route as unknown as Route<z.ZodType, unknown, Rule>
+export const defineRoute = <Schema extends z.ZodType, Output, const Rule extends string = never>(
+  route: Route<Schema, Output, Rule>,
+): Route<z.ZodType, unknown, Rule> => route as unknown as Route<z.ZodType, unknown, Rule>

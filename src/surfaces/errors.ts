@@ -22,13 +22,17 @@ export function laravelErrors(names: WireNames): ErrorFormatter {
     const messages = Object.values(errors).flat()
     // Laravel: the first message, then "(and N more errors)".
     const more = messages.length - 1
-    const message = more > 0 ? `${messages[0]} (and ${more} more error${more === 1 ? '' : 's'})` : (messages[0] ?? error.message)
+    const message =
+      more > 0 ? `${messages[0]} (and ${more} more error${more === 1 ? '' : 's'})` : (messages[0] ?? error.message)
     return { message, errors }
   }
 }
 
 /** `codeOf` picks the code of a validation error from its first issue. */
-export function codedErrors(names: WireNames, codeOf: (issue: ValidationIssue, field: string) => string): ErrorFormatter {
+export function codedErrors(
+  names: WireNames,
+  codeOf: (issue: ValidationIssue, field: string) => string,
+): ErrorFormatter {
   return (error) => {
     if (error.kind === 'internal') return { error: { code: 'server_error', message: SERVER_ERROR } }
     if (error.kind !== 'validation') return { error: { code: error.kind, message: error.message } }
@@ -46,7 +50,11 @@ export function plainErrors(names: WireNames): ErrorFormatter {
 }
 
 /** The code and message of the first issue (a Flux batch reports each rejected item this way). */
-export function codedIssue(issues: ValidationIssue[], names: WireNames, codeOf: (issue: ValidationIssue, field: string) => string): { code: string; message: string } {
+export function codedIssue(
+  issues: ValidationIssue[],
+  names: WireNames,
+  codeOf: (issue: ValidationIssue, field: string) => string,
+): { code: string; message: string } {
   const first = issues[0]
   if (!first) return { code: 'invalid_request', message: 'The given data was invalid.' }
   const field = wirePath(first.path, names)
@@ -58,7 +66,8 @@ function fieldErrors(issues: ValidationIssue[], names: WireNames): Record<string
   const errors: Record<string, string[]> = {}
   for (const issue of issues) {
     const field = wirePath(issue.path, names)
-    if (!Object.hasOwn(errors, field)) Object.defineProperty(errors, field, { value: [], enumerable: true, writable: true, configurable: true })
+    if (!Object.hasOwn(errors, field))
+      Object.defineProperty(errors, field, { value: [], enumerable: true, writable: true, configurable: true })
     errors[field].push(issueMessage(issue, field))
   }
   return errors
@@ -66,6 +75,8 @@ function fieldErrors(issues: ValidationIssue[], names: WireNames): Record<string
 
 /** Core path → the wire's dotted field name (`['events', 3, 'name']` → `events.3.event`). */
 export function wirePath(path: IssuePath, names: WireNames): string {
-  const segments = path.map((segment) => (typeof segment === 'string' && Object.hasOwn(names, segment) ? names[segment] : String(segment))).filter((s) => s !== '')
+  const segments = path
+    .map((segment) => (typeof segment === 'string' && Object.hasOwn(names, segment) ? names[segment] : String(segment)))
+    .filter((s) => s !== '')
   return segments.length === 0 ? 'body' : segments.join('.')
 }

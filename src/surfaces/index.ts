@@ -41,7 +41,10 @@ export function checkSurfaces(surfaces: readonly Surface[]): void {
       // `:uuid` and `:slug` in the same place match the same requests.
       const key = `${route.method} ${route.path.replace(/\/:[^/]+/g, '/:')}`
       const owner = owners.get(key)
-      if (owner !== undefined) throw configError(`${route.method} ${route.path} is a route of both the ${owner} and the ${surface.id} surface: one would hide the other`)
+      if (owner !== undefined)
+        throw configError(
+          `${route.method} ${route.path} is a route of both the ${owner} and the ${surface.id} surface: one would hide the other`,
+        )
       owners.set(key, surface.id)
       if (route.rateLimit !== undefined && !Object.hasOwn(surface.rateLimits ?? {}, route.rateLimit))
         throw configError(
@@ -75,15 +78,20 @@ export function routeMatcher(surfaces: readonly Surface[]): (pathname: string, m
   const patterns: Array<{ pattern: RegExp; method: string }> = []
   for (const { routes } of surfaces) {
     for (const { method, path } of routes) {
-      if (path.includes('/:')) patterns.push({ pattern: new RegExp(`^${path.replace(/\/:[^/]+/g, '/[^/]+')}/?$`), method })
-      else for (const variant of [path, `${path}/`]) (exact.get(variant) ?? exact.set(variant, new Set()).get(variant)!).add(method)
+      if (path.includes('/:'))
+        patterns.push({ pattern: new RegExp(`^${path.replace(/\/:[^/]+/g, '/[^/]+')}/?$`), method })
+      else
+        for (const variant of [path, `${path}/`])
+          (exact.get(variant) ?? exact.set(variant, new Set()).get(variant)!).add(method)
     }
   }
   return (pathname, method) => {
     const wanted = method.toUpperCase() === 'HEAD' ? 'GET' : method.toUpperCase()
-    return exact.get(pathname)?.has(wanted) === true || patterns.some((p) => p.method === wanted && p.pattern.test(pathname))
+    return (
+      exact.get(pathname)?.has(wanted) === true || patterns.some((p) => p.method === wanted && p.pattern.test(pathname))
+    )
   }
 }
 
-export type { Route, RouteContext, Surface, ErrorFormatter } from './define'
+export type { ErrorFormatter, Route, RouteContext, Surface } from './define'
 export { defineRoute, defineSurface } from './define'

@@ -7,7 +7,8 @@ import { validationError } from '../core/errors'
  */
 export function fromWire(body: Record<string, unknown>, fields: Record<string, string>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
-  for (const wire of Object.keys(fields)) if (Object.hasOwn(body, wire) && body[wire] !== undefined) out[fields[wire]] = body[wire]
+  for (const wire of Object.keys(fields))
+    if (Object.hasOwn(body, wire) && body[wire] !== undefined) out[fields[wire]] = body[wire]
   return out
 }
 

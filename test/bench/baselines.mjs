@@ -11,13 +11,39 @@ import { sqliteStorage } from 'telltale/adapters/sqlite'
 
 /** The fixed project id the baselines write under (telltale_events.project_id). */
 const PROJECT_ID = '00000000-0000-7000-8000-000000000001'
-const COLUMNS = ['id', 'project_id', 'name', 'ts', 'received_at', 'user_id', 'user_email', 'user_name', 'value', 'properties', 'tags', 'client_id']
+const COLUMNS = [
+  'id',
+  'project_id',
+  'name',
+  'ts',
+  'received_at',
+  'user_id',
+  'user_email',
+  'user_name',
+  'value',
+  'properties',
+  'tags',
+  'client_id',
+]
 const INSERT_ONE = `insert into telltale_events (${COLUMNS.join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`
 
 /** One Status Blocks wire event as a row, in `COLUMNS` order. */
 function toRow(e, now) {
   const metadata = e.metadata === undefined || e.metadata === null ? null : JSON.stringify(e.metadata)
-  return [randomUUID(), PROJECT_ID, e.event, now, now, e.user_id ?? null, e.user_email ?? null, e.user_name ?? null, e.value ?? null, metadata, null, null]
+  return [
+    randomUUID(),
+    PROJECT_ID,
+    e.event,
+    now,
+    now,
+    e.user_id ?? null,
+    e.user_email ?? null,
+    e.user_name ?? null,
+    e.value ?? null,
+    metadata,
+    null,
+    null,
+  ]
 }
 
 /** Parses the JSON body and answers 201: the floor under any h3 JSON endpoint. */
@@ -81,7 +107,10 @@ export async function pgRoutes(connectionString, schema) {
   await migrated(postgresStorage({ connectionString, schema }))
   const pool = new pg.Pool({ connectionString, max: 10, options: `-c search_path=${schema}` })
   const insertSql = (rows) => {
-    const tuples = Array.from({ length: rows }, (_, r) => `(${COLUMNS.map((_, c) => `$${r * COLUMNS.length + c + 1}`).join(', ')})`)
+    const tuples = Array.from(
+      { length: rows },
+      (_, r) => `(${COLUMNS.map((_, c) => `$${r * COLUMNS.length + c + 1}`).join(', ')})`,
+    )
     return `insert into telltale_events (${COLUMNS.join(', ')}) values ${tuples.join(', ')}`
   }
   const single = insertSql(1)

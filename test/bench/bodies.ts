@@ -1,7 +1,14 @@
 // Varied, realistic request bodies, built once before the load starts so the load generator
 // only replays buffers (its CPU should go to sending, not to building JSON).
 
-const EVENT_NAMES = ['user_signup', 'page_view', 'feature_used', 'subscription_payment', 'checkout_started', 'invite_sent']
+const EVENT_NAMES = [
+  'user_signup',
+  'page_view',
+  'feature_used',
+  'subscription_payment',
+  'checkout_started',
+  'invite_sent',
+]
 const PLANS = ['starter', 'pro', 'enterprise']
 const PAGES = ['/', '/pricing', '/docs/getting-started', '/blog/launch', '/settings/billing']
 const SOURCES = ['organic', 'ads', 'referral', 'newsletter']
@@ -43,5 +50,7 @@ export function singleBodies(count: number, seed = 1): string[] {
 /** `count` distinct batch bodies of `size` events each (`{"events":[...]}`). */
 export function batchBodies(count: number, size: number, seed = 2): string[] {
   const rand = rng(seed)
-  return Array.from({ length: count }, () => JSON.stringify({ events: Array.from({ length: size }, () => wireEvent(rand)) }))
+  return Array.from({ length: count }, () =>
+    JSON.stringify({ events: Array.from({ length: size }, () => wireEvent(rand)) }),
+  )
 }

@@ -43,14 +43,26 @@ export async function startServer(spec: ServerSpec, options: { cpuProfDir?: stri
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   })
   const stderr: string[] = []
-  createInterface({ input: child.stderr! }).on('line', (line) => void (stderr.length < STDERR_LINES && stderr.push(line)))
+  createInterface({ input: child.stderr! }).on(
+    'line',
+    (line) => void (stderr.length < STDERR_LINES && stderr.push(line)),
+  )
   running.add(child)
   child.once('exit', () => running.delete(child))
 
   let timer: NodeJS.Timeout | undefined
   const { port, pid } = await new Promise<{ port: number; pid: number }>((resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${spec.kind}: no ready line within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS)
-    child.once('exit', (code, signal) => reject(new Error(`${spec.kind}: exited before listening (code ${code}, signal ${signal})\n${stderr.slice(0, 40).join('\n')}`)))
+    timer = setTimeout(
+      () => reject(new Error(`${spec.kind}: no ready line within ${START_TIMEOUT_MS} ms`)),
+      START_TIMEOUT_MS,
+    )
+    child.once('exit', (code, signal) =>
+      reject(
+        new Error(
+          `${spec.kind}: exited before listening (code ${code}, signal ${signal})\n${stderr.slice(0, 40).join('\n')}`,
+        ),
+      ),
+    )
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (!line.startsWith('ready ')) return void process.stderr.write(`[${spec.kind}] ${line}\n`)
       resolve(JSON.parse(line.slice('ready '.length)))

@@ -29,7 +29,10 @@ function readStat(pid: number | string): { comm: string; ticks: number } {
   // `pid (comm) state ...`: utime and stime are the 12th and 13th fields after the `(comm)`.
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ticks: Number(fields[11]) + Number(fields[12]) }
+  return {
+    comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+    ticks: Number(fields[11]) + Number(fields[12]),
+  }
 }
 
 const processTicks = (pid: number | 'self') => readStat(pid).ticks
@@ -57,7 +60,13 @@ function machineBusyTicks(): number {
 }
 
 export function sampleCpu(serverPid: number): CpuSample {
-  return { at: performance.now(), server: processTicks(serverPid), loader: processTicks('self'), postgres: postgresTicks(), machine: machineBusyTicks() }
+  return {
+    at: performance.now(),
+    server: processTicks(serverPid),
+    loader: processTicks('self'),
+    postgres: postgresTicks(),
+    machine: machineBusyTicks(),
+  }
 }
 
 export function cpuBetween(a: CpuSample, b: CpuSample): CpuUse {
@@ -74,7 +83,11 @@ export function cpuBetween(a: CpuSample, b: CpuSample): CpuUse {
  * 1 s window), so a build or test run of someone else does not land in a measurement. Returns
  * the seconds waited, or `undefined` when it gave up.
  */
-export async function waitForQuiet(serverPid: number, maxWaitS: number, threshold: number): Promise<number | undefined> {
+export async function waitForQuiet(
+  serverPid: number,
+  maxWaitS: number,
+  threshold: number,
+): Promise<number | undefined> {
   const started = performance.now()
   for (;;) {
     const before = sampleCpu(serverPid)

@@ -62,9 +62,21 @@ const ms = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(0))
 const queries: Array<[string, (s: Storage, p: string) => Promise<unknown>]> = [
   ['count', (s, projectId) => s.events.count({ projectId, filter: {} })],
   ['count, tag filter', (s, projectId) => s.events.count({ projectId, filter: { tags: { plan: 'pro' } } })],
-  ['countSeries 1d, 30 days', (s, projectId) => s.events.countSeries({ projectId, filter: { from: FROM, to: TO }, bucketMs: DAY })],
+  [
+    'countSeries 1d, 30 days',
+    (s, projectId) => s.events.countSeries({ projectId, filter: { from: FROM, to: TO }, bucketMs: DAY }),
+  ],
   ['countByTag', (s, projectId) => s.events.countByTag({ projectId, filter: {}, tagKey: 'country' })],
-  ['summarize (p50/p95/p99)', (s, projectId) => s.events.summarize({ projectId, filter: { names: ['purchase'] }, field: { kind: 'value' }, percentiles: [50, 95, 99] })],
+  [
+    'summarize (p50/p95/p99)',
+    (s, projectId) =>
+      s.events.summarize({
+        projectId,
+        filter: { names: ['purchase'] },
+        field: { kind: 'value' },
+        percentiles: [50, 95, 99],
+      }),
+  ],
   ['list 50, with total', (s, projectId) => s.events.list({ projectId, filter: {}, limit: 50, offset: 0 })],
 ]
 
@@ -76,7 +88,9 @@ async function run(driver: string, size: number) {
     let storage = kvStorage({ storage: unstorage })
     await storage.migrate()
     const projectId = randomUUID()
-    await storage.projects.create({ project: { id: projectId, name: 'Bench', slug: `bench-${projectId}`, timezone: 'UTC', createdAt: FROM } })
+    await storage.projects.create({
+      project: { id: projectId, name: 'Bench', slug: `bench-${projectId}`, timezone: 'UTC', createdAt: FROM },
+    })
 
     const batches: number[] = []
     for (let i = 0; i < size; i += BATCH) {
@@ -84,7 +98,9 @@ async function run(driver: string, size: number) {
       batches.push(await time(() => storage.events.insert({ projectId, events })))
     }
     const insertTotal = batches.reduce((a, b) => a + b, 0)
-    console.log(`\n${driver}, ${size} events: insert ${ms(median(batches))} ms per ${BATCH}-event batch (median; ${Math.round((size / insertTotal) * 1000)} events/s)`)
+    console.log(
+      `\n${driver}, ${size} events: insert ${ms(median(batches))} ms per ${BATCH}-event batch (median; ${Math.round((size / insertTotal) * 1000)} events/s)`,
+    )
 
     // A new process's first query: a new Storage object (fs) has no cache; memory keeps its one object.
     if (dir) {

@@ -65,5 +65,6 @@ export async function checkOnce(options: LoadOptions): Promise<void> {
     body: options.bodies[0],
   })
   const text = await response.text()
-  if (response.status !== 201) throw new Error(`POST ${options.path}: expected 201, got ${response.status} ${text.slice(0, 300)}`)
+  if (response.status !== 201)
+    throw new Error(`POST ${options.path}: expected 201, got ${response.status} ${text.slice(0, 300)}`)
 }

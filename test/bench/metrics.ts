@@ -20,10 +20,10 @@ import { redisStorage } from '../../adapters/redis'
 import { sqliteStorage } from '../../adapters/sqlite'
 import { createFakeClock } from '../../src/core/clock'
 import type { CoreContext } from '../../src/core/context'
+import { uuidv7 } from '../../src/core/ids'
 import { applyMetricTemplate, metricSet } from '../../src/core/metrics'
 import { runOperation } from '../../src/core/operation'
 import { countEvents } from '../../src/core/queries'
-import { uuidv7 } from '../../src/core/ids'
 import { resolveLimits } from '../../src/limits'
 import { addDays, dayRange, dayStart, localDay } from '../../src/metrics/calendar'
 import { computeSnapshots } from '../../src/metrics/history'
@@ -55,14 +55,28 @@ function* saasEvents(total: number): Generator<NewEvent[]> {
     const ts = Math.floor(from + i * step)
     const r = random()
     const user = `u${Math.floor(random() * USERS)}`
-    const base = { id: uuidv7(ts), timestamp: ts, receivedAt: ts, userId: user, userEmail: null, userName: null, tags: null, clientId: null }
+    const base = {
+      id: uuidv7(ts),
+      timestamp: ts,
+      receivedAt: ts,
+      userId: user,
+      userEmail: null,
+      userName: null,
+      tags: null,
+      clientId: null,
+    }
     if (r < 0.9) chunk.push({ ...base, name: 'user_login', value: null, properties: null })
     else if (r < 0.94) chunk.push({ ...base, name: 'user_signup', value: null, properties: { plan: 'starter' } })
     else if (r < 0.99) {
       const p = random()
       const period = p < 0.7 ? 'monthly' : p < 0.9 ? 'quarterly' : 'yearly'
       const price = [29, 99, 299][Math.floor(random() * 3)]
-      chunk.push({ ...base, name: 'subscription_payment', value: price * (period === 'monthly' ? 1 : period === 'quarterly' ? 3 : 12), properties: { period, plan: 'pro' } })
+      chunk.push({
+        ...base,
+        name: 'subscription_payment',
+        value: price * (period === 'monthly' ? 1 : period === 'quarterly' ? 3 : 12),
+        properties: { period, plan: 'pro' },
+      })
     } else chunk.push({ ...base, name: 'subscription_cancelled', value: null, properties: null })
     if (chunk.length === CHUNK) {
       yield chunk
@@ -84,7 +98,15 @@ interface Target {
 async function benchOne(target: Target): Promise<void> {
   const { storage } = target
   await storage.migrate()
-  await storage.projects.create({ project: { id: PROJECT_ID, name: 'Bench', slug: `bench-${Date.now().toString(36)}`, timezone: TIME_ZONE, createdAt: TO - SPAN_DAYS * DAY } })
+  await storage.projects.create({
+    project: {
+      id: PROJECT_ID,
+      name: 'Bench',
+      slug: `bench-${Date.now().toString(36)}`,
+      timezone: TIME_ZONE,
+      createdAt: TO - SPAN_DAYS * DAY,
+    },
+  })
   const loader = target.loader(storage)
   const loadStart = performance.now()
   for (const chunk of saasEvents(target.events)) await loader.load(chunk)
@@ -99,7 +121,13 @@ async function benchOne(target: Target): Promise<void> {
 
   // The baseline: one Flux count of the busiest name per local day over the same 90 days.
   const from = dayStart(days[0], TIME_ZONE)
-  const count = () => runOperation(ctx, countEvents, { projectId: PROJECT_ID, filter: { names: ['user_login'], from, to: clock.now() }, interval: '1d', timeZone: TIME_ZONE })
+  const count = () =>
+    runOperation(ctx, countEvents, {
+      projectId: PROJECT_ID,
+      filter: { names: ['user_login'], from, to: clock.now() },
+      interval: '1d',
+      timeZone: TIME_ZONE,
+    })
   const countTimes: number[] = []
   for (let i = 0; i < 7; i++) {
     const start = performance.now()
@@ -118,7 +146,9 @@ async function benchOne(target: Target): Promise<void> {
   const totalMs = performance.now() - start
   const metricDays = set.metrics.length * days.length
   const perMetricDay = totalMs / metricDays
-  console.log(`\n${target.name}: ${int(target.events)} events over ${SPAN_DAYS} days loaded in ${loadS.toFixed(1)} s; project zone ${TIME_ZONE}`)
+  console.log(
+    `\n${target.name}: ${int(target.events)} events over ${SPAN_DAYS} days loaded in ${loadS.toFixed(1)} s; project zone ${TIME_ZONE}`,
+  )
   console.log(`  count user_login interval=1d over the 90 days (Flux count): ${ms(countMs)} (median of 5)`)
   console.log(
     `  saas pack, ${set.metrics.length} metrics x ${days.length} days = ${metricDays} metric-days (${written.length} snapshots written): ${(totalMs / 1000).toFixed(1)} s, ${ms(perMetricDay)} per metric-day = ${(perMetricDay / countMs).toFixed(2)} x one count query; the whole recompute = ${(totalMs / countMs).toFixed(0)} count queries`,
@@ -131,7 +161,9 @@ async function benchOne(target: Target): Promise<void> {
     parts.push(`${metric.definition.slug} ${ms((performance.now() - t0) / days.length)}`)
   }
   console.log(`  per metric-day, each metric alone: ${parts.join(', ')}`)
-  const mrr = written.find((s) => s.day === yesterday && set.metrics.find((m) => m.definition.id === s.metricId)?.definition.slug === 'mrr')
+  const mrr = written.find(
+    (s) => s.day === yesterday && set.metrics.find((m) => m.definition.id === s.metricId)?.definition.slug === 'mrr',
+  )
   console.log(`  mrr on ${yesterday}: ${mrr?.value}`)
 }
 
@@ -199,19 +231,33 @@ function redisTarget(events: number): Target {
 
 function kvTarget(events: number): Target {
   const storage = kvStorage({ storage: createStorage() })
-  return { name: 'kv (memory driver)', events, storage, loader: (s) => storageLoader(s, PROJECT_ID), close: () => storage.close() }
+  return {
+    name: 'kv (memory driver)',
+    events,
+    storage,
+    loader: (s) => storageLoader(s, PROJECT_ID),
+    close: () => storage.close(),
+  }
 }
 
 export async function runMetricsBench(): Promise<void> {
   const events = Number(process.env.BENCH_METRIC_EVENTS ?? 1_000_000)
   const kvEvents = Number(process.env.BENCH_METRIC_KV_EVENTS ?? 100_000)
   const only = process.env.BENCH_ONLY
-  console.log(`telltale metrics bench: the saas pack recomputed over ${HISTORY_DAYS} days of history (the history job's and recalculation's work)`)
+  console.log(
+    `telltale metrics bench: the saas pack recomputed over ${HISTORY_DAYS} days of history (the history job's and recalculation's work)`,
+  )
   const wanted = (name: string) => !only || only === name
   const targets: Array<() => Promise<Target | string>> = []
   if (wanted('sqlite')) targets.push(() => sqliteTarget(events))
-  if (wanted('postgres')) targets.push(async () => ((await postgresProblem()) ? `Postgres: SKIPPED (${PG_URL} unreachable)` : postgresTarget(events)))
-  if (wanted('redis')) targets.push(async () => ((await redisProblem()) ? `Redis: SKIPPED (${REDIS_URL} unreachable)` : redisTarget(events)))
+  if (wanted('postgres'))
+    targets.push(async () =>
+      (await postgresProblem()) ? `Postgres: SKIPPED (${PG_URL} unreachable)` : postgresTarget(events),
+    )
+  if (wanted('redis'))
+    targets.push(async () =>
+      (await redisProblem()) ? `Redis: SKIPPED (${REDIS_URL} unreachable)` : redisTarget(events),
+    )
   if (wanted('kv')) targets.push(async () => kvTarget(kvEvents))
   for (const make of targets) {
     const target = await make()

@@ -12,11 +12,12 @@
 // BENCH_ONLY (`sqlite`, `postgres`, or `redis`: Redis and the SQLite run it is compared with),
 // BENCH_REDIS_URL (default redis://127.0.0.1:6379; the run writes under a fresh key prefix and
 // removes it at the end).
-import Database from 'better-sqlite3'
+
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import Database from 'better-sqlite3'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import { postgresStorage } from '../../adapters/postgres'
@@ -25,15 +26,26 @@ import { sqliteStorage } from '../../adapters/sqlite'
 import { systemClock } from '../../src/core/clock'
 import type { CoreContext } from '../../src/core/context'
 import { runOperation } from '../../src/core/operation'
-import { resolveLimits } from '../../src/limits'
 import { countEvents, eventStats, listEvents } from '../../src/core/queries'
+import { resolveLimits } from '../../src/limits'
 import type { Storage } from '../../src/storage'
-import { type Answers, postgresAnswers, type Stats, sqliteAnswers } from './queries/baselines'
-import { emptyTruth, FROM, generateEvents, NAMES, PLANS, PROJECT_ID, QUERY, TO, type Truth, VALUE } from './queries/generate'
-import { type Loader, type LoadMode, postgresBulkLoader, sqliteBulkLoader, storageLoader } from './queries/load'
 import { dropRedisPrefix } from '../helpers/redis'
-import { REDIS_URL, redisProblem } from './redis'
+import { type Answers, postgresAnswers, type Stats, sqliteAnswers } from './queries/baselines'
+import {
+  emptyTruth,
+  FROM,
+  generateEvents,
+  NAMES,
+  PLANS,
+  PROJECT_ID,
+  QUERY,
+  TO,
+  type Truth,
+  VALUE,
+} from './queries/generate'
+import { type Loader, type LoadMode, postgresBulkLoader, sqliteBulkLoader, storageLoader } from './queries/load'
 import { int, printHeader, printRow, timeEach } from './queries/timing'
+import { REDIS_URL, redisProblem } from './redis'
 
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const LOAD_CHUNK = 5000
@@ -82,7 +94,12 @@ function telltaleAnswers(ctx: CoreContext) {
     },
     stats: (): Promise<Stats> => runOperation(ctx, eventStats, { projectId, filter, field: { kind: 'value' } }),
     list: async () => {
-      const r = await runOperation(ctx, listEvents, { projectId, filter: { tags: { plan: QUERY.plan } }, limit: QUERY.limit, offset: 0 })
+      const r = await runOperation(ctx, listEvents, {
+        projectId,
+        filter: { tags: { plan: QUERY.plan } },
+        limit: QUERY.limit,
+        offset: 0,
+      })
       return { ids: r.events.map((e) => e.id), total: r.total }
     },
   }
@@ -98,12 +115,19 @@ function check(what: string, actual: unknown, expected: unknown): void {
 function checkStats(what: string, s: Stats, truth: Truth): void {
   const close = (a: number | null, b: number) => a !== null && Math.abs(a - b) <= 1e-9 * Math.abs(b)
   const t = truth.stats
-  if (!close(s.sum, t.sum) || !close(s.avg, t.sum / t.count)) throw new Error(`${what}: sum/avg ${s.sum}/${s.avg}, expected ${t.sum}/${t.sum / t.count}`)
-  check(what, { count: s.count, min: s.min, max: s.max, percentiles: s.percentiles }, { count: t.count, min: t.min, max: t.max, percentiles: t.percentiles })
+  if (!close(s.sum, t.sum) || !close(s.avg, t.sum / t.count))
+    throw new Error(`${what}: sum/avg ${s.sum}/${s.avg}, expected ${t.sum}/${t.sum / t.count}`)
+  check(
+    what,
+    { count: s.count, min: s.min, max: s.max, percentiles: s.percentiles },
+    { count: t.count, min: t.min, max: t.max, percentiles: t.percentiles },
+  )
 }
 
 async function load(storage: Storage, loader: Loader, count: number): Promise<{ truth: Truth; seconds: number }> {
-  await storage.projects.create({ project: { id: PROJECT_ID, name: 'Query bench', slug: 'query-bench', timezone: 'UTC', createdAt: FROM } })
+  await storage.projects.create({
+    project: { id: PROJECT_ID, name: 'Query bench', slug: 'query-bench', timezone: 'UTC', createdAt: FROM },
+  })
   const truth = emptyTruth()
   const start = performance.now()
   for (const chunk of generateEvents(count, LOAD_CHUNK, truth)) await loader.load(chunk)
@@ -131,7 +155,8 @@ const sortGroups = (g: { total: number; groups: Record<string, number> }) => ({
   total: g.total,
   groups: Object.fromEntries(Object.entries(g.groups).sort(([a], [b]) => a.localeCompare(b))),
 })
-const truthGroups = (truth: Truth) => sortGroups({ total: truth.series.reduce((sum, d) => sum + d.count, 0), groups: truth.groups })
+const truthGroups = (truth: Truth) =>
+  sortGroups({ total: truth.series.reduce((sum, d) => sum + d.count, 0), groups: truth.groups })
 
 async function benchBackend(name: string, backend: Backend, truth: Truth, s: Settings): Promise<boolean[]> {
   const settled = await backend.settle()
@@ -149,22 +174,58 @@ async function benchBackend(name: string, backend: Backend, truth: Truth, s: Set
   if (hw.statsSql) checkStats('stats (hand-written, SQL only)', await hw.statsSql(), truth)
   check('list (hand-written)', await hw.list(), { ids: truth.listIds, total: truth.listTotal })
   check('list rows (hand-written)', await hw.listRows(), { ids: truth.listIds })
-  console.log('  answers: telltale = hand-written = computed from the generated events (series, groups, count/min/max/p50/p95/p99 exact, sum/avg to 1e-9, list ids and total)')
+  console.log(
+    '  answers: telltale = hand-written = computed from the generated events (series, groups, count/min/max/p50/p95/p99 exact, sum/avg to 1e-9, list ids and total)',
+  )
 
   const pair = async (a: () => Promise<unknown>, b: () => Promise<unknown>) => timeEach([a, b], s.warmups, s.runs)
   printHeader()
   const results: boolean[] = []
   let [t, h] = await pair(tt.series, hw.series)
-  results.push(printRow({ label: `count ${QUERY.name} interval=1d, 30 days`, telltale: t.median, handWritten: h.median, target: 1.5 }))
+  results.push(
+    printRow({
+      label: `count ${QUERY.name} interval=1d, 30 days`,
+      telltale: t.median,
+      handWritten: h.median,
+      target: 1.5,
+    }),
+  )
   const seriesMedian = t.median
   ;[t, h] = await pair(tt.groups, hw.groups)
-  results.push(printRow({ label: `count ${QUERY.name} group_by=tags.plan, 30 days`, telltale: t.median, handWritten: h.median, target: 1.5 }))
+  results.push(
+    printRow({
+      label: `count ${QUERY.name} group_by=tags.plan, 30 days`,
+      telltale: t.median,
+      handWritten: h.median,
+      target: 1.5,
+    }),
+  )
   const groupsMedian = t.median
   const [ts, hs, hsql] = await timeEach([tt.stats, hw.stats, ...(hw.statsSql ? [hw.statsSql] : [])], s.warmups, s.runs)
-  results.push(printRow({ label: `stats ${QUERY.name} value p50/p95/p99, 30 days`, telltale: ts.median, handWritten: hs.median, target: 1.5, note: 'exact (rel. error 0)' }))
-  if (hsql) printRow({ label: '  vs hand-written in SQL only (percentile_disc)', telltale: ts.median, handWritten: hsql.median })
+  results.push(
+    printRow({
+      label: `stats ${QUERY.name} value p50/p95/p99, 30 days`,
+      telltale: ts.median,
+      handWritten: hs.median,
+      target: 1.5,
+      note: 'exact (rel. error 0)',
+    }),
+  )
+  if (hsql)
+    printRow({
+      label: '  vs hand-written in SQL only (percentile_disc)',
+      telltale: ts.median,
+      handWritten: hsql.median,
+    })
   const [tl, hl, hr] = await timeEach([tt.list, hw.list, hw.listRows], s.warmups, s.runs)
-  results.push(printRow({ label: `list tags[plan]=${QUERY.plan} limit=${QUERY.limit} (+ total)`, telltale: tl.median, handWritten: hl.median, target: 1.5 }))
+  results.push(
+    printRow({
+      label: `list tags[plan]=${QUERY.plan} limit=${QUERY.limit} (+ total)`,
+      telltale: tl.median,
+      handWritten: hl.median,
+      target: 1.5,
+    }),
+  )
   printRow({ label: `  vs hand-written rows only (cost of total)`, telltale: tl.median, handWritten: hr.median })
   telltaleMedians[name] = { series: seriesMedian, groups: groupsMedian, stats: ts.median, list: tl.median }
 
@@ -177,7 +238,8 @@ async function benchBackend(name: string, backend: Backend, truth: Truth, s: Set
   if (s.ingest > 0) {
     const extra = emptyTruth()
     const start = performance.now()
-    for (const chunk of generateEvents(s.ingest, INGEST_BATCH, extra, 7)) await backend.storage.events.insert({ projectId: PROJECT_ID, events: chunk })
+    for (const chunk of generateEvents(s.ingest, INGEST_BATCH, extra, 7))
+      await backend.storage.events.insert({ projectId: PROJECT_ID, events: chunk })
     const seconds = (performance.now() - start) / 1000
     console.log(
       `  ingest on the loaded table: ${int(s.ingest)} events via storage.events.insert in batches of ${INGEST_BATCH}: ${seconds.toFixed(1)} s (${int(s.ingest / seconds)} events/s)`,
@@ -309,7 +371,9 @@ async function benchRedis(s: Settings): Promise<boolean[]> {
       )
       return results
     }
-    console.log(`  ${'query (telltale on Redis vs telltale on SQLite)'.padEnd(46)}${'redis'.padStart(10)}${'sqlite'.padStart(12)}${'ratio'.padStart(9)}`)
+    console.log(
+      `  ${'query (telltale on Redis vs telltale on SQLite)'.padEnd(46)}${'redis'.padStart(10)}${'sqlite'.padStart(12)}${'ratio'.padStart(9)}`,
+    )
     const row = (label: string, redis: number, key: keyof Medians, target?: number) => {
       const pg = postgres ? `  (postgres ${postgres[key].toFixed(1)} ms)` : ''
       return printRow({ label, telltale: redis, handWritten: sqlite[key], target, note: pg })
@@ -348,8 +412,12 @@ export async function runQueryBench(): Promise<void> {
   console.log(
     `median of ${s.runs} runs after ${s.warmups} warm-ups, telltale core operations vs hand-written SQL, interleaved; node ${process.version}, ${availableParallelism()} CPUs`,
   )
-  console.log('hand SQL: better-sqlite3 prepared statements on a second connection to the file (stats: values plucked and sorted as a Float64Array in JS),')
-  console.log('          one pg Client (stats: percentile_disc); each computes what telltale returns (list: rows and total; group_by: total and groups)')
+  console.log(
+    'hand SQL: better-sqlite3 prepared statements on a second connection to the file (stats: values plucked and sorted as a Float64Array in JS),',
+  )
+  console.log(
+    '          one pg Client (stats: percentile_disc); each computes what telltale returns (list: rows and total; group_by: total and groups)',
+  )
   const results: boolean[] = []
   if (!only || only === 'sqlite' || only === 'redis') results.push(...(await benchSqlite(s)))
   if (!only || only === 'postgres') {
@@ -362,7 +430,9 @@ export async function runQueryBench(): Promise<void> {
     if (problem) console.log(`\nRedis: SKIPPED (${REDIS_URL} unreachable: ${problem})`)
     else results.push(...(await benchRedis(s)))
   }
-  console.log(`\n${results.filter(Boolean).length}/${results.length} query targets met; peak RSS of this process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`)
+  console.log(
+    `\n${results.filter(Boolean).length}/${results.length} query targets met; peak RSS of this process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
+  )
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

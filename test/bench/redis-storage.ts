@@ -52,7 +52,9 @@ async function time<T>(label: string, run: () => Promise<T>, describe: (result: 
     ms.push(performance.now() - start)
   }
   ms.sort((a, b) => a - b)
-  console.log(`  ${label.padEnd(52)} median ${ms[Math.floor(ms.length / 2)].toFixed(1).padStart(8)} ms  (min ${ms[0].toFixed(1)})  ${describe(result)}`)
+  console.log(
+    `  ${label.padEnd(52)} median ${ms[Math.floor(ms.length / 2)].toFixed(1).padStart(8)} ms  (min ${ms[0].toFixed(1)})  ${describe(result)}`,
+  )
 }
 
 /**
@@ -65,7 +67,10 @@ export async function measureRedisBatching(
   storage: Storage,
   batches = 200,
 ): Promise<{ batched: number; pipelined: number; single: number; batchedEvents: number; singleEvents: number }> {
-  const batchesOf = () => Array.from({ length: batches }, (_, b) => Array.from({ length: 100 }, (_, i) => newEvent(FROM + (b * 100 + i) * 1000)))
+  const batchesOf = () =>
+    Array.from({ length: batches }, (_, b) =>
+      Array.from({ length: 100 }, (_, i) => newEvent(FROM + (b * 100 + i) * 1000)),
+    )
   const rate = async (events: number, run: () => Promise<void>) => {
     const start = performance.now()
     await run()
@@ -78,7 +83,8 @@ export async function measureRedisBatching(
   const queue = batchesOf()
   const pipelined = await rate(batches * 100, async () => {
     const worker = async () => {
-      for (let events = queue.shift(); events; events = queue.shift()) await storage.events.insert({ projectId: 'ingest-pipelined', events })
+      for (let events = queue.shift(); events; events = queue.shift())
+        await storage.events.insert({ projectId: 'ingest-pipelined', events })
     }
     await Promise.all([worker(), worker(), worker(), worker()])
   })
@@ -101,9 +107,13 @@ async function main(): Promise<void> {
     const ingest = await measureRedisBatching(storage)
     console.log(`ingest (${URL}):`)
     console.log(`  100-event batches, awaited one by one:  ${Math.round(ingest.batched).toLocaleString('en')} events/s`)
-    console.log(`  100-event batches, 4 calls in flight:    ${Math.round(ingest.pipelined).toLocaleString('en')} events/s`)
+    console.log(
+      `  100-event batches, 4 calls in flight:    ${Math.round(ingest.pipelined).toLocaleString('en')} events/s`,
+    )
     console.log(`  one insert call per event, awaited:      ${Math.round(ingest.single).toLocaleString('en')} events/s`)
-    console.log(`  ratio: ${(ingest.pipelined / ingest.single).toFixed(1)}x pipelined, ${(ingest.batched / ingest.single).toFixed(1)}x awaited one by one`)
+    console.log(
+      `  ratio: ${(ingest.pipelined / ingest.single).toFixed(1)}x pipelined, ${(ingest.batched / ingest.single).toFixed(1)}x awaited one by one`,
+    )
     const batched = { length: ingest.batchedEvents }
     const single = { length: ingest.singleEvents }
 
@@ -116,11 +126,16 @@ async function main(): Promise<void> {
       while (loaded < EVENTS) {
         const n = Math.min(chunk, EVENTS - loaded)
         loaded += n
-        await storage.events.insert({ projectId, events: Array.from({ length: n }, () => newEvent(FROM + Math.floor(next() * 30 * DAY))) })
+        await storage.events.insert({
+          projectId,
+          events: Array.from({ length: n }, () => newEvent(FROM + Math.floor(next() * 30 * DAY))),
+        })
       }
     }
     await Promise.all([load(), load(), load(), load()])
-    console.log(`loaded ${EVENTS.toLocaleString('en')} events over 30 days in ${((performance.now() - start) / 1000).toFixed(1)} s; medians of ${RUNS} runs:`)
+    console.log(
+      `loaded ${EVENTS.toLocaleString('en')} events over 30 days in ${((performance.now() - start) / 1000).toFixed(1)} s; medians of ${RUNS} runs:`,
+    )
     const range = { from: FROM, to: TO }
     await time(
       'countSeries 1d over 30 days (all names)',
@@ -134,7 +149,8 @@ async function main(): Promise<void> {
     )
     await time(
       'countSeries 1h, range not hour-aligned (edges scanned)',
-      () => storage.events.countSeries({ projectId, filter: { from: FROM + 1234, to: TO - 1234 }, bucketMs: 3_600_000 }),
+      () =>
+        storage.events.countSeries({ projectId, filter: { from: FROM + 1234, to: TO - 1234 }, bucketMs: 3_600_000 }),
       (r) => `${r.length} buckets`,
     )
     await time(
@@ -154,7 +170,13 @@ async function main(): Promise<void> {
     )
     await time(
       'summarize value, one name, 30 days',
-      () => storage.events.summarize({ projectId, filter: { ...range, names: ['checkout'] }, field: { kind: 'value' }, percentiles: [50, 95, 99] }),
+      () =>
+        storage.events.summarize({
+          projectId,
+          filter: { ...range, names: ['checkout'] },
+          field: { kind: 'value' },
+          percentiles: [50, 95, 99],
+        }),
       (r) => `n=${r.count}`,
     )
     await time(
@@ -164,7 +186,13 @@ async function main(): Promise<void> {
     )
     await time(
       'list userId + 2 tags, limit 50 with total (full scan)',
-      () => storage.events.list({ projectId, filter: { ...range, userId: 'u7', tags: { plan: 'pro', country: 'de' } }, limit: 50, offset: 0 }),
+      () =>
+        storage.events.list({
+          projectId,
+          filter: { ...range, userId: 'u7', tags: { plan: 'pro', country: 'de' } },
+          limit: 50,
+          offset: 0,
+        }),
       (r) => `total=${r.total}`,
     )
     await time(

@@ -45,8 +45,11 @@ export function printComparison(c: Comparison): boolean {
   const pass = c.target === undefined || ratio >= c.target
   // Work per CPU-second of the server: the same comparison, but blind to CPU taken by others.
   const perCpu = (s: Side) => rate(s) / Math.max(s.measurement.cpu.server, 0.01)
-  const verdict = c.target === undefined ? '(no target: for comparison)' : `(target ≥ ${c.target})  ${pass ? 'PASS' : 'MISS'}`
-  console.log(`  ratio     ${ratio.toFixed(2)} ${verdict}   (per server CPU-second: ${(perCpu(c.telltale) / perCpu(c.baseline)).toFixed(2)})`)
+  const verdict =
+    c.target === undefined ? '(no target: for comparison)' : `(target ≥ ${c.target})  ${pass ? 'PASS' : 'MISS'}`
+  console.log(
+    `  ratio     ${ratio.toFixed(2)} ${verdict}   (per server CPU-second: ${(perCpu(c.telltale) / perCpu(c.baseline)).toFixed(2)})`,
+  )
   return pass
 }
 
@@ -54,13 +57,16 @@ function printSide(side: Side, unit: Comparison['unit']): void {
   const m = side.measurement
   const rate = `${num(m.reqPerSec * side.perRequest)} ${unit}`.padStart(17)
   const extra = side.perRequest === 1 ? '' : ` (${num(m.reqPerSec)} req/s)`
-  console.log(`  ${side.label.padEnd(36)}${rate}${extra}  p50 ${ms(m.p50Ms)}  p99 ${ms(m.p99Ms)}  non-2xx ${m.non2xx}  peak RSS ${side.peakRssMiB.toFixed(0)} MiB`)
+  console.log(
+    `  ${side.label.padEnd(36)}${rate}${extra}  p50 ${ms(m.p50Ms)}  p99 ${ms(m.p99Ms)}  non-2xx ${m.non2xx}  peak RSS ${side.peakRssMiB.toFixed(0)} MiB`,
+  )
   const cores = (n: number) => n.toFixed(2)
   const perCpu = num((m.reqPerSec * side.perRequest) / Math.max(m.cpu.server, 0.01))
   console.log(
     `  ${''.padEnd(36)}CPU (cores): server ${cores(m.cpu.server)}, load generator ${cores(m.cpu.loader)}, postgres ${cores(m.cpu.postgres)}, others ${cores(m.cpu.others)}; ${perCpu} ${unit.split('/')[0]} per server CPU-second`,
   )
-  if (m.cpu.others > BUSY_MACHINE) console.log(`  WARNING: other processes used ${cores(m.cpu.others)} cores during this measurement; it may be low`)
+  if (m.cpu.others > BUSY_MACHINE)
+    console.log(`  WARNING: other processes used ${cores(m.cpu.others)} cores during this measurement; it may be low`)
   if (m.non2xx > 0) console.log(`  WARNING: ${side.label}: ${m.non2xx} non-2xx responses`)
   if (m.errors > 0) console.log(`  WARNING: ${side.label}: ${m.errors} connection errors/timeouts`)
   if (side.stderr.length > 0) printStderr(side.stderr)
@@ -79,5 +85,7 @@ function printStderr(lines: string[]): void {
 
 export function printSummary(results: { title: string; pass: boolean }[]): void {
   const missed = results.filter((r) => !r.pass)
-  console.log(`\n${results.length - missed.length}/${results.length} targets met${missed.length ? ` (missed: ${missed.map((r) => r.title.split(':')[0]).join(', ')})` : ''}`)
+  console.log(
+    `\n${results.length - missed.length}/${results.length} targets met${missed.length ? ` (missed: ${missed.map((r) => r.title.split(':')[0]).join(', ')})` : ''}`,
+  )
 }

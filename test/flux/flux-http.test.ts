@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { FakeClock, LimitsOption, Telltale } from 'telltale'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { makeTelltale, type TestApp } from '../helpers/app'
 
 // The Flux surface (reference 001) over HTTP, in-process, on every adapter (vitest projects).
@@ -43,7 +43,13 @@ describe('POST /api/v1/events', () => {
     })
     expect(res.status).toBe(201)
     expect(res.body).toEqual({
-      data: { id: expect.stringMatching(/^evt_[0-9a-f]{32}$/), name: 'user.signup', timestamp: '2024-01-15T10:30:00Z', user_id: 'user_123', value: 29.99 },
+      data: {
+        id: expect.stringMatching(/^evt_[0-9a-f]{32}$/),
+        name: 'user.signup',
+        timestamp: '2024-01-15T10:30:00Z',
+        user_id: 'user_123',
+        value: 29.99,
+      },
     })
   })
 
@@ -78,7 +84,10 @@ describe('POST /api/v1/events', () => {
   })
 
   it('answers malformed JSON and a wrong content type in the Flux error shape', async () => {
-    expect(await call('POST', '/api/v1/events', '{"name":')).toMatchObject({ status: 400, body: { error: { code: 'invalid_json' } } })
+    expect(await call('POST', '/api/v1/events', '{"name":')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_json' } },
+    })
     const form = await telltale.fetch(
       new Request('http://localhost/api/v1/events', {
         method: 'POST',
@@ -91,9 +100,15 @@ describe('POST /api/v1/events', () => {
   })
 
   it('answers a bad key with 401 and a read-only key with 403', async () => {
-    expect(await call('POST', '/api/v1/events', { name: 'a' }, 'tt_nope')).toMatchObject({ status: 401, body: { error: { code: 'unauthorized', message: 'Invalid API key.' } } })
+    expect(await call('POST', '/api/v1/events', { name: 'a' }, 'tt_nope')).toMatchObject({
+      status: 401,
+      body: { error: { code: 'unauthorized', message: 'Invalid API key.' } },
+    })
     const readOnly = (await telltale.api.createApiKey({ projectId, scopes: ['read'] })).key
-    expect(await call('POST', '/api/v1/events', { name: 'a' }, readOnly)).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } })
+    expect(await call('POST', '/api/v1/events', { name: 'a' }, readOnly)).toMatchObject({
+      status: 403,
+      body: { error: { code: 'forbidden' } },
+    })
     const writeOnly = (await telltale.api.createApiKey({ projectId, scopes: ['write'] })).key
     expect((await call('GET', '/api/v1/events', undefined, writeOnly)).status).toBe(403)
   })
@@ -113,7 +128,13 @@ describe('POST /api/v1/events/batch', () => {
 
   it('stores valid items and reports each rejected one with its index and code', async () => {
     const res = await call('POST', '/api/v1/events/batch', {
-      events: [{ name: 'ok.1' }, { user_id: 'u' }, 'x', { name: 'ok.2', tags: { a: 'b' } }, { name: 'bad', tags: { a: 2 } }],
+      events: [
+        { name: 'ok.1' },
+        { user_id: 'u' },
+        'x',
+        { name: 'ok.2', tags: { a: 'b' } },
+        { name: 'bad', tags: { a: 2 } },
+      ],
     })
     expect(res.status).toBe(201)
     expect(res.body.data.accepted).toBe(2)
@@ -124,14 +145,20 @@ describe('POST /api/v1/events/batch', () => {
       [2, 'invalid_request'],
       [4, 'invalid_tags'],
     ])
-    expect(res.body.data.errors.map((e: any) => e.message)).toEqual(['The name field is required.', 'Each event must be a JSON object.', 'The tags.a field must be a string.'])
+    expect(res.body.data.errors.map((e: any) => e.message)).toEqual([
+      'The name field is required.',
+      'Each event must be a JSON object.',
+      'The tags.a field must be a string.',
+    ])
     expect((await call('GET', '/api/v1/events/count?name=ok.*')).body.data.total).toBe(2)
     expect((await call('GET', '/api/v1/events/count')).body.data.total).toBe(2)
   })
 
   it('answers 422 when every item is rejected, and batch_too_large over 500', async () => {
     expect((await call('POST', '/api/v1/events/batch', { events: [{}] })).status).toBe(422)
-    const big = await call('POST', '/api/v1/events/batch', { events: Array.from({ length: 501 }, () => ({ name: 'a' })) })
+    const big = await call('POST', '/api/v1/events/batch', {
+      events: Array.from({ length: 501 }, () => ({ name: 'a' })),
+    })
     expect(big).toMatchObject({ status: 422, body: { error: { code: 'batch_too_large' } } })
     expect((await call('GET', '/api/v1/events/count')).body.data.total).toBe(0)
     expect((await call('POST', '/api/v1/events/batch', {})).body.error.code).toBe('missing_events')
@@ -143,7 +170,14 @@ describe('GET /api/v1/events', () => {
     await telltale.api.trackEvents({
       projectId,
       events: [
-        { name: 'user.signup', timestamp: '2024-01-15T10:30:00Z', userId: 'user_123', value: 29.99, properties: { plan: 'pro' }, tags: { environment: 'production', plan: 'pro' } },
+        {
+          name: 'user.signup',
+          timestamp: '2024-01-15T10:30:00Z',
+          userId: 'user_123',
+          value: 29.99,
+          properties: { plan: 'pro' },
+          tags: { environment: 'production', plan: 'pro' },
+        },
         { name: 'user.signup', timestamp: '2024-01-16T10:30:00Z', userId: 'user_124', tags: { plan: 'starter' } },
         { name: 'user.login', timestamp: '2024-01-17T10:30:00Z', userId: 'user_123', tags: { plan: 'pro' } },
         { name: 'users.export', timestamp: '2024-01-18T10:30:00Z' },
@@ -153,7 +187,10 @@ describe('GET /api/v1/events', () => {
   })
 
   it('answers the documented example request', async () => {
-    const res = await call('GET', '/api/v1/events?name=user.signup&from=2024-01-01T00:00:00Z&to=2024-01-31T23:59:59Z&tags[plan]=pro&limit=50')
+    const res = await call(
+      'GET',
+      '/api/v1/events?name=user.signup&from=2024-01-01T00:00:00Z&to=2024-01-31T23:59:59Z&tags[plan]=pro&limit=50',
+    )
     expect(res.status).toBe(200)
     expect(res.body).toEqual({
       data: [
@@ -172,8 +209,14 @@ describe('GET /api/v1/events', () => {
   })
 
   it('filters by prefix, user and several tags; newest first; pages', async () => {
-    const names = async (query: string) => (await call('GET', `/api/v1/events?${query}`)).body.data.map((e: any) => `${e.name}@${e.timestamp.slice(5, 10)}`)
-    expect(await names('name=user.*')).toEqual(['user.signup@02-01', 'user.login@01-17', 'user.signup@01-16', 'user.signup@01-15'])
+    const names = async (query: string) =>
+      (await call('GET', `/api/v1/events?${query}`)).body.data.map((e: any) => `${e.name}@${e.timestamp.slice(5, 10)}`)
+    expect(await names('name=user.*')).toEqual([
+      'user.signup@02-01',
+      'user.login@01-17',
+      'user.signup@01-16',
+      'user.signup@01-15',
+    ])
     expect(await names('user_id=user_123')).toEqual(['user.login@01-17', 'user.signup@01-15'])
     expect(await names('tags[plan]=pro&tags[environment]=production')).toEqual(['user.signup@01-15'])
     expect(await names('to=2024-01-16')).toEqual(['user.signup@01-16', 'user.signup@01-15'])
@@ -185,7 +228,10 @@ describe('GET /api/v1/events', () => {
   it('matches a prefix exactly, whatever characters follow it (U+10FFFF, emoji, the next code point)', async () => {
     const events = ['a', 'ab', 'a\u{10FFFF}b', 'a😀', 'a\u{10FFFF}', 'b', '`z', 'A'].map((name) => ({ name }))
     expect((await call('POST', '/api/v1/events/batch', { events })).body.data.accepted).toBe(8)
-    const names = async (prefix: string) => (await call('GET', `/api/v1/events?name=${encodeURIComponent(prefix)}*&limit=50`)).body.data.map((e: any) => e.name).sort()
+    const names = async (prefix: string) =>
+      (await call('GET', `/api/v1/events?name=${encodeURIComponent(prefix)}*&limit=50`)).body.data
+        .map((e: any) => e.name)
+        .sort()
     expect(await names('a')).toEqual(['a', 'a\u{10FFFF}', 'a\u{10FFFF}b', 'ab', 'a😀'].sort())
     expect(await names('a\u{10FFFF}')).toEqual(['a\u{10FFFF}', 'a\u{10FFFF}b'])
     expect(await names('`')).toEqual(['`z'])
@@ -242,25 +288,40 @@ describe('GET /api/v1/events/count and /stats', () => {
 
   it('answers the documented stats request with nearest-rank percentiles', async () => {
     const values = Array.from({ length: 20 }, (_, i) => (i + 1) * 5) // 5, 10, ..., 100
-    await telltale.api.trackEvents({ projectId, events: values.map((value, i) => ({ name: 'order.placed', value, timestamp: Date.UTC(2024, 0, 1 + i) })) })
+    await telltale.api.trackEvents({
+      projectId,
+      events: values.map((value, i) => ({ name: 'order.placed', value, timestamp: Date.UTC(2024, 0, 1 + i) })),
+    })
     const res = await call('GET', '/api/v1/events/stats?name=order.placed&field=value&from=2024-01-01&to=2024-01-31')
     // ranks: p50 → ceil(10) = 10th = 50; p95 → ceil(19) = 19th = 95; p99 → ceil(19.8) = 20th = 100
-    expect(res.body).toEqual({ data: { count: 20, sum: 1050, avg: 52.5, min: 5, max: 100, p50: 50, p95: 95, p99: 100 } })
+    expect(res.body).toEqual({
+      data: { count: 20, sum: 1050, avg: 52.5, min: 5, max: 100, p50: 50, p95: 95, p99: 100 },
+    })
   })
 
   it('rejects an unknown interval, group_by, field and time zone', async () => {
     expect((await call('GET', '/api/v1/events/count?interval=2h')).body.error.code).toBe('invalid_interval')
     expect((await call('GET', '/api/v1/events/count?group_by=plan')).body.error.code).toBe('invalid_group_by')
     expect((await call('GET', '/api/v1/events/stats?field=amount')).body.error.code).toBe('invalid_field')
-    expect((await call('GET', '/api/v1/events/count?interval=1d&tz=Mars/Olympus')).body.error.code).toBe('invalid_timezone')
-    expect((await call('GET', '/api/v1/events/count?interval=1h&tz=Europe/Berlin')).body.error.code).toBe('invalid_interval')
-    expect((await call('GET', '/api/v1/events/count?interval=1m&from=2024-01-01&to=2024-03-01')).body.error.code).toBe('invalid_range')
+    expect((await call('GET', '/api/v1/events/count?interval=1d&tz=Mars/Olympus')).body.error.code).toBe(
+      'invalid_timezone',
+    )
+    expect((await call('GET', '/api/v1/events/count?interval=1h&tz=Europe/Berlin')).body.error.code).toBe(
+      'invalid_interval',
+    )
+    expect((await call('GET', '/api/v1/events/count?interval=1m&from=2024-01-01&to=2024-03-01')).body.error.code).toBe(
+      'invalid_range',
+    )
   })
 })
 
 describe('one event store across surfaces', () => {
   it('shows Status Blocks events in Flux queries', async () => {
-    const sb = await call('POST', '/api/events', { event: 'user_signup', user_id: '123', metadata: { plan: 'starter' } })
+    const sb = await call('POST', '/api/events', {
+      event: 'user_signup',
+      user_id: '123',
+      metadata: { plan: 'starter' },
+    })
     expect(sb.status).toBe(201)
     const list = await call('GET', '/api/v1/events?name=user_signup')
     expect(list.body.data).toEqual([

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createFakeClock, createTelltale, type EventInput, type Telltale } from 'telltale'
 import { manualScheduler } from 'telltale/adapters/manual'
 import { postgresStorage } from 'telltale/adapters/postgres'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mulberry32 as random } from '../fuzz/prng'
 import { testAdapters } from '../helpers/adapters'
 import { createSchema, dropSchema, postgresTestUrl, testSchemaName } from '../helpers/postgres'
@@ -32,12 +32,23 @@ function fixture(): Row[] {
     rows.push(row)
   }
   // Local midnight in Berlin on both sides of the DST change, and one instant before each.
-  for (const t of [Date.UTC(2024, 2, 30, 23), Date.UTC(2024, 2, 30, 23) - 1, Date.UTC(2024, 2, 31, 22), Date.UTC(2024, 2, 31, 22) - 1])
+  for (const t of [
+    Date.UTC(2024, 2, 30, 23),
+    Date.UTC(2024, 2, 30, 23) - 1,
+    Date.UTC(2024, 2, 31, 22),
+    Date.UTC(2024, 2, 31, 22) - 1,
+  ])
     rows.push({ name: 'user.signup', timestamp: t, value: 1 })
   return rows
 }
 
-const toInput = (r: Row): EventInput => ({ name: r.name, timestamp: r.timestamp, value: r.value, tags: r.plan ? { plan: r.plan } : undefined, properties: { amount: r.amount } })
+const toInput = (r: Row): EventInput => ({
+  name: r.name,
+  timestamp: r.timestamp,
+  value: r.value,
+  tags: r.plan ? { plan: r.plan } : undefined,
+  properties: { amount: r.amount },
+})
 
 function nearestRank(values: number[], p: number): number | null {
   if (values.length === 0) return null
@@ -62,7 +73,8 @@ for (const adapter of adapters) {
       telltale = createTelltale({ storage: opened.storage, clock, scheduler: manualScheduler({ clock }) })
       projectId = (await telltale.api.createProject({ name: 'Queries' })).id
       otherProject = (await telltale.api.createProject({ name: 'Noise' })).id
-      for (let i = 0; i < rows.length; i += 100) await telltale.api.trackEvents({ projectId, events: rows.slice(i, i + 100).map(toInput) })
+      for (let i = 0; i < rows.length; i += 100)
+        await telltale.api.trackEvents({ projectId, events: rows.slice(i, i + 100).map(toInput) })
       // Another tenant's events must never be counted.
       await telltale.api.trackEvents({ projectId: otherProject, events: rows.slice(0, 100).map(toInput) })
     })
@@ -75,7 +87,11 @@ for (const adapter of adapters) {
     const to = START + 5 * 24 * HOUR
 
     it('counts per hour in UTC, zero-filled, edges partial', async () => {
-      const result = await telltale.api.countEvents({ projectId, filter: { names: ['user.signup'], from, to }, interval: '1h' })
+      const result = await telltale.api.countEvents({
+        projectId,
+        filter: { names: ['user.signup'], from, to },
+        interval: '1h',
+      })
       const expected = new Map<number, number>()
       for (let b = Math.floor(from / HOUR) * HOUR; b < to; b += HOUR) expected.set(b, 0)
       for (const r of rows)
@@ -83,7 +99,11 @@ for (const adapter of adapters) {
           expected.set(Math.floor(r.timestamp / HOUR) * HOUR, expected.get(Math.floor(r.timestamp / HOUR) * HOUR)! + 1)
       expect(result.series).toEqual([...expected].map(([start, count]) => ({ start, count })))
       expect(result.total).toBe([...expected.values()].reduce((a, b) => a + b, 0))
-      expect(result.total).toBe(await telltale.api.countEvents({ projectId, filter: { names: ['user.signup'], from, to } }).then((r) => r.total))
+      expect(result.total).toBe(
+        await telltale.api
+          .countEvents({ projectId, filter: { names: ['user.signup'], from, to } })
+          .then((r) => r.total),
+      )
     })
 
     it('counts per local day in Europe/Berlin across the DST change', async () => {
@@ -103,7 +123,12 @@ for (const adapter of adapters) {
         if (r.timestamp >= Date.UTC(2024, 2, 29, 23) && r.timestamp < Date.UTC(2024, 3, 2, 22))
           expected.set(berlinDate.format(r.timestamp), expected.get(berlinDate.format(r.timestamp))! + 1)
       // 2024-03-31 is 23 hours long: it starts at 23:00Z on the 30th and ends at 22:00Z on the 31st.
-      expect(result.series!.map((b) => b.start)).toEqual([Date.UTC(2024, 2, 29, 23), Date.UTC(2024, 2, 30, 23), Date.UTC(2024, 2, 31, 22), Date.UTC(2024, 3, 1, 22)])
+      expect(result.series!.map((b) => b.start)).toEqual([
+        Date.UTC(2024, 2, 29, 23),
+        Date.UTC(2024, 2, 30, 23),
+        Date.UTC(2024, 2, 31, 22),
+        Date.UTC(2024, 3, 1, 22),
+      ])
       expect(result.series!.map((b) => b.count)).toEqual([...expected.values()])
     })
 
@@ -122,8 +147,14 @@ for (const adapter of adapters) {
     })
 
     it('computes count/sum/avg/min/max and nearest-rank p50/p95/p99 of value', async () => {
-      const values = rows.filter((r) => r.name === 'order.placed' && r.value !== undefined && r.timestamp >= from && r.timestamp < to).map((r) => r.value!)
-      const s = await telltale.api.eventStats({ projectId, filter: { names: ['order.placed'], from, to }, field: { kind: 'value' } })
+      const values = rows
+        .filter((r) => r.name === 'order.placed' && r.value !== undefined && r.timestamp >= from && r.timestamp < to)
+        .map((r) => r.value!)
+      const s = await telltale.api.eventStats({
+        projectId,
+        filter: { names: ['order.placed'], from, to },
+        field: { kind: 'value' },
+      })
       expect(s.count).toBe(values.length)
       expect(s.sum).toBeCloseTo(
         values.reduce((a, b) => a + b, 0),
@@ -132,7 +163,11 @@ for (const adapter of adapters) {
       expect(s.avg).toBeCloseTo(values.reduce((a, b) => a + b, 0) / values.length, 6)
       expect(s.min).toBe(Math.min(...values))
       expect(s.max).toBe(Math.max(...values))
-      expect(s.percentiles).toEqual({ 50: nearestRank(values, 50), 95: nearestRank(values, 95), 99: nearestRank(values, 99) })
+      expect(s.percentiles).toEqual({
+        50: nearestRank(values, 50),
+        95: nearestRank(values, 95),
+        99: nearestRank(values, 99),
+      })
     })
 
     it('aggregates a numeric property, skipping non-numeric values', async () => {
@@ -153,7 +188,14 @@ for (const adapter of adapters) {
         ],
       })
       const s = await telltale.api.eventStats({ projectId, filter: empty, field: { kind: 'value' } })
-      expect(s).toEqual({ count: 0, sum: null, avg: null, min: null, max: null, percentiles: { 50: null, 95: null, 99: null } })
+      expect(s).toEqual({
+        count: 0,
+        sum: null,
+        avg: null,
+        min: null,
+        max: null,
+        percentiles: { 50: null, 95: null, 99: null },
+      })
     })
 
     it('keeps tenants apart', async () => {

@@ -32,7 +32,18 @@
 // FRAMEWORKS_ONLY=nitropack,nitro3 (recipe ids, and `consumer`) runs only those.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -80,7 +91,15 @@ interface Recipe {
 
 const nitroServer = ['node', '.output/server/index.mjs']
 const RECIPES: Recipe[] = [
-  { id: 'in-process', name: 'In process, telltale.api', files: ['telltale.mjs', 'try.mjs'], prefix: '', start: ['node', 'try.mjs'], hostRoutes: false, script: true },
+  {
+    id: 'in-process',
+    name: 'In process, telltale.api',
+    files: ['telltale.mjs', 'try.mjs'],
+    prefix: '',
+    start: ['node', 'try.mjs'],
+    hostRoutes: false,
+    script: true,
+  },
   {
     id: 'express',
     name: 'Express 5, app.use(toNodeHandler(telltale))',
@@ -119,7 +138,12 @@ const RECIPES: Recipe[] = [
   {
     id: 'nitropack',
     name: 'nitropack 2 (h3 v1), toNitroHandler',
-    files: ['nitro.config.ts', 'server/utils/telltale.ts', 'server/routes/telltale/[...].ts', 'server/plugins/telltale.ts'],
+    files: [
+      'nitro.config.ts',
+      'server/utils/telltale.ts',
+      'server/routes/telltale/[...].ts',
+      'server/plugins/telltale.ts',
+    ],
     host: 'nitropack',
     prefix: '/telltale',
     build: ['node', join(DIR, 'node_modules/nitropack/dist/cli/index.mjs'), 'build'],
@@ -129,7 +153,12 @@ const RECIPES: Recipe[] = [
   {
     id: 'nitro3',
     name: 'Nitro 3, export default telltale.app',
-    files: ['nitro.config.ts', 'server/utils/telltale.ts', 'server/routes/telltale/[...].ts', 'server/plugins/telltale.ts'],
+    files: [
+      'nitro.config.ts',
+      'server/utils/telltale.ts',
+      'server/routes/telltale/[...].ts',
+      'server/plugins/telltale.ts',
+    ],
     host: 'nitro3',
     prefix: '/telltale',
     build: ['node', join(DIR, 'node_modules/nitro/dist/cli/index.mjs'), 'build'],
@@ -178,10 +207,16 @@ async function main(): Promise<void> {
     const tarball = join(tmp, readdirSync(tmp).find((f) => f.endsWith('.tgz'))!)
     if (ONLY) console.log(`step: FRAMEWORKS_ONLY=${ONLY.join(',')}: the other recipes are skipped`)
     if (!ONLY || ONLY.includes('consumer')) consumer = consumerChecks(tarball, tmp) // runs beside the apps: npm install, then one tsc
-    if (CI || !installedFromLock()) await step('npm ci (test/frameworks)', 'npm', ['ci', '--no-audit', '--no-fund'], DIR)
+    if (CI || !installedFromLock())
+      await step('npm ci (test/frameworks)', 'npm', ['ci', '--no-audit', '--no-fund'], DIR)
     else console.log('step: npm ci skipped, node_modules is newer than package-lock.json (always runs under CI=true)')
     // The tarball's integrity changes with every build, so it stays out of the lock.
-    await step('npm install --no-save telltale.tgz', 'npm', ['install', '--no-save', '--no-audit', '--no-fund', tarball], DIR)
+    await step(
+      'npm install --no-save telltale.tgz',
+      'npm',
+      ['install', '--no-save', '--no-audit', '--no-fund', tarball],
+      DIR,
+    )
 
     for (const recipe of RECIPES.filter((r) => !ONLY || ONLY.includes(r.id))) {
       const t0 = Date.now()
@@ -195,7 +230,10 @@ async function main(): Promise<void> {
   } finally {
     if (consumer) {
       console.log('\n== strict consumer (os.tmpdir(), the packed tarball)')
-      const { log, results } = await consumer.catch((error) => ({ log: [], results: [{ ok: false, name: 'consumer', detail: describe(error) }] }))
+      const { log, results } = await consumer.catch((error) => ({
+        log: [],
+        results: [{ ok: false, name: 'consumer', detail: describe(error) }],
+      }))
       for (const line of log) console.log(line)
       for (const r of results) result(r.ok, r.name, r.detail)
     }
@@ -234,7 +272,8 @@ function readmeBlocks(readme: string): { blocks: Block[]; errors: string[] } {
       continue
     }
     const recipes = m[1].split(',').map((s) => s.trim())
-    for (const id of recipes) if (!ids.has(id)) errors.push(`${at}: no recipe is called "${id}" (there are: ${[...ids].join(', ')})`)
+    for (const id of recipes)
+      if (!ids.has(id)) errors.push(`${at}: no recipe is called "${id}" (there are: ${[...ids].join(', ')})`)
     if (!/^```/.test(lines[i + 1] ?? '')) {
       errors.push(`${at}: the code block must start on the line right after the marker`)
       continue
@@ -256,7 +295,8 @@ function assemble(recipe: Recipe, blocks: Block[]): Map<string, string> | string
   for (const block of blocks.filter((b) => b.recipes.includes(recipe.id))) {
     const at = `README.md:${block.line}`
     if (block.patch === undefined) {
-      if (files.has(block.file)) return `${at}: a second whole block for ${block.file}; mark the change as a patch (patch: TEXT)`
+      if (files.has(block.file))
+        return `${at}: a second whole block for ${block.file}; mark the change as a patch (patch: TEXT)`
       files.set(block.file, block.code)
       continue
     }
@@ -264,12 +304,14 @@ function assemble(recipe: Recipe, blocks: Block[]): Map<string, string> | string
     if (current === undefined) return `${at}: patches ${block.file}, but no whole block for it comes before`
     const lines = current.split('\n')
     const hits = lines.flatMap((l, i) => (l.includes(block.patch!) ? [i] : []))
-    if (hits.length !== 1) return `${at}: the patch text "${block.patch}" is on ${hits.length} lines of ${block.file}, not exactly one`
+    if (hits.length !== 1)
+      return `${at}: the patch text "${block.patch}" is on ${hits.length} lines of ${block.file}, not exactly one`
     lines.splice(hits[0], 1, ...block.code.split('\n'))
     files.set(block.file, lines.join('\n'))
   }
   const missing = recipe.files.filter((f) => !files.has(f))
-  if (missing.length > 0) return `README.md has no block for ${missing.join(', ')}: mark it with <!-- recipe: ${recipe.id} file: ${missing[0]} --> on the line above the block`
+  if (missing.length > 0)
+    return `README.md has no block for ${missing.join(', ')}: mark it with <!-- recipe: ${recipe.id} file: ${missing[0]} --> on the line above the block`
   const routes = recipe.host && join(HOSTS, recipe.host, HOST_ROUTES)
   if (routes && existsSync(routes)) {
     const fragment = readFileSync(routes, 'utf8').trimEnd().split('\n')
@@ -283,7 +325,8 @@ function assemble(recipe: Recipe, blocks: Block[]): Map<string, string> | string
       })
       files.set(file, lines.join('\n'))
     }
-    if (placed === 0) return `no line "// your own routes" in the README's ${recipe.files.join(', ')}: the host's routes (fixtures/hosts/${recipe.host}/${HOST_ROUTES}) go there`
+    if (placed === 0)
+      return `no line "// your own routes" in the README's ${recipe.files.join(', ')}: the host's routes (fixtures/hosts/${recipe.host}/${HOST_ROUTES}) go there`
   }
   return files
 }
@@ -307,10 +350,14 @@ function installLineBesideFirstRecipe(readme: string): string {
 /** fixtures/apps/<id>/ afresh: the host's files, then the README's. A workspace keeps its package.json and node_modules. */
 function writeApp(recipe: Recipe, files: Map<string, string>): string {
   const app = join(APPS, recipe.id)
-  const keep = existsSync(join(app, 'package.json')) && isWorkspace(app) ? new Set(['package.json', 'node_modules']) : new Set<string>()
+  const keep =
+    existsSync(join(app, 'package.json')) && isWorkspace(app)
+      ? new Set(['package.json', 'node_modules'])
+      : new Set<string>()
   mkdirSync(app, { recursive: true })
   for (const entry of readdirSync(app)) if (!keep.has(entry)) rmSync(join(app, entry), { recursive: true, force: true })
-  if (recipe.host) cpSync(join(HOSTS, recipe.host), app, { recursive: true, filter: (src) => !src.endsWith(HOST_ROUTES) })
+  if (recipe.host)
+    cpSync(join(HOSTS, recipe.host), app, { recursive: true, filter: (src) => !src.endsWith(HOST_ROUTES) })
   for (const [file, text] of files) {
     mkdirSync(dirname(join(app, file)), { recursive: true })
     writeFileSync(join(app, file), `${text.trimEnd()}\n`)
@@ -349,7 +396,12 @@ async function runServerRecipe(recipe: Recipe, files: Map<string, string>): Prom
     const label = `${recipe.name}, start ${run}`
     const port = await freePort()
     const base = `http://127.0.0.1:${port}`
-    const server = startServer(recipe, app, { PORT: String(port), HOST: '127.0.0.1', NITRO_PORT: String(port), NITRO_HOST: '127.0.0.1' })
+    const server = startServer(recipe, app, {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      NITRO_PORT: String(port),
+      NITRO_HOST: '127.0.0.1',
+    })
     try {
       await waitForServer(server, `${base}${recipe.prefix}/api/v1/events`)
       for (const [name, check] of Object.entries(checks(recipe, base, run, state))) {
@@ -364,7 +416,11 @@ async function runServerRecipe(recipe: Recipe, files: Map<string, string>): Prom
       // its write-ahead log back into the database and removes the -wal file.
       const code = await stop(server.child)
       const walLeft = existsSync(`${db}-wal`)
-      result(code === 0 && !walLeft, `${label}: SIGTERM exits 0 and closes telltale`, code === 0 && !walLeft ? '' : `exit ${code}, -wal file left: ${walLeft}`)
+      result(
+        code === 0 && !walLeft,
+        `${label}: SIGTERM exits 0 and closes telltale`,
+        code === 0 && !walLeft ? '' : `exit ${code}, -wal file left: ${walLeft}`,
+      )
     } catch (error) {
       result(false, `${label}: start`, describe(error))
     } finally {
@@ -386,11 +442,22 @@ function checks(recipe: Recipe, base: string, run: 1 | 2, state: RunState): Reco
   const api = `${base}${p}`
   const timeout = () => AbortSignal.timeout(15_000)
   const post = (path: string, body: string, key = KEY) =>
-    fetch(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body, signal: timeout() })
-  const get = (path: string) => fetch(`${api}${path}`, { headers: { authorization: `Bearer ${KEY}` }, signal: timeout() })
+    fetch(`${api}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body,
+      signal: timeout(),
+    })
+  const get = (path: string) =>
+    fetch(`${api}${path}`, { headers: { authorization: `Bearer ${KEY}` }, signal: timeout() })
   const all: Record<string, () => Promise<void>> = {
     [`POST ${p}/api/events → 201`]: async () => {
-      const { status, body } = await reply(await post('/api/events', JSON.stringify({ event: 'user_signup', user_id: state.userId, metadata: { plan: 'pro' } })))
+      const { status, body } = await reply(
+        await post(
+          '/api/events',
+          JSON.stringify({ event: 'user_signup', user_id: state.userId, metadata: { plan: 'pro' } }),
+        ),
+      )
       expect(status === 201 && body?.success === true && UUID.test(body?.event_id), status, body)
       state.events.push(body.event_id)
     },
@@ -398,7 +465,11 @@ function checks(recipe: Recipe, base: string, run: 1 | 2, state: RunState): Reco
       const { status, body } = await reply(await get(`/api/v1/events?user_id=${state.userId}`))
       const ids = new Set((body?.data ?? []).map((e: any) => e.id))
       const all = state.events.length === run && state.events.every((id) => ids.has(`evt_${id.replaceAll('-', '')}`))
-      expect(status === 200 && all && body.data.every((e: any) => e.name === 'user_signup' && e.properties?.plan === 'pro'), status, body)
+      expect(
+        status === 200 && all && body.data.every((e: any) => e.name === 'user_signup' && e.properties?.plan === 'pro'),
+        status,
+        body,
+      )
     },
   }
   if (run === 1) {
@@ -416,14 +487,22 @@ function checks(recipe: Recipe, base: string, run: 1 | 2, state: RunState): Reco
     Object.assign(all, {
       '422 in the Laravel shape': async () => {
         const { status, body } = await reply(await post('/api/events', '{"user_id":"1"}'))
-        expect(status === 422 && body?.message === 'The event field is required.' && JSON.stringify(body?.errors) === '{"event":["The event field is required."]}', status, body)
+        expect(
+          status === 422 &&
+            body?.message === 'The event field is required.' &&
+            JSON.stringify(body?.errors) === '{"event":["The event field is required."]}',
+          status,
+          body,
+        )
       },
       'unknown key → 401': async () => {
         const { status, body } = await reply(await post('/api/events', '{"event":"x"}', UNKNOWN_KEY))
         expect(status === 401 && typeof body?.message === 'string', status, body)
       },
       'body over 1 MiB → 413': async () => {
-        const { status, body } = await reply(await post('/api/events', JSON.stringify({ event: 'big', metadata: { pad: 'x'.repeat(1.1 * 1024 * 1024) } })))
+        const { status, body } = await reply(
+          await post('/api/events', JSON.stringify({ event: 'big', metadata: { pad: 'x'.repeat(1.1 * 1024 * 1024) } })),
+        )
         expect(status === 413 && typeof body?.message === 'string', status, body)
       },
       'body over 1 MiB, streamed without Content-Length → 413': async () => {
@@ -451,7 +530,12 @@ function checks(recipe: Recipe, base: string, run: 1 | 2, state: RunState): Reco
   }
   if (recipe.hostRoutes) {
     all['host route POST /api/auth/login still answers'] = async () => {
-      const res = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":"ann"}', signal: timeout() })
+      const res = await fetch(`${base}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"user":"ann"}',
+        signal: timeout(),
+      })
       const { status, body } = await reply(res)
       expect(status === 200 && body?.host === 'login' && body?.user === 'ann', status, body)
     }
@@ -478,8 +562,16 @@ async function runScript(recipe: Recipe, app: string): Promise<void> {
     const { code, output } = await exec(recipe.start[0], recipe.start.slice(1), app, 30_000)
     const count = /user_signup events: (\d+)/.exec(output)?.[1]
     const keyPrinted = /your API key \(shown this once\): tt_[0-9A-Za-z]{43}\b/.test(output)
-    result(code === 0 && count === String(run), `${label}: exits 0 and prints "user_signup events: ${run}"`, code === 0 && count === String(run) ? '' : `exit ${code}:\n${output}`)
-    result(keyPrinted === (run === 1), `${label}: ${run === 1 ? 'prints the new API key' : 'prints no key (the project exists)'}`, keyPrinted === (run === 1) ? '' : output)
+    result(
+      code === 0 && count === String(run),
+      `${label}: exits 0 and prints "user_signup events: ${run}"`,
+      code === 0 && count === String(run) ? '' : `exit ${code}:\n${output}`,
+    )
+    result(
+      keyPrinted === (run === 1),
+      `${label}: ${run === 1 ? 'prints the new API key' : 'prints no key (the project exists)'}`,
+      keyPrinted === (run === 1) ? '' : output,
+    )
     result(!existsSync(`${db}-wal`), `${label}: telltale.close() left no -wal file`)
   }
 }
@@ -510,13 +602,26 @@ async function seed(file: string): Promise<void> {
   const telltale = createTelltale({ storage: sqliteStorage({ file }) })
   await telltale.ready()
   const { project } = await telltale.api.ensureProject({ name: 'Acme', slug: 'acme' })
-  await telltale.api.createApiKey({ projectId: project.id, name: 'frameworks test', key: KEY, scopes: ['read', 'write'] })
+  await telltale.api.createApiKey({
+    projectId: project.id,
+    name: 'frameworks test',
+    key: KEY,
+    scopes: ['read', 'write'],
+  })
   await telltale.close()
 }
 
-function startServer(recipe: Recipe, cwd: string, env: Record<string, string>): { child: ChildProcess; output: () => string } {
+function startServer(
+  recipe: Recipe,
+  cwd: string,
+  env: Record<string, string>,
+): { child: ChildProcess; output: () => string } {
   let output = ''
-  const child = spawn(recipe.start[0], recipe.start.slice(1), { cwd, env: { ...process.env, NODE_ENV: 'production', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(recipe.start[0], recipe.start.slice(1), {
+    cwd,
+    env: { ...process.env, NODE_ENV: 'production', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   child.stdout!.on('data', (chunk) => {
     output += chunk
   })
@@ -570,13 +675,23 @@ async function consumerChecks(tarball: string, tmp: string): Promise<{ log: stri
   const log: string[] = []
   const results: Result[] = []
   const dir = mkdtempSync(join(tmp, 'consumer-'))
-  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'telltale-consumer', private: true, type: 'module' }, null, 2)}\n`)
+  writeFileSync(
+    join(dir, 'package.json'),
+    `${JSON.stringify({ name: 'telltale-consumer', private: true, type: 'module' }, null, 2)}\n`,
+  )
   for (const file of readdirSync(CONSUMER)) copyFileSync(join(CONSUMER, file), join(dir, file))
   const npmInstall = async (what: string[]) => {
     // --ignore-scripts: only types are needed, and npm 11 only warns about better-sqlite3's install
     // script and runs it (a node-gyp build: about a minute of CPU with no prebuilt binary to fetch).
-    const r = await exec('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', ...what], dir, 300_000)
-    log.push(`step: npm install ${what.map((w) => (w === tarball ? 'telltale.tgz' : w)).join(' ')} (${r.seconds.toFixed(1)} s)`)
+    const r = await exec(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', ...what],
+      dir,
+      300_000,
+    )
+    log.push(
+      `step: npm install ${what.map((w) => (w === tarball ? 'telltale.tgz' : w)).join(' ')} (${r.seconds.toFixed(1)} s)`,
+    )
     if (r.code !== 0) throw new Error(`npm install exited with ${r.code}:\n${r.output.slice(-3000)}`)
   }
   try {
@@ -593,7 +708,8 @@ async function consumerChecks(tarball: string, tmp: string): Promise<{ log: stri
       return { output, code }
     }
   }
-  const configError = (got: any, fix: string) => got?.threw === true && got.name === 'TelltaleError' && got.kind === 'config' && String(got.message).includes(fix)
+  const configError = (got: any, fix: string) =>
+    got?.threw === true && got.name === 'TelltaleError' && got.kind === 'config' && String(got.message).includes(fix)
   for (const { adapter, driver } of DRIVERS) {
     const got = await startError(adapter)
     const ok = configError(got, `npm install ${driver}`)
@@ -618,8 +734,11 @@ async function consumerChecks(tarball: string, tmp: string): Promise<{ log: stri
     name: `consumer, better-sqlite3 not built: sqliteStorage(...) throws TelltaleError kind 'config' saying "npm rebuild better-sqlite3"`,
     detail: rebuilds ? '' : `got ${JSON.stringify(unbuilt)}`,
   })
-  const version = (name: string) => JSON.parse(readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8')).version
-  log.push(`installed: ${['typescript', '@types/node', ...DRIVERS.map((d) => d.driver)].map((name) => `${name}@${version(name)}`).join(', ')}`)
+  const version = (name: string) =>
+    JSON.parse(readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8')).version
+  log.push(
+    `installed: ${['typescript', '@types/node', ...DRIVERS.map((d) => d.driver)].map((name) => `${name}@${version(name)}`).join(', ')}`,
+  )
   const tsc = await exec('node', [join(dir, 'node_modules/typescript/bin/tsc'), '-p', '.'], dir, 120_000)
   log.push(`step: tsc -p . (${tsc.seconds.toFixed(1)} s)`)
   results.push({
@@ -651,7 +770,11 @@ function exec(
   const t0 = Date.now()
   return new Promise((resolve, reject) => {
     let output = ''
-    const child = spawn(command, args, { cwd, env: { ...process.env, NUXT_TELEMETRY_DISABLED: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command, args, {
+      cwd,
+      env: { ...process.env, NUXT_TELEMETRY_DISABLED: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     const timer = setTimeout(() => {
       output += `\n(killed after ${timeoutMs / 1000} s)`
       child.kill('SIGKILL')

@@ -1,11 +1,12 @@
 // The in-process api under hostile input: every operation, called with values of every wrong
 // shape, either succeeds or fails with a TelltaleError of a client kind (never `internal`, a
 // driver error or a raw TypeError), and a call that fails writes nothing. Runs on every adapter.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+
 import { isTelltaleError } from 'telltale'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { operations } from '../../src/core/operations'
-import { makeTelltale, type TestApp } from '../helpers/app'
 import { type TestStorage, testAdapters } from '../helpers/adapters'
+import { makeTelltale, type TestApp } from '../helpers/app'
 import { Rng, seedFromEnv } from './prng'
 
 const SEED = seedFromEnv()
@@ -62,7 +63,14 @@ const HOSTILE: unknown[] = [
 
 /** A valid input of each operation: the fuzzer breaks one or two of its fields at a time. */
 function validInput(name: string, projectId: string, r: Rng): Record<string, unknown> {
-  const event = { name: 'ok', timestamp: '2024-01-15T10:00:00Z', userId: 'u', value: 1, properties: { a: 1 }, tags: { plan: 'pro' } }
+  const event = {
+    name: 'ok',
+    timestamp: '2024-01-15T10:00:00Z',
+    userId: 'u',
+    value: 1,
+    properties: { a: 1 },
+    tags: { plan: 'pro' },
+  }
   const filter = { name: 'ok', from: '2024-01-01', to: '2024-02-01', tags: { plan: 'pro' } }
   switch (name) {
     case 'createProject':
@@ -126,7 +134,8 @@ function hostileInput(r: Rng, name: string, projectId: string): unknown {
     const key = r.pick([...keys, 'extra'])
     const inner = input[key]
     if (isObject(inner) && r.int(2) === 0) inner[r.pick([...Object.keys(inner), 'extra'])] = r.pick(HOSTILE)
-    else if (Array.isArray(inner) && isObject(inner[0]) && r.int(2) === 0) inner[0][r.pick(Object.keys(inner[0]))] = r.pick(HOSTILE)
+    else if (Array.isArray(inner) && isObject(inner[0]) && r.int(2) === 0)
+      inner[0][r.pick(Object.keys(inner[0]))] = r.pick(HOSTILE)
     else input[key] = r.pick(HOSTILE)
   }
   return input
@@ -158,7 +167,8 @@ describe.each(testAdapters())(`api fuzz on $name (FUZZ_SEED=${SEED})`, (adapter)
       } catch (error) {
         const shown = `${name}(${show(input)})`
         if (!isTelltaleError(error)) problems.push(`${shown} threw ${String(error)}`)
-        else if (!['validation', 'not_found', 'conflict'].includes(error.kind)) problems.push(`${shown} failed with ${error.kind}: ${error.message}`)
+        else if (!['validation', 'not_found', 'conflict'].includes(error.kind))
+          problems.push(`${shown} failed with ${error.kind}: ${error.message}`)
         else if ((await t.count()) !== before) problems.push(`${shown} failed with ${error.kind} but wrote events`)
       }
     }
@@ -168,7 +178,11 @@ describe.each(testAdapters())(`api fuzz on $name (FUZZ_SEED=${SEED})`, (adapter)
 
 function show(value: unknown): string {
   try {
-    return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${v}n` : typeof v === 'function' ? '[function]' : v))?.slice(0, 200) ?? String(value)
+    return (
+      JSON.stringify(value, (_k, v) =>
+        typeof v === 'bigint' ? `${v}n` : typeof v === 'function' ? '[function]' : v,
+      )?.slice(0, 200) ?? String(value)
+    )
   } catch {
     return '[unserialisable]'
   }

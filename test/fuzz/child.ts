@@ -1,10 +1,11 @@
 // Parent side of server.ts: starts the fuzz target in its own process, sends requests to it with a
 // deadline, kills and replaces it when it hangs or dies, and reads its side channel.
-import type { StoredEvent } from '../../src/storage'
+
 import { type ChildProcess, spawn } from 'node:child_process'
 import http from 'node:http'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import type { StoredEvent } from '../../src/storage'
 import type { FuzzRequest } from './gen'
 import type { ReadyLine, ServerSpec } from './server'
 
@@ -18,7 +19,11 @@ const PING_TIMEOUT_MS = 1500
 
 export type Outcome =
   | { kind: 'reply'; status: number; headers: http.IncomingHttpHeaders; body: string; ms: number }
-  | { kind: 'timeout'; ms: number /** The event loop stopped answering pings (rather than the request being slow). */; blocked: boolean }
+  | {
+      kind: 'timeout'
+      ms: number /** The event loop stopped answering pings (rather than the request being slow). */
+      blocked: boolean
+    }
   | { kind: 'network'; error: string; ms: number }
 
 /** An event as the side channel returns it: the store's own record, as JSON. */
@@ -125,7 +130,12 @@ export class FuzzServer {
     if (auth.kind === 'fuzz') headers.authorization = `Bearer ${keys.fuzz}`
     else if (auth.kind === 'other') headers.authorization = `Bearer ${keys.other}`
     else if (auth.kind === 'raw') headers.authorization = auth.header.replaceAll('{key}', keys.fuzz)
-    const body = request.bodyBase64 !== undefined ? Buffer.from(request.bodyBase64, 'base64') : request.body !== undefined ? Buffer.from(request.body, 'utf8') : undefined
+    const body =
+      request.bodyBase64 !== undefined
+        ? Buffer.from(request.bodyBase64, 'base64')
+        : request.body !== undefined
+          ? Buffer.from(request.body, 'utf8')
+          : undefined
     if (body && !request.chunked) headers['content-length'] = String(body.length)
     return this.raw(request.method, request.path, headers, body, request.chunked === true, timeoutMs, true, this.agent)
   }
@@ -193,10 +203,20 @@ export class FuzzServer {
       req.on('response', (res) => {
         const chunks: Buffer[] = []
         res.on('data', (chunk: Buffer) => chunks.push(chunk))
-        res.on('end', () => done({ kind: 'reply', status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), ms: ms() }))
+        res.on('end', () =>
+          done({
+            kind: 'reply',
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+            ms: ms(),
+          }),
+        )
         res.on('error', (error) => done({ kind: 'network', error: error.message, ms: ms() }))
       })
-      req.on('error', (error: NodeJS.ErrnoException) => done({ kind: 'network', error: error.code ?? error.message, ms: ms() }))
+      req.on('error', (error: NodeJS.ErrnoException) =>
+        done({ kind: 'network', error: error.code ?? error.message, ms: ms() }),
+      )
       if (body && chunked) {
         const cut = Math.floor(body.length / 2)
         req.write(body.subarray(0, cut))
@@ -207,9 +227,18 @@ export class FuzzServer {
 
   private async side<T>(method: string, path: string, body?: unknown, timeoutMs = 10_000): Promise<T> {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
-    const outcome = await this.raw(method, path, data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {}, data, false, timeoutMs)
-    if (outcome.kind !== 'reply') throw new SideChannelError(`side channel ${path}: ${outcome.kind === 'timeout' ? 'timeout' : outcome.error}`)
-    if (outcome.status !== 200) throw new SideChannelError(`side channel ${path}: ${outcome.status} ${outcome.body.slice(0, 500)}`)
+    const outcome = await this.raw(
+      method,
+      path,
+      data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {},
+      data,
+      false,
+      timeoutMs,
+    )
+    if (outcome.kind !== 'reply')
+      throw new SideChannelError(`side channel ${path}: ${outcome.kind === 'timeout' ? 'timeout' : outcome.error}`)
+    if (outcome.status !== 200)
+      throw new SideChannelError(`side channel ${path}: ${outcome.status} ${outcome.body.slice(0, 500)}`)
     return JSON.parse(outcome.body) as T
   }
 
@@ -223,7 +252,8 @@ export class FuzzServer {
   }
 
   async dump(projectId: string): Promise<SideEvent[]> {
-    return (await this.side<{ events: SideEvent[] }>('GET', `/__fuzz/dump?project=${projectId}`, undefined, 30_000)).events
+    return (await this.side<{ events: SideEvent[] }>('GET', `/__fuzz/dump?project=${projectId}`, undefined, 30_000))
+      .events
   }
 
   async errors(): Promise<string[]> {
@@ -235,7 +265,9 @@ export class SideChannelError extends Error {}
 
 /** `node --import tsx server.ts <spec>` (not the tsx CLI, which forks: the pid is the server's). */
 async function spawnServer(spec: ServerSpec): Promise<Process> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_ENTRY, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_ENTRY, JSON.stringify(spec)], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  })
   const stderr: string[] = []
   createInterface({ input: child.stderr! }).on('line', (line) => {
     stderr.push(line)
@@ -243,8 +275,18 @@ async function spawnServer(spec: ServerSpec): Promise<Process> {
   })
   let timer: NodeJS.Timeout | undefined
   const ready = await new Promise<ReadyLine>((resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`fuzz server: no ready line within ${START_TIMEOUT_MS} ms\n${stderr.slice(-30).join('\n')}`)), START_TIMEOUT_MS)
-    child.once('exit', (code, signal) => reject(new Error(`fuzz server exited before listening (code ${code}, signal ${signal})\n${stderr.slice(-30).join('\n')}`)))
+    timer = setTimeout(
+      () =>
+        reject(new Error(`fuzz server: no ready line within ${START_TIMEOUT_MS} ms\n${stderr.slice(-30).join('\n')}`)),
+      START_TIMEOUT_MS,
+    )
+    child.once('exit', (code, signal) =>
+      reject(
+        new Error(
+          `fuzz server exited before listening (code ${code}, signal ${signal})\n${stderr.slice(-30).join('\n')}`,
+        ),
+      ),
+    )
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (line.startsWith('ready ')) resolve(JSON.parse(line.slice('ready '.length)) as ReadyLine)
     })

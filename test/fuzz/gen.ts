@@ -49,7 +49,16 @@ export interface GenContext {
 // ---------------------------------------------------------------------------------------------
 // Pools
 
-const SPECIAL_KEYS = ['__proto__', 'constructor', 'toString', 'prototype', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'length']
+const SPECIAL_KEYS = [
+  '__proto__',
+  'constructor',
+  'toString',
+  'prototype',
+  'hasOwnProperty',
+  'valueOf',
+  '__defineGetter__',
+  'length',
+]
 
 export const STRINGS: string[] = [
   '',
@@ -317,7 +326,21 @@ export const EMAILS: J[] = [
   'a@[127.0.0.1]',
 ]
 
-export const WRONG_TYPES: J[] = [null, true, false, 0, 1.5, '', 'str', [], [1, 2], obj(), obj({ a: 1 }), [obj()], nested(5)]
+export const WRONG_TYPES: J[] = [
+  null,
+  true,
+  false,
+  0,
+  1.5,
+  '',
+  'str',
+  [],
+  [1, 2],
+  obj(),
+  obj({ a: 1 }),
+  [obj()],
+  nested(5),
+]
 
 const CONTENT_TYPES = [
   'text/plain',
@@ -344,7 +367,18 @@ export class Enc {
 const enc = (text: string) => new Enc(text)
 type Param = [string | Enc, string | Enc]
 
-const RAW_HOSTILE = [enc('%00'), enc('%ED%A0%80'), enc('%ED%BF%BF'), enc('%F0%9F%98%80'), enc('%zz'), enc('%'), enc('%C0%80'), enc('%FF'), enc('a%00b'), enc('%E2%80%AE')]
+const RAW_HOSTILE = [
+  enc('%00'),
+  enc('%ED%A0%80'),
+  enc('%ED%BF%BF'),
+  enc('%F0%9F%98%80'),
+  enc('%zz'),
+  enc('%'),
+  enc('%C0%80'),
+  enc('%FF'),
+  enc('a%00b'),
+  enc('%E2%80%AE'),
+]
 
 const QUERY_NAMES: Array<string | Enc> = [
   ...NAMES,
@@ -535,7 +569,20 @@ const TAG_KEYS: Array<string | Enc> = [
   "'",
   ' ',
 ]
-const TAG_VALUES: Array<string | Enc> = ['pro', 'starter', 'enterprise', 'x', '', enc('%00'), enc('%ED%A0%80'), '😀', 'prod', 'eu', "'", '"']
+const TAG_VALUES: Array<string | Enc> = [
+  'pro',
+  'starter',
+  'enterprise',
+  'x',
+  '',
+  enc('%00'),
+  enc('%ED%A0%80'),
+  '😀',
+  'prod',
+  'eu',
+  "'",
+  '"',
+]
 
 // ---------------------------------------------------------------------------------------------
 // Values
@@ -615,7 +662,11 @@ export class Gen {
         8,
         () => {
           const o = new Obj([])
-          for (let i = this.r.int(4); i >= 0; i--) o.entries.push([this.r.chance(0.6) ? this.r.pick(['plan', 'region', 'env']) : this.r.pick(KEYS), this.stringValue()])
+          for (let i = this.r.int(4); i >= 0; i--)
+            o.entries.push([
+              this.r.chance(0.6) ? this.r.pick(['plan', 'region', 'env']) : this.r.pick(KEYS),
+              this.stringValue(),
+            ])
           return o
         },
       ],
@@ -628,12 +679,30 @@ export class Gen {
     return this.r.weighted<() => J>([
       [6, () => `id-${this.r.seed}-${++this.uniqueId}`],
       [3, () => this.r.pick(['dup-1', 'dup-2', 'dup-3', 'shared'])],
-      [1, () => this.r.pick<J>(['', 'x'.repeat(255), 'x'.repeat(256), '\u0000', '\uD800', '\uDFFF', 'a\u0000', 123, true, obj(), ['dup-1']])],
+      [
+        1,
+        () =>
+          this.r.pick<J>([
+            '',
+            'x'.repeat(255),
+            'x'.repeat(256),
+            '\u0000',
+            '\uD800',
+            '\uDFFF',
+            'a\u0000',
+            123,
+            true,
+            obj(),
+            ['dup-1'],
+          ]),
+      ],
     ])()
   }
 
   timestamp(): J {
-    return this.r.chance(0.4) ? new Date(this.ctx.now - this.r.int(30 * 86_400_000)).toISOString() : this.r.pick(this.ts)
+    return this.r.chance(0.4)
+      ? new Date(this.ctx.now - this.r.int(30 * 86_400_000)).toISOString()
+      : this.r.pick(this.ts)
   }
 
   /**
@@ -649,7 +718,11 @@ export class Gen {
       if (r.chance(hostility)) e.entries.push([key, r.chance(0.2) ? null : r.pick(WRONG_TYPES)])
       else e.entries.push([key, value()])
     }
-    if (!r.chance(hostility * 0.3)) e.entries.push([nameKey, r.chance(1 - hostility) ? r.pick(NAMES) : r.chance(0.5) ? this.hostileString() : r.pick(WRONG_TYPES)])
+    if (!r.chance(hostility * 0.3))
+      e.entries.push([
+        nameKey,
+        r.chance(1 - hostility) ? r.pick(NAMES) : r.chance(0.5) ? this.hostileString() : r.pick(WRONG_TYPES),
+      ])
     field('user_id', () => (r.chance(0.6) ? `user-${r.int(20)}` : this.hostileString()), 0.5)
     field('value', () => this.number(), 0.5)
     field('timestamp', () => this.timestamp(), 0.4)
@@ -715,7 +788,9 @@ export class Gen {
       ])
       // Status Blocks batches are all-or-nothing: keep most items valid so some get through.
       const hostility = surface === 'sb' ? (r.chance(0.6) ? 0 : 0.08) : r.pick([0, 0.1, 0.3, 0.6])
-      const items: J[] = Array.from({ length: n }, () => (r.chance(0.04) ? r.pick(WRONG_TYPES) : this.event(surface, hostility)))
+      const items: J[] = Array.from({ length: n }, () =>
+        r.chance(0.04) ? r.pick(WRONG_TYPES) : this.event(surface, hostility),
+      )
       const wrapper = r.weighted<() => J>([
         [20, () => obj({ events: items })],
         [1, () => obj({ events: r.pick(WRONG_TYPES) })],
@@ -786,12 +861,20 @@ export class Gen {
       }
       case 'invalid-utf8': {
         const before = Buffer.from(
-          toJson(surface === 'sb' ? obj({ event: 'bytes', metadata: obj({ p: '' }) }) : obj({ name: 'bytes', properties: obj({ p: '' }) })).replace('""', '"'),
+          toJson(
+            surface === 'sb'
+              ? obj({ event: 'bytes', metadata: obj({ p: '' }) })
+              : obj({ name: 'bytes', properties: obj({ p: '' }) }),
+          ).replace('""', '"'),
         )
-        const bad = Buffer.from(r.pick([[0xff], [0xfe, 0xff], [0xc0, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0x80]]))
+        const bad = Buffer.from(
+          r.pick([[0xff], [0xfe, 0xff], [0xc0, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0x80]]),
+        )
         const after = Buffer.from('"}}')
         const full = Buffer.concat([before, bad, after])
-        bodyBase64 = (batch ? Buffer.concat([Buffer.from('{"events":['), full, Buffer.from(']}')]) : full).toString('base64')
+        bodyBase64 = (batch ? Buffer.concat([Buffer.from('{"events":['), full, Buffer.from(']}')]) : full).toString(
+          'base64',
+        )
         break
       }
       case 'bom':
@@ -850,9 +933,12 @@ export class Gen {
     add(0.55, 'name', () => r.pick(QUERY_NAMES))
     add(0.2, 'from', () => r.pick(this.bounds))
     add(0.2, 'to', () => r.pick(this.bounds))
-    add(0.12, 'user_id', () => (r.chance(0.6) ? `user-${r.int(20)}` : r.chance(0.5) ? this.hostileString() : r.pick(RAW_HOSTILE)))
+    add(0.12, 'user_id', () =>
+      r.chance(0.6) ? `user-${r.int(20)}` : r.chance(0.5) ? this.hostileString() : r.pick(RAW_HOSTILE),
+    )
     if (r.chance(0.2)) {
-      for (let i = r.int(3); i >= 0; i--) params.push([enc(`tags%5B${encodeKey(r.pick(TAG_KEYS))}%5D`), r.pick(TAG_VALUES)])
+      for (let i = r.int(3); i >= 0; i--)
+        params.push([enc(`tags%5B${encodeKey(r.pick(TAG_KEYS))}%5D`), r.pick(TAG_VALUES)])
     }
     if (r.chance(0.03))
       params.push(
@@ -893,7 +979,14 @@ export class Gen {
 
   read(route: KnownRoute): FuzzRequest {
     const q = this.query(route)
-    return { route, method: 'GET', path: `${route.slice('GET '.length)}${q || this.r.chance(0.5) ? `?${q}` : ''}`, headers: {}, auth: this.readAuth(), origin: 'random' }
+    return {
+      route,
+      method: 'GET',
+      path: `${route.slice('GET '.length)}${q || this.r.chance(0.5) ? `?${q}` : ''}`,
+      headers: {},
+      auth: this.readAuth(),
+      origin: 'random',
+    }
   }
 
   /** Wrong methods on known paths, and unknown or odd paths. */
@@ -932,7 +1025,12 @@ export class Gen {
     const route = `${method} ${path}`
     const isKnownGet = method === 'GET' && QUERY_ROUTES.includes(route)
     const isKnownPost = method === 'POST' && WRITE_ROUTES.includes(route)
-    const body = method === 'GET' || method === 'OPTIONS' ? undefined : r.chance(0.5) ? '{"event":"other-method","name":"other-method"}' : r.pick(['', '{', '[]'])
+    const body =
+      method === 'GET' || method === 'OPTIONS'
+        ? undefined
+        : r.chance(0.5)
+          ? '{"event":"other-method","name":"other-method"}'
+          : r.pick(['', '{', '[]'])
     return {
       route: isKnownGet || isKnownPost ? route : `${method} <other path>`,
       method,
@@ -955,7 +1053,13 @@ export class Gen {
       [6, () => r.pick(['mrr', 'signups', 'arpu', 'requests', 'error_rate', 'revenue', 'aov', 'fuzz_metric'])],
       // Every byte percent-encoded (encodeURIComponent throws on a lone surrogate), at most 300
       // characters of it: past Node's 16 KiB of request head, Node itself answers 431 without us.
-      [2, () => [...Buffer.from(this.hostileString().slice(0, 300), 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('')],
+      [
+        2,
+        () =>
+          [...Buffer.from(this.hostileString().slice(0, 300), 'utf8')]
+            .map((b) => `%${b.toString(16).padStart(2, '0')}`)
+            .join(''),
+      ],
       [1, () => r.pick(['%ZZ', '%00', '..%2F..', 'x'.repeat(2000)])],
     ])()
     const definition = (): Obj => {
@@ -965,23 +1069,58 @@ export class Gen {
               name: 'Fuzz metric',
               slug: 'fuzz_metric',
               event: 'ok',
-              aggregation: r.pick(['count', 'sum', 'p95', 'unique_users', 'latest', 'mrr', 'subscribers', 'repeat_users']),
+              aggregation: r.pick([
+                'count',
+                'sum',
+                'p95',
+                'unique_users',
+                'latest',
+                'mrr',
+                'subscribers',
+                'repeat_users',
+              ]),
               window: r.pick(['day', 'month', '7d', '30d', null]),
             }
           : {
               name: 'Fuzz formula',
-              formula: r.pick(['mrr / paying_customers', 'revenue - refunds', '(1 + 2) * requests', this.hostileString(), '1 / 0', `${'('.repeat(40)}1${')'.repeat(40)}`]),
+              formula: r.pick([
+                'mrr / paying_customers',
+                'revenue - refunds',
+                '(1 + 2) * requests',
+                this.hostileString(),
+                '1 / 0',
+                `${'('.repeat(40)}1${')'.repeat(40)}`,
+              ]),
             },
       )
       for (let i = 1 + r.int(2); i > 0; i--) {
-        const field = r.pick(['name', 'slug', 'description', 'kind', 'event', 'aggregation', 'field', 'filters', 'window', 'formula', 'format', 'extra'])
+        const field = r.pick([
+          'name',
+          'slug',
+          'description',
+          'kind',
+          'event',
+          'aggregation',
+          'field',
+          'filters',
+          'window',
+          'formula',
+          'format',
+          'extra',
+        ])
         d.set(
           field,
           r.weighted<() => J>([
             [4, () => this.anyValue(2)],
             [
               2,
-              () => [obj({ field: r.pick(['value', 'user_id', 'metadata.plan', this.hostileString()]), op: r.pick(['eq', 'neq', 'gt', 'in', 'like']), value: this.anyValue(1) })],
+              () => [
+                obj({
+                  field: r.pick(['value', 'user_id', 'metadata.plan', this.hostileString()]),
+                  op: r.pick(['eq', 'neq', 'gt', 'in', 'like']),
+                  value: this.anyValue(1),
+                }),
+              ],
             ],
             [1, () => this.hostileString()],
           ])(),
@@ -992,20 +1131,42 @@ export class Gen {
     const range = () => {
       const q = new URLSearchParams()
       if (r.chance(0.4)) q.set('days', r.pick(['1', '30', '366', '367', '0', '-1', '1e3', 'abc', '']))
-      if (r.chance(0.4)) q.set('from', r.pick(['2024-01-01', '2024-02-30', '1970-01-01', '9999-12-31', this.hostileString()]))
+      if (r.chance(0.4))
+        q.set('from', r.pick(['2024-01-01', '2024-02-30', '1970-01-01', '9999-12-31', this.hostileString()]))
       if (r.chance(0.4)) q.set('to', r.pick(['2024-01-31', '2023-01-01', '0000-01-01', this.hostileString()]))
       return q.toString()
     }
     const [method, path, body] = r.weighted<() => [string, string, J | undefined]>([
       [3, () => ['POST', '/api/metrics/definitions', definition()]],
       [1, () => ['GET', '/api/metrics/definitions', undefined]],
-      [2, () => [r.pick(['GET', 'PUT', 'DELETE']), `/api/metrics/definitions/${r.pick(['01940000-0000-7000-8000-000000000000', slug])}`, definition()]],
+      [
+        2,
+        () => [
+          r.pick(['GET', 'PUT', 'DELETE']),
+          `/api/metrics/definitions/${r.pick(['01940000-0000-7000-8000-000000000000', slug])}`,
+          definition(),
+        ],
+      ],
       [1, () => ['GET', '/api/metrics/templates', undefined]],
-      [2, () => ['POST', '/api/metrics/templates/apply', obj({ template: r.chance(0.7) ? r.pick(['saas', 'ecommerce', 'api']) : this.anyValue(1) })]],
+      [
+        2,
+        () => [
+          'POST',
+          '/api/metrics/templates/apply',
+          obj({ template: r.chance(0.7) ? r.pick(['saas', 'ecommerce', 'api']) : this.anyValue(1) }),
+        ],
+      ],
       [2, () => ['GET', '/api/metrics/values', undefined]],
       [3, () => ['GET', `/api/metrics/values/${slug}`, undefined]],
       [3, () => ['GET', `/api/metrics/values/${slug}/history?${range()}`, undefined]],
-      [1, () => ['POST', `/api/metrics/values/${slug}/recalculate`, r.chance(0.5) ? obj({ from: this.anyValue(0), to: this.anyValue(0) }) : undefined]],
+      [
+        1,
+        () => [
+          'POST',
+          `/api/metrics/values/${slug}/recalculate`,
+          r.chance(0.5) ? obj({ from: this.anyValue(0), to: this.anyValue(0) }) : undefined,
+        ],
+      ],
     ])()
     const text = method === 'GET' ? undefined : body === undefined ? '' : toJson(body)
     return {
@@ -1097,8 +1258,21 @@ function encodeWtf8(text: string): string {
 
 export function corpus(ctx: GenContext): FuzzRequest[] {
   const out: FuzzRequest[] = []
-  const post = (name: string, route: KnownRoute, body: J | string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
-    out.push({ route, method: 'POST', path: route.slice(5), headers, auth: { kind: 'fuzz' }, body: typeof body === 'string' ? body : toJson(body), origin: `corpus:${name}` })
+  const post = (
+    name: string,
+    route: KnownRoute,
+    body: J | string,
+    headers: Record<string, string> = { 'content-type': 'application/json' },
+  ) =>
+    out.push({
+      route,
+      method: 'POST',
+      path: route.slice(5),
+      headers,
+      auth: { kind: 'fuzz' },
+      body: typeof body === 'string' ? body : toJson(body),
+      origin: `corpus:${name}`,
+    })
   const get = (name: string, route: KnownRoute, query: string, auth: Auth = { kind: 'fuzz' }) =>
     out.push({ route, method: 'GET', path: `${route.slice(4)}?${query}`, headers: {}, auth, origin: `corpus:${name}` })
 
@@ -1162,14 +1336,23 @@ export function corpus(ctx: GenContext): FuzzRequest[] {
     post(`flux properties key ${key}`, ROUTES.fluxEvent, obj({ name: 'proto', properties: obj([[key, 5]]) }))
   }
   for (const key of ['a.b', '"', '\\', '', "'", '$', 'a[0]'])
-    post(`flux tags key ${JSON.stringify(key)}`, ROUTES.fluxEvent, obj({ name: 'keys', tags: obj([[key, 'v']]), properties: obj([[key, 1]]) }))
+    post(
+      `flux tags key ${JSON.stringify(key)}`,
+      ROUTES.fluxEvent,
+      obj({ name: 'keys', tags: obj([[key, 'v']]), properties: obj([[key, 1]]) }),
+    )
   // Numbers whose sums overflow.
   post('sb value 1e308 (a)', ROUTES.sbEvent, obj({ event: 'big', value: 1e308 }))
   post('sb value 1e308 (b)', ROUTES.sbEvent, obj({ event: 'big', value: 1e308 }))
   post(
     'flux properties.amount 1e308 x2',
     ROUTES.fluxBatch,
-    obj({ events: [obj({ name: 'big', properties: obj({ amount: 1.7976931348623157e308 }) }), obj({ name: 'big', properties: obj({ amount: 1.7976931348623157e308 }) })] }),
+    obj({
+      events: [
+        obj({ name: 'big', properties: obj({ amount: 1.7976931348623157e308 }) }),
+        obj({ name: 'big', properties: obj({ amount: 1.7976931348623157e308 }) }),
+      ],
+    }),
   )
   post('sb value 2^63', ROUTES.sbEvent, obj({ event: 'big', value: 2 ** 63 }))
   post('flux value 1e400', ROUTES.fluxEvent, '{"name":"big","value":1e400}')
@@ -1177,19 +1360,44 @@ export function corpus(ctx: GenContext): FuzzRequest[] {
   post('sb nesting 512', ROUTES.sbEvent, obj({ event: 'deep', metadata: nested(510) }))
   post('sb nesting 513', ROUTES.sbEvent, obj({ event: 'deep', metadata: nested(512) }))
   // Batches: mixed, empty, over the limit, non-objects.
-  post('sb batch one invalid', ROUTES.sbBatch, obj({ events: [obj({ event: 'ok' }), obj({ event: 7 }), obj({ event: 'ok' })] }))
+  post(
+    'sb batch one invalid',
+    ROUTES.sbBatch,
+    obj({ events: [obj({ event: 'ok' }), obj({ event: 7 }), obj({ event: 'ok' })] }),
+  )
   post('sb batch empty', ROUTES.sbBatch, obj({ events: [] }))
-  post('sb batch over limit', ROUTES.sbBatch, obj({ events: Array.from({ length: ctx.batchLimits.statusBlocks + 1 }, () => obj({ event: 'many' })) }))
+  post(
+    'sb batch over limit',
+    ROUTES.sbBatch,
+    obj({ events: Array.from({ length: ctx.batchLimits.statusBlocks + 1 }, () => obj({ event: 'many' })) }),
+  )
   post(
     'flux batch mixed',
     ROUTES.fluxBatch,
     obj({
-      events: [obj({ name: 'ok' }), null, 'x', [], obj({ name: '' }), obj({ name: 'ok', tags: obj({ a: 1 }) }), obj({ name: 'ok', id: 'dup-1' }), obj({ name: 'ok', id: 'dup-1' })],
+      events: [
+        obj({ name: 'ok' }),
+        null,
+        'x',
+        [],
+        obj({ name: '' }),
+        obj({ name: 'ok', tags: obj({ a: 1 }) }),
+        obj({ name: 'ok', id: 'dup-1' }),
+        obj({ name: 'ok', id: 'dup-1' }),
+      ],
     }),
   )
-  post('flux batch over limit', ROUTES.fluxBatch, obj({ events: Array.from({ length: ctx.batchLimits.flux + 1 }, () => obj({ name: 'many' })) }))
+  post(
+    'flux batch over limit',
+    ROUTES.fluxBatch,
+    obj({ events: Array.from({ length: ctx.batchLimits.flux + 1 }, () => obj({ name: 'many' })) }),
+  )
   post('flux batch empty', ROUTES.fluxBatch, obj({ events: [] }))
-  post('flux write into the other project', ROUTES.fluxEvent, obj({ name: 'tenant', project_id: ctx.otherProjectId, projectId: ctx.otherProjectId }))
+  post(
+    'flux write into the other project',
+    ROUTES.fluxEvent,
+    obj({ name: 'tenant', project_id: ctx.otherProjectId, projectId: ctx.otherProjectId }),
+  )
   // Bodies that are not JSON objects.
   post('empty body, no content type', ROUTES.sbEvent, '', {})
   post('truncated', ROUTES.fluxEvent, '{"name":"x","properties":{"a":')
@@ -1213,8 +1421,13 @@ export function corpus(ctx: GenContext): FuzzRequest[] {
   }
 
   // Queries: intervals that are Object.prototype members, bad zones, ranges, limits.
-  for (const interval of ['toString', '__proto__', 'constructor', 'hasOwnProperty', '2h']) get(`interval=${interval}`, ROUTES.count, `interval=${interval}`)
-  get("zoned series across Samoa's skipped day", ROUTES.count, 'interval=1d&tz=Pacific%2FApia&from=2011-12-29&to=2011-12-31')
+  for (const interval of ['toString', '__proto__', 'constructor', 'hasOwnProperty', '2h'])
+    get(`interval=${interval}`, ROUTES.count, `interval=${interval}`)
+  get(
+    "zoned series across Samoa's skipped day",
+    ROUTES.count,
+    'interval=1d&tz=Pacific%2FApia&from=2011-12-29&to=2011-12-31',
+  )
   get('tz garbage', ROUTES.count, 'interval=1d&tz=garbage')
   get('from > to', ROUTES.list, 'from=2024-02-01&to=2024-01-01')
   get('1m buckets over a century', ROUTES.count, 'interval=1m&from=1970-01-01&to=2099-12-31')

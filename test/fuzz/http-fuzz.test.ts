@@ -5,10 +5,10 @@
 //   FUZZ_REQUESTS=2000    requests per adapter
 //   FUZZ_TIMEOUT_MS=5000  how long a request may take before it counts as a hang
 import { randomBytes } from 'node:crypto'
-import { afterAll, describe, expect, test } from 'vitest'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { afterAll, describe, expect, test } from 'vitest'
 import { dropSchema, postgresSkipReason, postgresTestUrl, testSchemaName } from '../helpers/postgres'
 import { dropRedisPrefix, redisSkipReason, redisTestUrl, testRedisPrefix } from '../helpers/redis'
 import { tempSqliteFile } from '../helpers/sqlite'
@@ -30,7 +30,14 @@ const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 const newKey = () => `tt_${[...randomBytes(43)].map((b) => BASE62[b % 62]).join('')}`
 
 async function fuzz(label: string, spec: ServerSpec): Promise<RunResult> {
-  const result = await runFuzz({ label, spec, seed: SEED, requests: REQUESTS, timeoutMs: TIMEOUT_MS, log: (line) => console.log(line) })
+  const result = await runFuzz({
+    label,
+    spec,
+    seed: SEED,
+    requests: REQUESTS,
+    timeoutMs: TIMEOUT_MS,
+    log: (line) => console.log(line),
+  })
   const report = formatReport(result, MAX_LISTED)
   const file = writeJsonReport(result)
   console.log(`${report}\nfull report: ${file}`)
@@ -40,7 +47,9 @@ async function fuzz(label: string, spec: ServerSpec): Promise<RunResult> {
 function verdict(result: RunResult): void {
   if (result.failures.length === 0) return
   const report = formatReport(result, MAX_LISTED)
-  expect.fail(`${report}\n\nReplay with FUZZ_SEED=${result.seed}. In each curl, $BASE is the server (e.g. npm start's http://127.0.0.1:3000) and $KEY a read+write key.`)
+  expect.fail(
+    `${report}\n\nReplay with FUZZ_SEED=${result.seed}. In each curl, $BASE is the server (e.g. npm start's http://127.0.0.1:3000) and $KEY a read+write key.`,
+  )
 }
 
 // The adapters run concurrently: each has its own server process, and the parent mostly waits.
@@ -58,7 +67,14 @@ describe.concurrent(`http fuzz (FUZZ_SEED=${SEED})`, () => {
     const schema = testSchemaName('tt_fuzz_')
     afterAll(() => dropSchema(postgresUrl, schema))
     test('postgres', async () => {
-      verdict(await fuzz('postgres', { adapter: 'postgres', url: postgresUrl, schema, keys: { fuzz: newKey(), other: newKey() } }))
+      verdict(
+        await fuzz('postgres', {
+          adapter: 'postgres',
+          url: postgresUrl,
+          schema,
+          keys: { fuzz: newKey(), other: newKey() },
+        }),
+      )
     }, 180_000)
   } else {
     test.skip(`postgres: ${postgresSkipReason}`, () => {})
@@ -68,7 +84,9 @@ describe.concurrent(`http fuzz (FUZZ_SEED=${SEED})`, () => {
     test('redis', async () => {
       const prefix = testRedisPrefix()
       try {
-        verdict(await fuzz('redis', { adapter: 'redis', url: redisUrl, prefix, keys: { fuzz: newKey(), other: newKey() } }))
+        verdict(
+          await fuzz('redis', { adapter: 'redis', url: redisUrl, prefix, keys: { fuzz: newKey(), other: newKey() } }),
+        )
       } finally {
         await dropRedisPrefix(redisUrl, prefix)
       }

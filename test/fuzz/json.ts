@@ -28,7 +28,8 @@ export class Obj {
 
 export type J = null | boolean | number | string | Raw | Obj | J[]
 
-export const obj = (entries: Record<string, J> | Array<[string, J]> = []): Obj => new Obj(Array.isArray(entries) ? entries : Object.entries(entries))
+export const obj = (entries: Record<string, J> | Array<[string, J]> = []): Obj =>
+  new Obj(Array.isArray(entries) ? entries : Object.entries(entries))
 
 export function toJson(value: J): string {
   if (value instanceof Raw) return value.text

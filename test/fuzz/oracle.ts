@@ -13,7 +13,8 @@ export const fluxIdToUuid = (id: string) => {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
 
-export const isPlainObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value)
+export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value)
 
 /** The surface whose error shape a path gets (telltale's `surfaceOf`: only `/api/v1/` is Flux). */
 export function surfaceOfPath(path: string): 'flux' | 'laravel' {
@@ -25,7 +26,9 @@ export function surfaceOfPath(path: string): 'flux' | 'laravel' {
 export function errorShapeProblem(path: string, body: unknown): string | undefined {
   if (!isPlainObject(body)) return 'error body is not a JSON object'
   const errorsOk = (errors: unknown) =>
-    errors === undefined || (isPlainObject(errors) && Object.values(errors).every((v) => Array.isArray(v) && v.every((m) => typeof m === 'string')))
+    errors === undefined ||
+    (isPlainObject(errors) &&
+      Object.values(errors).every((v) => Array.isArray(v) && v.every((m) => typeof m === 'string')))
   if (surfaceOfPath(path) === 'flux') {
     const error = body.error
     if (!isPlainObject(error)) return 'Flux error body without an `error` object'
@@ -47,7 +50,16 @@ export function errorShapeProblem(path: string, body: unknown): string | undefin
 // Classifying values, so findings deduplicate by what triggered them
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
-const SPECIAL = new Set(['__proto__', 'constructor', 'toString', 'prototype', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'length'])
+const SPECIAL = new Set([
+  '__proto__',
+  'constructor',
+  'toString',
+  'prototype',
+  'hasOwnProperty',
+  'valueOf',
+  '__defineGetter__',
+  'length',
+])
 
 export function classifyString(s: string): string {
   if (s === '') return 'empty string'
@@ -96,14 +108,16 @@ export function diffJson(sent: unknown, stored: unknown, path: string[] = [], ou
   if (typeof sent === 'number' && typeof stored === 'number') {
     if (!sameNumber(sent, stored)) out.push({ path, kind: 'changed', sent, stored })
   } else if (Array.isArray(sent) && Array.isArray(stored)) {
-    if (sent.length !== stored.length) out.push({ path, kind: 'changed', sent: `array(${sent.length})`, stored: `array(${stored.length})` })
+    if (sent.length !== stored.length)
+      out.push({ path, kind: 'changed', sent: `array(${sent.length})`, stored: `array(${stored.length})` })
     else for (const [i, item] of sent.entries()) diffJson(item, stored[i], [...path, String(i)], out)
   } else if (isPlainObject(sent) && isPlainObject(stored)) {
     for (const key of Object.keys(sent)) {
       if (!Object.hasOwn(stored, key)) out.push({ path: [...path, key], kind: 'missing key', sent: sent[key] })
       else diffJson(sent[key], stored[key], [...path, key], out)
     }
-    for (const key of Object.keys(stored)) if (!Object.hasOwn(sent, key)) out.push({ path: [...path, key], kind: 'added key', stored: stored[key] })
+    for (const key of Object.keys(stored))
+      if (!Object.hasOwn(sent, key)) out.push({ path: [...path, key], kind: 'added key', stored: stored[key] })
   } else if (sent !== stored) {
     out.push({ path, kind: 'changed', sent, stored })
   }
@@ -114,8 +128,26 @@ export function diffJson(sent: unknown, stored: unknown, path: string[] = [], ou
 export function expectedEvent(item: Record<string, unknown>, surface: 'sb' | 'flux'): Record<string, unknown> {
   const v = (key: string) => (item[key] === undefined || item[key] === null ? null : item[key])
   return surface === 'sb'
-    ? { name: v('event'), userId: v('user_id'), userEmail: v('user_email'), userName: v('user_name'), value: v('value'), properties: v('metadata'), tags: null, clientId: v('id') }
-    : { name: v('name'), userId: v('user_id'), userEmail: null, userName: null, value: v('value'), properties: v('properties'), tags: v('tags'), clientId: v('id') }
+    ? {
+        name: v('event'),
+        userId: v('user_id'),
+        userEmail: v('user_email'),
+        userName: v('user_name'),
+        value: v('value'),
+        properties: v('metadata'),
+        tags: null,
+        clientId: v('id'),
+      }
+    : {
+        name: v('name'),
+        userId: v('user_id'),
+        userEmail: null,
+        userName: null,
+        value: v('value'),
+        properties: v('properties'),
+        tags: v('tags'),
+        clientId: v('id'),
+      }
 }
 
 /** ISO-8601 as telltale documents it, in epoch ms (date-only = UTC midnight). */
@@ -129,7 +161,12 @@ export function isoMs(text: string): number {
  * Differences between an acknowledged item and the stored event. `window` bounds the default
  * timestamp (now, on the server).
  */
-export function readbackDiffs(item: Record<string, unknown>, surface: 'sb' | 'flux', stored: SideEvent, window: [number, number]): Diff[] {
+export function readbackDiffs(
+  item: Record<string, unknown>,
+  surface: 'sb' | 'flux',
+  stored: SideEvent,
+  window: [number, number],
+): Diff[] {
   const expected = expectedEvent(item, surface)
   const actual: Record<string, unknown> = {
     name: stored.name,
@@ -143,14 +180,22 @@ export function readbackDiffs(item: Record<string, unknown>, surface: 'sb' | 'fl
   }
   const diffs = diffJson(expected, actual)
   const ts = item.timestamp
-  if (!(typeof stored.timestamp === 'number' && Number.isFinite(stored.timestamp) && Math.abs(stored.timestamp) <= MAX_DATE_MS)) {
+  if (
+    !(
+      typeof stored.timestamp === 'number' &&
+      Number.isFinite(stored.timestamp) &&
+      Math.abs(stored.timestamp) <= MAX_DATE_MS
+    )
+  ) {
     diffs.push({ path: ['timestamp'], kind: 'changed', sent: ts, stored: stored.timestamp })
   } else if (typeof ts === 'number') {
     // The README's rule: whole milliseconds, a fraction is dropped.
-    if (!sameNumber(Math.floor(ts), stored.timestamp)) diffs.push({ path: ['timestamp'], kind: 'changed', sent: ts, stored: stored.timestamp })
+    if (!sameNumber(Math.floor(ts), stored.timestamp))
+      diffs.push({ path: ['timestamp'], kind: 'changed', sent: ts, stored: stored.timestamp })
   } else if (typeof ts === 'string') {
     const ms = isoMs(ts)
-    if (!sameNumber(ms, stored.timestamp)) diffs.push({ path: ['timestamp'], kind: 'changed', sent: ts, stored: stored.timestamp })
+    if (!sameNumber(ms, stored.timestamp))
+      diffs.push({ path: ['timestamp'], kind: 'changed', sent: ts, stored: stored.timestamp })
   } else if (stored.timestamp < window[0] - 5000 || stored.timestamp > window[1] + 5000) {
     diffs.push({ path: ['timestamp'], kind: 'changed', sent: 'now (default)', stored: stored.timestamp })
   }
@@ -180,7 +225,8 @@ export function describeDiff(d: Diff): { key: string; text: string } {
   const cls = classifyValue(d.sent)
   const text = `${d.path.join('.') || field}: sent ${show(d.sent)}, stored ${show(d.stored)}`
   // Strings altered for what they contain: one finding whatever field they were in.
-  if (typeof d.sent === 'string' && typeof d.stored === 'string' && cls !== 'plain' && cls !== 'non-ASCII') return { key: `string changed (${cls})`, text }
+  if (typeof d.sent === 'string' && typeof d.stored === 'string' && cls !== 'plain' && cls !== 'non-ASCII')
+    return { key: `string changed (${cls})`, text }
   return { key: `${field}${d.path.length > 1 ? '.*' : ''} changed (${cls})`, text }
 }
 
@@ -198,7 +244,18 @@ export interface ModelQuery {
   field: { kind: 'value' } | { kind: 'property'; key: string }
 }
 
-const KNOWN_PARAMS = new Set(['name', 'user_id', 'limit', 'offset', 'group_by', 'field', 'from', 'to', 'interval', 'tz'])
+const KNOWN_PARAMS = new Set([
+  'name',
+  'user_id',
+  'limit',
+  'offset',
+  'group_by',
+  'field',
+  'from',
+  'to',
+  'interval',
+  'tz',
+])
 
 /**
  * The query as the model evaluates it, or undefined when the model cannot answer it exactly
@@ -256,7 +313,9 @@ export function newestFirst(a: SideEvent, b: SideEvent): number {
 
 export function modelGroups(events: SideEvent[], key: string): Map<string, number> {
   const groups = new Map<string, number>()
-  for (const e of events) if (e.tags && Object.hasOwn(e.tags, key)) groups.set(String(e.tags[key]), (groups.get(String(e.tags[key])) ?? 0) + 1)
+  for (const e of events)
+    if (e.tags && Object.hasOwn(e.tags, key))
+      groups.set(String(e.tags[key]), (groups.get(String(e.tags[key])) ?? 0) + 1)
   return groups
 }
 
@@ -283,7 +342,10 @@ export function fluxView(e: SideEvent): Record<string, unknown> {
   return {
     id: `evt_${e.id.replace(/-/g, '')}`,
     name: e.name,
-    timestamp: Math.abs(e.timestamp) <= MAX_DATE_MS ? new Date(e.timestamp).toISOString().replace('.000Z', 'Z') : `<invalid ${e.timestamp}>`,
+    timestamp:
+      Math.abs(e.timestamp) <= MAX_DATE_MS
+        ? new Date(e.timestamp).toISOString().replace('.000Z', 'Z')
+        : `<invalid ${e.timestamp}>`,
     user_id: e.userId,
     value: e.value,
     properties: e.properties ?? {},
@@ -298,7 +360,12 @@ export function queryShapeProblems(route: string, body: unknown): string[] {
   if (route === ROUTES.list) {
     if (!Array.isArray(body.data)) problems.push('list: `data` is not an array')
     const meta = body.meta
-    if (!isPlainObject(meta) || typeof meta.total !== 'number' || typeof meta.limit !== 'number' || typeof meta.offset !== 'number')
+    if (
+      !isPlainObject(meta) ||
+      typeof meta.total !== 'number' ||
+      typeof meta.limit !== 'number' ||
+      typeof meta.offset !== 'number'
+    )
       problems.push('list: `meta` is not {total, limit, offset}')
     else if (Array.isArray(body.data) && body.data.length > meta.limit) problems.push('list: more items than `limit`')
     return problems
@@ -306,7 +373,8 @@ export function queryShapeProblems(route: string, body: unknown): string[] {
   const data = body.data
   if (!isPlainObject(data)) return ['`data` is not an object']
   if (route === ROUTES.count) {
-    if (typeof data.total !== 'number' || !Number.isInteger(data.total) || data.total < 0) problems.push('count: `total` is not a count')
+    if (typeof data.total !== 'number' || !Number.isInteger(data.total) || data.total < 0)
+      problems.push('count: `total` is not a count')
     if (data.series !== undefined) {
       if (!Array.isArray(data.series)) problems.push('count: `series` is not an array')
       else {
@@ -331,8 +399,10 @@ export function queryShapeProblems(route: string, body: unknown): string[] {
       }
     }
     if (data.groups !== undefined) {
-      if (!isPlainObject(data.groups) || !Object.values(data.groups).every((n) => typeof n === 'number')) problems.push('count: `groups` is not {value: count}')
-      else if (Object.values(data.groups as Record<string, number>).reduce((a, b) => a + b, 0) > (data.total as number)) problems.push('count: groups add up to more than `total`')
+      if (!isPlainObject(data.groups) || !Object.values(data.groups).every((n) => typeof n === 'number'))
+        problems.push('count: `groups` is not {value: count}')
+      else if (Object.values(data.groups as Record<string, number>).reduce((a, b) => a + b, 0) > (data.total as number))
+        problems.push('count: groups add up to more than `total`')
     }
     return problems
   }
@@ -343,11 +413,16 @@ export function queryShapeProblems(route: string, body: unknown): string[] {
   if (data.count === 0) {
     if (keys.slice(1).some((k) => data[k] !== null)) problems.push('stats: values for count 0')
   } else {
-    for (const k of ['min', 'max', 'p50', 'p95', 'p99']) if (typeof data[k] !== 'number') problems.push(`stats: \`${k}\` is not a number with count > 0`)
+    for (const k of ['min', 'max', 'p50', 'p95', 'p99'])
+      if (typeof data[k] !== 'number') problems.push(`stats: \`${k}\` is not a number with count > 0`)
     // `sum`/`avg` may be null with count > 0: the README's rule for sums that are not a finite double.
-    if ((data.sum !== null && typeof data.sum !== 'number') || (data.avg !== null && typeof data.avg !== 'number')) problems.push('stats: `sum`/`avg` neither a number nor null')
+    if ((data.sum !== null && typeof data.sum !== 'number') || (data.avg !== null && typeof data.avg !== 'number'))
+      problems.push('stats: `sum`/`avg` neither a number nor null')
     const order = ['min', 'p50', 'p95', 'p99', 'max'].map((k) => data[k])
-    if (order.every((x) => typeof x === 'number') && !order.every((x, i) => i === 0 || (order[i - 1] as number) <= (x as number)))
+    if (
+      order.every((x) => typeof x === 'number') &&
+      !order.every((x, i) => i === 0 || (order[i - 1] as number) <= (x as number))
+    )
       problems.push('stats: not min ≤ p50 ≤ p95 ≤ p99 ≤ max')
   }
   return problems

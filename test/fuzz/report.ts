@@ -14,12 +14,14 @@ export function curl(request: FuzzRequest, full = false): string {
   const parts = ['curl -sS -g', `-X ${request.method}`, `"$BASE"${shellQuote(request.path)}`]
   if (request.auth.kind === 'fuzz') parts.push('-H "authorization: Bearer $KEY"')
   else if (request.auth.kind === 'other') parts.push('-H "authorization: Bearer $OTHER_KEY"')
-  else if (request.auth.kind === 'raw') parts.push(`-H "authorization: ${request.auth.header.replaceAll('{key}', '$KEY').replace(/["\\`]/g, '\\$&')}"`)
+  else if (request.auth.kind === 'raw')
+    parts.push(`-H "authorization: ${request.auth.header.replaceAll('{key}', '$KEY').replace(/["\\`]/g, '\\$&')}"`)
   for (const [name, value] of Object.entries(request.headers)) parts.push(`-H ${shellQuote(`${name}: ${value}`)}`)
   if (request.chunked) parts.push("-H 'transfer-encoding: chunked'")
   const base64 =
     request.bodyBase64 ??
-    (request.body !== undefined && (/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(request.body) || LONE_SURROGATE.test(request.body))
+    (request.body !== undefined &&
+    (/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(request.body) || LONE_SURROGATE.test(request.body))
       ? Buffer.from(request.body).toString('base64')
       : undefined)
   if (base64 !== undefined) parts.push(`--data-binary @<(echo ${cut(base64, full)} | base64 -d)`)
@@ -28,7 +30,9 @@ export function curl(request: FuzzRequest, full = false): string {
 }
 
 function cut(text: string, full: boolean): string {
-  return full || text.length <= 400 ? text : `${text.slice(0, 300)}…[${text.length} chars; full request in the JSON report]`
+  return full || text.length <= 400
+    ? text
+    : `${text.slice(0, 300)}…[${text.length} chars; full request in the JSON report]`
 }
 
 export function formatFailure(f: Failure, seed: number): string {
@@ -74,6 +78,13 @@ function rank(f: Failure): number {
 /** Writes every failure with its full request to a JSON file; returns its path. */
 export function writeJsonReport(result: RunResult): string {
   const file = join(tmpdir(), `telltale-fuzz-${result.label}-${result.seed}.json`)
-  writeFileSync(file, JSON.stringify({ ...result, failures: result.failures.map((f) => ({ ...f, curl: curl(f.request, true) })) }, null, 2))
+  writeFileSync(
+    file,
+    JSON.stringify(
+      { ...result, failures: result.failures.map((f) => ({ ...f, curl: curl(f.request, true) })) },
+      null,
+      2,
+    ),
+  )
   return file
 }

@@ -3,7 +3,7 @@
 // with a full readback.
 import { FuzzServer, type Outcome, SideChannelError, type SideEvent } from './child'
 import { type FuzzRequest, type GenContext, plan, QUERY_ROUTES, ROUTES, WRITE_ROUTES } from './gen'
-import { Obj, type J, Raw, toJson } from './json'
+import { type J, Obj, Raw, toJson } from './json'
 import {
   classifyString,
   describeDiff,
@@ -139,7 +139,12 @@ class Fuzzer {
       statuses: this.statuses,
       failures: [...this.failures.values()],
       eventsStored: this.model.size,
-      timing: Object.fromEntries(Object.entries(this.timing).map(([route, t]) => [route, { n: t.n, meanMs: Math.round((t.totalMs / t.n) * 10) / 10, maxMs: t.maxMs }])),
+      timing: Object.fromEntries(
+        Object.entries(this.timing).map(([route, t]) => [
+          route,
+          { n: t.n, meanMs: Math.round((t.totalMs / t.n) * 10) / 10, maxMs: t.maxMs },
+        ]),
+      ),
     }
   }
 
@@ -147,19 +152,36 @@ class Fuzzer {
   private async seedOtherProject(): Promise<void> {
     const body = JSON.stringify({
       events: [
-        { name: 'user.signup', user_id: 'user-1', value: 5, id: 'dup-1', tags: { plan: 'pro' }, properties: { amount: 5 } },
+        {
+          name: 'user.signup',
+          user_id: 'user-1',
+          value: 5,
+          id: 'dup-1',
+          tags: { plan: 'pro' },
+          properties: { amount: 5 },
+        },
         { name: 'signup', user_id: 'user-2', value: 7, id: 'shared', tags: { plan: 'starter' } },
         { name: 'order.placed', id: 'dup-2', value: 1e6, properties: { amount: 9 } },
       ],
     })
     const outcome = await this.server.send(
-      { route: ROUTES.fluxBatch, method: 'POST', path: '/api/v1/events/batch', headers: { 'content-type': 'application/json' }, auth: { kind: 'other' }, body, origin: 'setup' },
+      {
+        route: ROUTES.fluxBatch,
+        method: 'POST',
+        path: '/api/v1/events/batch',
+        headers: { 'content-type': 'application/json' },
+        auth: { kind: 'other' },
+        body,
+        origin: 'setup',
+      },
       this.keys,
       this.options.timeoutMs,
     )
-    if (outcome.kind !== 'reply' || outcome.status !== 201) throw new Error(`could not seed the other project: ${JSON.stringify(outcome).slice(0, 500)}`)
+    if (outcome.kind !== 'reply' || outcome.status !== 201)
+      throw new Error(`could not seed the other project: ${JSON.stringify(outcome).slice(0, 500)}`)
     this.otherEvents = await this.server.dump(this.server.projects.other)
-    if (this.otherEvents.length !== 3) throw new Error(`the other project holds ${this.otherEvents.length} events after seeding 3`)
+    if (this.otherEvents.length !== 3)
+      throw new Error(`the other project holds ${this.otherEvents.length} events after seeding 3`)
   }
 
   // -------------------------------------------------------------------------------------------
@@ -194,7 +216,11 @@ class Fuzzer {
     }
     // A reply that left the keep-alive connection unusable (e.g. a body not read to its end on a
     // connection kept open): the next request on it would never be answered.
-    if ((request.body !== undefined || request.bodyBase64 !== undefined) && !(await this.server.connectionReusable()) && (await this.server.responsive())) {
+    if (
+      (request.body !== undefined || request.bodyBase64 !== undefined) &&
+      !(await this.server.connectionReusable()) &&
+      (await this.server.responsive())
+    ) {
       findings.push({
         key: `${request.route} | ${outcome.status} | keep-alive connection unusable after the reply`,
         status: String(outcome.status),
@@ -222,7 +248,11 @@ class Fuzzer {
     return findings
   }
 
-  private async unresponsive(request: FuzzRequest, outcome: Exclude<Outcome, { kind: 'reply' }>, findings: Finding[]): Promise<void> {
+  private async unresponsive(
+    request: FuzzRequest,
+    outcome: Exclude<Outcome, { kind: 'reply' }>,
+    findings: Finding[],
+  ): Promise<void> {
     const responsive = outcome.kind === 'network' && (await this.server.responsive())
     if (outcome.kind === 'timeout') {
       const symptom = outcome.blocked
@@ -234,11 +264,15 @@ class Fuzzer {
       const dead = !this.server.alive()
       // server.ts prints `[fuzz-server] uncaught exception <error>` before exiting; V8 prints `FATAL ERROR` on out-of-memory.
       const at = this.server.stderr.findLastIndex((line) => /\[fuzz-server\]|FATAL ERROR|Fatal/.test(line))
-      const why = (at >= 0 ? this.server.stderr.slice(at, at + 3).join(' | ') : (this.server.exitInfo() ?? 'no output')).slice(0, 400)
+      const why = (
+        at >= 0 ? this.server.stderr.slice(at, at + 3).join(' | ') : (this.server.exitInfo() ?? 'no output')
+      ).slice(0, 400)
       findings.push({
         key: `${request.route} | crash | ${normalize(why)}`,
         status: 'crash',
-        symptom: dead ? `the server process died (${outcome.error})` : `the server stopped answering (${outcome.error})`,
+        symptom: dead
+          ? `the server process died (${outcome.error})`
+          : `the server stopped answering (${outcome.error})`,
         detail: why,
         shrinkable: false,
       })
@@ -252,14 +286,20 @@ class Fuzzer {
       })
     }
     if (!responsive) {
-      this.log(`  [${this.options.label}] ${outcome.kind === 'timeout' ? 'hang' : 'crash'} on ${request.method} ${request.path.slice(0, 160)}: replacing the server`)
+      this.log(
+        `  [${this.options.label}] ${outcome.kind === 'timeout' ? 'hang' : 'crash'} on ${request.method} ${request.path.slice(0, 160)}: replacing the server`,
+      )
       await this.server.restart()
     }
     await this.resync()
   }
 
   /** Status, JSON, error shape; for queries also the model. */
-  private async checkReply(request: FuzzRequest, outcome: Extract<Outcome, { kind: 'reply' }>, findings: Finding[]): Promise<void> {
+  private async checkReply(
+    request: FuzzRequest,
+    outcome: Extract<Outcome, { kind: 'reply' }>,
+    findings: Finding[],
+  ): Promise<void> {
     const { status } = outcome
     const route = request.route
     let body: unknown
@@ -271,7 +311,8 @@ class Fuzzer {
     }
     if (status >= 500) {
       const logged = (await this.server.errors()).pop()
-      const message = logged ?? (parsed && isPlainObject(body) ? JSON.stringify(body).slice(0, 200) : outcome.body.slice(0, 200))
+      const message =
+        logged ?? (parsed && isPlainObject(body) ? JSON.stringify(body).slice(0, 200) : outcome.body.slice(0, 200))
       // The key leaves out where it was thrown: parallel queries fail in either order.
       findings.push({
         key: `${route} | ${status} | ${normalize(message.replace(/ at \S+ \([^)]*\)$/, ''))}`,
@@ -294,11 +335,22 @@ class Fuzzer {
       return
     }
     // A Flux batch whose every item was rejected answers 422 with the batch result (documented).
-    const batchResult = route === ROUTES.fluxBatch && status === 422 && isPlainObject(body) && isPlainObject(body.data) && body.data.accepted === 0
+    const batchResult =
+      route === ROUTES.fluxBatch &&
+      status === 422 &&
+      isPlainObject(body) &&
+      isPlainObject(body.data) &&
+      body.data.accepted === 0
     if (status >= 400 && !batchResult) {
       const problem = errorShapeProblem(request.path, body)
       if (problem)
-        findings.push({ key: `${route} | ${status} | bad error shape: ${problem}`, status: String(status), symptom: problem, detail: outcome.body.slice(0, 300), shrinkable: true })
+        findings.push({
+          key: `${route} | ${status} | bad error shape: ${problem}`,
+          status: String(status),
+          symptom: problem,
+          detail: outcome.body.slice(0, 300),
+          shrinkable: true,
+        })
     }
     const expected = expectedStatuses(request)
     if (expected && !expected.includes(status)) {
@@ -310,23 +362,38 @@ class Fuzzer {
         shrinkable: true,
       })
     }
-    if (status === 200 && request.method === 'GET' && QUERY_ROUTES.includes(route)) this.checkQuery(request, body, findings)
+    if (status === 200 && request.method === 'GET' && QUERY_ROUTES.includes(route))
+      this.checkQuery(request, body, findings)
   }
 
   /** A 200 query: structure, tenant isolation, and (when the model can answer it) the exact answer. */
   private checkQuery(request: FuzzRequest, body: unknown, findings: Finding[]): void {
     const route = request.route
     const add = (what: string, detail: string) =>
-      findings.push({ key: `${route} | 200 | ${what} | ${paramSignature(request)}`, status: '200', symptom: what, detail, shrinkable: true })
+      findings.push({
+        key: `${route} | 200 | ${what} | ${paramSignature(request)}`,
+        status: '200',
+        symptom: what,
+        detail,
+        shrinkable: true,
+      })
     // Malformed replies dedupe by route and problem; model mismatches also by the parameters involved.
     for (const problem of queryShapeProblems(route, body))
-      findings.push({ key: `${route} | 200 | ${problem}`, status: '200', symptom: problem, detail: JSON.stringify(body).slice(0, 300), shrinkable: true })
+      findings.push({
+        key: `${route} | 200 | ${problem}`,
+        status: '200',
+        symptom: problem,
+        detail: JSON.stringify(body).slice(0, 300),
+        shrinkable: true,
+      })
     if (!isPlainObject(body)) return
     const other = request.auth.kind === 'other'
     const events = other ? this.otherEvents : [...this.model.values()]
     const known = new Map(events.map((e) => [e.id, e]))
     const foreign = other ? new Set(this.model.keys()) : new Set(this.otherEvents.map((e) => e.id))
-    const params = new URLSearchParams(request.path.includes('?') ? request.path.slice(request.path.indexOf('?') + 1) : '')
+    const params = new URLSearchParams(
+      request.path.includes('?') ? request.path.slice(request.path.indexOf('?') + 1) : '',
+    )
     const q = modelQuery(params)
 
     if (route === ROUTES.list && Array.isArray(body.data)) {
@@ -338,7 +405,10 @@ class Fuzzer {
           continue
         }
         if (foreign.has(id)) {
-          add(`TENANT ISOLATION: list returned the ${other ? 'fuzz' : 'other'} project's event`, JSON.stringify(item).slice(0, 300))
+          add(
+            `TENANT ISOLATION: list returned the ${other ? 'fuzz' : 'other'} project's event`,
+            JSON.stringify(item).slice(0, 300),
+          )
           continue
         }
         const stored = known.get(id)
@@ -360,8 +430,15 @@ class Fuzzer {
           )
         const page = matching.slice(q.offset, q.offset + q.limit).map((e) => `evt_${e.id.replace(/-/g, '')}`)
         const got = items.map((i) => i.id)
-        if (clean.length === matching.length && meta.total === matching.length && JSON.stringify(page) !== JSON.stringify(got))
-          add('list: page differs from the model (order, offset or limit)', `got ${got.length} ids, expected ${page.length}`)
+        if (
+          clean.length === matching.length &&
+          meta.total === matching.length &&
+          JSON.stringify(page) !== JSON.stringify(got)
+        )
+          add(
+            'list: page differs from the model (order, offset or limit)',
+            `got ${got.length} ids, expected ${page.length}`,
+          )
       } else if (meta && meta.total > events.length) {
         add('list: meta.total exceeds the events stored', `total ${meta.total}, stored ${events.length}`)
       }
@@ -370,13 +447,17 @@ class Fuzzer {
     const data = body.data as Record<string, unknown>
     if (!isPlainObject(data)) return
     if (route === ROUTES.count) {
-      if (typeof data.total === 'number' && data.total > events.length) add('count: total exceeds the events stored (isolation?)', `total ${data.total}, stored ${events.length}`)
+      if (typeof data.total === 'number' && data.total > events.length)
+        add('count: total exceeds the events stored (isolation?)', `total ${data.total}, stored ${events.length}`)
       if (!q) return
       const matching = events.filter((e) => matches(e, q))
       const clean = matching.filter((e) => !tainted(e))
       const total = data.total as number
       if (total < clean.length || total > matching.length)
-        add('count: total differs from the model', `total ${total}, expected ${clean.length === matching.length ? matching.length : `${clean.length}..${matching.length}`}`)
+        add(
+          'count: total differs from the model',
+          `total ${total}, expected ${clean.length === matching.length ? matching.length : `${clean.length}..${matching.length}`}`,
+        )
       if (q.groupBy !== undefined && isPlainObject(data.groups) && clean.length === matching.length) {
         const expected = modelGroups(matching, q.groupBy)
         const got = new Map(Object.entries(data.groups as Record<string, number>))
@@ -390,7 +471,8 @@ class Fuzzer {
       return
     }
     // stats
-    if (typeof data.count === 'number' && data.count > events.length) add('stats: count exceeds the events stored (isolation?)', `count ${data.count}`)
+    if (typeof data.count === 'number' && data.count > events.length)
+      add('stats: count exceeds the events stored (isolation?)', `count ${data.count}`)
     if (!q) return
     const matching = events.filter((e) => matches(e, q))
     if (matching.some(tainted)) return
@@ -405,20 +487,36 @@ class Fuzzer {
       p99: nearestRank(sorted, 99),
     }
     const wrong = Object.keys(expected).filter((k) => data[k] !== expected[k] && !(data[k] === 0 && expected[k] === 0))
-    if (wrong.length) add(`stats: ${wrong.join(',')} differ from the model`, `got ${JSON.stringify(pick(data, wrong))}, expected ${JSON.stringify(pick(expected, wrong))}`)
-    if (values.length > 0 && Number.isFinite(values.reduce((a, b) => a + b, 0)) && values.every((v) => Math.abs(v) < 1e300) && data.sum === null) {
+    if (wrong.length)
+      add(
+        `stats: ${wrong.join(',')} differ from the model`,
+        `got ${JSON.stringify(pick(data, wrong))}, expected ${JSON.stringify(pick(expected, wrong))}`,
+      )
+    if (
+      values.length > 0 &&
+      Number.isFinite(values.reduce((a, b) => a + b, 0)) &&
+      values.every((v) => Math.abs(v) < 1e300) &&
+      data.sum === null
+    ) {
       add('stats: sum is null although it is a finite number', `values ${JSON.stringify(values.slice(0, 5))}…`)
     }
     if (values.length > 0 && values.every((v) => Math.abs(v) < 1e15) && typeof data.sum === 'number') {
       const sum = values.reduce((a, b) => a + b, 0)
-      if (Math.abs(data.sum - sum) > 1e-6 * Math.max(1, Math.abs(sum))) add('stats: sum differs from the model', `got ${data.sum}, expected ≈ ${sum}`)
+      if (Math.abs(data.sum - sum) > 1e-6 * Math.max(1, Math.abs(sum)))
+        add('stats: sum differs from the model', `got ${data.sum}, expected ≈ ${sum}`)
     }
   }
 
   /** After a write: what was acknowledged is stored as sent, and nothing else was written. */
-  private async checkWrite(request: FuzzRequest, outcome: Extract<Outcome, { kind: 'reply' }>, findings: Finding[], window: [number, number]): Promise<void> {
+  private async checkWrite(
+    request: FuzzRequest,
+    outcome: Extract<Outcome, { kind: 'reply' }>,
+    findings: Finding[],
+    window: [number, number],
+  ): Promise<void> {
     const route = request.route
-    const add = (key: string, status: string, symptom: string, detail: string) => findings.push({ key: `${route} | ${key}`, status, symptom, detail, shrinkable: true })
+    const add = (key: string, status: string, symptom: string, detail: string) =>
+      findings.push({ key: `${route} | ${key}`, status, symptom, detail, shrinkable: true })
     const fuzzProject = this.server.projects.fuzz
     let count: number | undefined
     let malformed = false
@@ -462,7 +560,12 @@ class Fuzzer {
           seenHere.add(a.id)
           const event = byId.get(a.id)
           if (!event) {
-            add('201 | acknowledged event not stored', '201', 'an acknowledged event id is not in the store', `id ${a.id}`)
+            add(
+              '201 | acknowledged event not stored',
+              '201',
+              'an acknowledged event id is not in the store',
+              `id ${a.id}`,
+            )
             continue
           }
           this.model.set(a.id, event)
@@ -499,7 +602,12 @@ class Fuzzer {
     if (count !== this.model.size) {
       const diff = count - this.model.size
       if (outcome.status >= 400)
-        add(`${outcome.status} | wrote events behind an error`, String(outcome.status), `${diff} event(s) written behind a ${outcome.status}`, outcome.body.slice(0, 200))
+        add(
+          `${outcome.status} | wrote events behind an error`,
+          String(outcome.status),
+          `${diff} event(s) written behind a ${outcome.status}`,
+          outcome.body.slice(0, 200),
+        )
       else if (WRITE_ROUTES.includes(route) && !malformed)
         add(
           `${outcome.status} | store count differs from the acknowledged events`,
@@ -515,38 +623,72 @@ class Fuzzer {
   private acknowledged(
     request: FuzzRequest,
     replyText: string,
-  ): Array<{ id: string; item: Record<string, unknown>; surface: 'sb' | 'flux'; reply?: Record<string, unknown> }> | string {
+  ):
+    | Array<{ id: string; item: Record<string, unknown>; surface: 'sb' | 'flux'; reply?: Record<string, unknown> }>
+    | string {
     const reply = JSON.parse(replyText) as Record<string, any>
     const view = serverView(request)
     if (!isPlainObject(view)) return 'a 201 for a body that is not a JSON object'
-    const items = request.route === ROUTES.sbEvent || request.route === ROUTES.fluxEvent ? [view] : Array.isArray(view.events) ? (view.events as unknown[]) : undefined
+    const items =
+      request.route === ROUTES.sbEvent || request.route === ROUTES.fluxEvent
+        ? [view]
+        : Array.isArray(view.events)
+          ? (view.events as unknown[])
+          : undefined
     if (!items) return 'a 201 for a batch without an events array'
     switch (request.route) {
       case ROUTES.sbEvent:
-        if (reply.success !== true || typeof reply.event_id !== 'string' || !UUID.test(reply.event_id)) return 'not {success: true, event_id: <uuid>}'
+        if (reply.success !== true || typeof reply.event_id !== 'string' || !UUID.test(reply.event_id))
+          return 'not {success: true, event_id: <uuid>}'
         return [{ id: reply.event_id, item: view, surface: 'sb' }]
       case ROUTES.sbBatch: {
         const ids = reply.event_ids
-        if (reply.success !== true || !Array.isArray(ids) || !ids.every((id) => typeof id === 'string' && UUID.test(id)))
+        if (
+          reply.success !== true ||
+          !Array.isArray(ids) ||
+          !ids.every((id) => typeof id === 'string' && UUID.test(id))
+        )
           return 'not {success: true, created_count, event_ids: [<uuid>]}'
-        if (ids.length !== items.length || reply.created_count !== items.length) return `created_count ${reply.created_count} / ${ids.length} ids for ${items.length} items`
-        return ids.map((id: string, i: number) => ({ id, item: items[i] as Record<string, unknown>, surface: 'sb' as const }))
+        if (ids.length !== items.length || reply.created_count !== items.length)
+          return `created_count ${reply.created_count} / ${ids.length} ids for ${items.length} items`
+        return ids.map((id: string, i: number) => ({
+          id,
+          item: items[i] as Record<string, unknown>,
+          surface: 'sb' as const,
+        }))
       }
       case ROUTES.fluxEvent: {
         const data = reply.data
-        if (!isPlainObject(data) || typeof data.id !== 'string' || !FLUX_ID.test(data.id)) return 'not {data: {id: evt_…, …}}'
+        if (!isPlainObject(data) || typeof data.id !== 'string' || !FLUX_ID.test(data.id))
+          return 'not {data: {id: evt_…, …}}'
         return [{ id: fluxIdToUuid(data.id), item: view, surface: 'flux', reply: data }]
       }
       default: {
         const data = reply.data
-        if (!isPlainObject(data) || !Array.isArray(data.events) || !Array.isArray(data.errors)) return 'not {data: {accepted, rejected, events, errors}}'
-        if (data.accepted !== data.events.length || data.rejected !== data.errors.length || data.accepted + data.rejected !== items.length) {
+        if (!isPlainObject(data) || !Array.isArray(data.events) || !Array.isArray(data.errors))
+          return 'not {data: {accepted, rejected, events, errors}}'
+        if (
+          data.accepted !== data.events.length ||
+          data.rejected !== data.errors.length ||
+          data.accepted + data.rejected !== items.length
+        ) {
           return `accepted ${data.accepted} + rejected ${data.rejected} for ${items.length} items`
         }
         const out = []
         for (const e of data.events as Array<Record<string, unknown>>) {
-          if (typeof e.index !== 'number' || typeof e.id !== 'string' || !FLUX_ID.test(e.id) || !isPlainObject(items[e.index])) return 'an accepted item without {index, id}'
-          out.push({ id: fluxIdToUuid(e.id), item: items[e.index] as Record<string, unknown>, surface: 'flux' as const, reply: e })
+          if (
+            typeof e.index !== 'number' ||
+            typeof e.id !== 'string' ||
+            !FLUX_ID.test(e.id) ||
+            !isPlainObject(items[e.index])
+          )
+            return 'an accepted item without {index, id}'
+          out.push({
+            id: fluxIdToUuid(e.id),
+            item: items[e.index] as Record<string, unknown>,
+            surface: 'flux' as const,
+            reply: e,
+          })
         }
         return out
       }
@@ -611,7 +753,10 @@ class Fuzzer {
    * Greedy shrinking: tries simpler versions of the request (fewer params, fields, items; shorter
    * strings) and keeps each one that still shows the same finding.
    */
-  private async shrink(request: FuzzRequest, finding: Finding): Promise<{ request: FuzzRequest; finding: Finding } | undefined> {
+  private async shrink(
+    request: FuzzRequest,
+    finding: Finding,
+  ): Promise<{ request: FuzzRequest; finding: Finding } | undefined> {
     this.shrinking = true
     let budget = Math.min(SHRINK_BUDGET_PER_FAILURE, this.shrinkBudget)
     let current = request
@@ -636,7 +781,9 @@ class Fuzzer {
     } finally {
       this.shrinking = false
     }
-    return improved ? { request: { ...current, origin: `${request.origin} (shrunk)` }, finding: currentFinding } : undefined
+    return improved
+      ? { request: { ...current, origin: `${request.origin} (shrunk)` }, finding: currentFinding }
+      : undefined
   }
 
   // -------------------------------------------------------------------------------------------
@@ -646,10 +793,27 @@ class Fuzzer {
     const fail = (what: string, detail: string, request: FuzzRequest, status = 'final') => {
       const key = `final | ${what}`
       if (!this.failures.has(key))
-        this.failures.set(key, { key, route: request.route, status, symptom: what, detail, request, index: -1, occurrences: 1, shrunk: false, seenOn: [] })
+        this.failures.set(key, {
+          key,
+          route: request.route,
+          status,
+          symptom: what,
+          detail,
+          request,
+          index: -1,
+          occurrences: 1,
+          shrunk: false,
+          seenOn: [],
+        })
     }
     const json = (body: unknown) => JSON.stringify(body)
-    const final = (route: string, method: string, path: string, body?: string, auth: FuzzRequest['auth'] = { kind: 'fuzz' }): FuzzRequest => ({
+    const final = (
+      route: string,
+      method: string,
+      path: string,
+      body?: string,
+      auth: FuzzRequest['auth'] = { kind: 'fuzz' },
+    ): FuzzRequest => ({
       route,
       method,
       path,
@@ -673,7 +837,12 @@ class Fuzzer {
       }
       if (outcome.status !== 200) {
         const logged = outcome.status >= 500 ? (await this.server.errors()).pop() : undefined
-        fail(`${request.route} answers ${outcome.status} in the final readback`, logged ?? outcome.body.slice(0, 300), request, String(outcome.status))
+        fail(
+          `${request.route} answers ${outcome.status} in the final readback`,
+          logged ?? outcome.body.slice(0, 300),
+          request,
+          String(outcome.status),
+        )
         return undefined
       }
       return JSON.parse(outcome.body) as Record<string, any>
@@ -681,17 +850,28 @@ class Fuzzer {
 
     // 1. Still serving valid requests (a write on each surface, then the store agrees).
     await send(final(ROUTES.sbEvent, 'POST', '/api/events', json({ event: 'final.sb', user_id: 'final', value: 1 })))
-    await send(final(ROUTES.fluxEvent, 'POST', '/api/v1/events', json({ name: 'final.flux', tags: { plan: 'pro' }, value: 2 })))
+    await send(
+      final(ROUTES.fluxEvent, 'POST', '/api/v1/events', json({ name: 'final.flux', tags: { plan: 'pro' }, value: 2 })),
+    )
     const finals = [...this.model.values()].filter((e) => e.name === 'final.sb' || e.name === 'final.flux')
     if (finals.length < 2)
-      fail('the server no longer accepts a valid event after the run', `${finals.length} of 2 stored`, final(ROUTES.sbEvent, 'POST', '/api/events', json({ event: 'final.sb' })))
+      fail(
+        'the server no longer accepts a valid event after the run',
+        `${finals.length} of 2 stored`,
+        final(ROUTES.sbEvent, 'POST', '/api/events', json({ event: 'final.sb' })),
+      )
 
     // 2. The store holds exactly what was acknowledged.
     const stored = await this.server.dump(this.server.projects.fuzz)
     const storedIds = new Set(stored.map((e) => e.id))
     const missing = [...this.model.keys()].filter((id) => !storedIds.has(id))
     const extra = stored.filter((e) => !this.model.has(e.id))
-    if (missing.length) fail('acknowledged events missing from the store', missing.slice(0, 5).join(', '), final(ROUTES.list, 'GET', '/api/v1/events'))
+    if (missing.length)
+      fail(
+        'acknowledged events missing from the store',
+        missing.slice(0, 5).join(', '),
+        final(ROUTES.list, 'GET', '/api/v1/events'),
+      )
     if (extra.length)
       fail(
         'events in the store that were never acknowledged',
@@ -732,7 +912,12 @@ class Fuzzer {
       for (const e of this.model.values()) {
         const item = listed.get(`evt_${e.id.replace(/-/g, '')}`)
         const diffs = item && describeListDiffs(fluxView(e), item)
-        if (diffs) fail(`GET /api/v1/events shows an event differently from the store (${diffs.key})`, diffs.text, final(ROUTES.list, 'GET', '/api/v1/events?limit=1000'))
+        if (diffs)
+          fail(
+            `GET /api/v1/events shows an event differently from the store (${diffs.key})`,
+            diffs.text,
+            final(ROUTES.list, 'GET', '/api/v1/events?limit=1000'),
+          )
       }
     }
     const stats = await get(final(ROUTES.stats, 'GET', '/api/v1/events/stats?field=value'))
@@ -771,7 +956,8 @@ class Fuzzer {
 /** Statuses a request may get, or undefined for requests outside the known routes (only < 500 is asked). */
 function expectedStatuses(request: FuzzRequest): number[] | undefined {
   if (request.auth.kind !== 'fuzz' && request.auth.kind !== 'other') {
-    if (request.route.startsWith('POST ') || request.route.startsWith('GET ')) return [401, 200, 201, 400, 403, 404, 413, 415, 422]
+    if (request.route.startsWith('POST ') || request.route.startsWith('GET '))
+      return [401, 200, 201, 400, 403, 404, 413, 415, 422]
     return undefined
   }
   if (WRITE_ROUTES.includes(request.route) && request.method === 'POST') {
@@ -784,7 +970,10 @@ function expectedStatuses(request: FuzzRequest): number[] | undefined {
 
 /** The body as the server parses it (UTF-8 decoded, BOM dropped, blank = {}). */
 function serverView(request: FuzzRequest): unknown {
-  const bytes = request.bodyBase64 !== undefined ? Buffer.from(request.bodyBase64, 'base64') : Buffer.from(request.body ?? '', 'utf8')
+  const bytes =
+    request.bodyBase64 !== undefined
+      ? Buffer.from(request.bodyBase64, 'base64')
+      : Buffer.from(request.body ?? '', 'utf8')
   const text = new TextDecoder().decode(bytes)
   if (text.trim() === '') return {}
   try {
@@ -794,13 +983,22 @@ function serverView(request: FuzzRequest): unknown {
   }
 }
 
-function describeListDiffs(expected: Record<string, unknown>, item: Record<string, unknown>): { key: string; text: string } | undefined {
+function describeListDiffs(
+  expected: Record<string, unknown>,
+  item: Record<string, unknown>,
+): { key: string; text: string } | undefined {
   for (const key of ['id', 'name', 'timestamp', 'user_id', 'value', 'properties', 'tags']) {
     const a = JSON.stringify(expected[key])
     const b = JSON.stringify(item[key])
     if (a !== b) {
-      const sameKeys = isPlainObject(expected[key]) && isPlainObject(item[key]) && Object.keys(expected[key] as object).length !== Object.keys(item[key] as object).length
-      return { key: `${key}${sameKeys ? ' keys' : ''}`, text: `${key}: stored ${a?.slice(0, 120)}, listed ${b?.slice(0, 120)}` }
+      const sameKeys =
+        isPlainObject(expected[key]) &&
+        isPlainObject(item[key]) &&
+        Object.keys(expected[key] as object).length !== Object.keys(item[key] as object).length
+      return {
+        key: `${key}${sameKeys ? ' keys' : ''}`,
+        text: `${key}: stored ${a?.slice(0, 120)}, listed ${b?.slice(0, 120)}`,
+      }
     }
   }
   return undefined
@@ -817,8 +1015,10 @@ function paramSignature(request: FuzzRequest): string {
   for (const [key, value] of new URLSearchParams(query)) {
     const tag = /^tags\[(.+)\]$/.exec(key)
     if (tag) names.add(`tags[${classify(tag[1])}]`)
-    else if (key === 'name') names.add(value.endsWith('*') ? `name=${classify(value.slice(0, -1))}*` : `name=${classify(value)}`)
-    else if (key === 'group_by' || key === 'field') names.add(`${key}=${value.split('.')[0]}.${classify(value.split('.').slice(1).join('.'))}`)
+    else if (key === 'name')
+      names.add(value.endsWith('*') ? `name=${classify(value.slice(0, -1))}*` : `name=${classify(value)}`)
+    else if (key === 'group_by' || key === 'field')
+      names.add(`${key}=${value.split('.')[0]}.${classify(value.split('.').slice(1).join('.'))}`)
     else if (['user_id', 'limit', 'offset', 'from', 'to', 'interval', 'tz'].includes(key)) names.add(key)
   }
   return [...names].sort().join('&') || '(no params)'
@@ -875,7 +1075,8 @@ function* simplifications(request: FuzzRequest): Generator<FuzzRequest> {
   if (request.auth.kind === 'raw' || request.auth.kind === 'none') yield { ...request, auth: { kind: 'fuzz' } }
   if (request.headers['content-type'] !== undefined && request.headers['content-type'] !== 'application/json')
     yield { ...request, headers: { ...request.headers, 'content-type': 'application/json' } }
-  for (const header of Object.keys(request.headers)) if (header !== 'content-type') yield { ...request, headers: without(request.headers, header) }
+  for (const header of Object.keys(request.headers))
+    if (header !== 'content-type') yield { ...request, headers: without(request.headers, header) }
   // A smaller JSON body.
   if (request.body === undefined) return
   let value: unknown
@@ -897,7 +1098,12 @@ function without<T extends Record<string, unknown>>(o: T, key: string): T {
 
 /** A parsed JSON value back as `J`, keeping `__proto__` keys and non-finite literals. */
 function toJ(value: unknown): J {
-  if (typeof value === 'number') return Number.isFinite(value) ? (Object.is(value, -0) ? new Raw('-0') : value) : new Raw(value > 0 ? '1e400' : '-1e400')
+  if (typeof value === 'number')
+    return Number.isFinite(value)
+      ? Object.is(value, -0)
+        ? new Raw('-0')
+        : value
+      : new Raw(value > 0 ? '1e400' : '-1e400')
   if (Array.isArray(value)) return value.map(toJ)
   if (isPlainObject(value)) return new Obj(Object.keys(value).map((k) => [k, toJ(value[k])]))
   return value as J
@@ -912,12 +1118,15 @@ function* smallerValues(value: J, depth: number): Generator<J> {
       yield value.slice(Math.ceil(value.length / 2))
     }
     for (let i = 0; i < value.length; i++) yield [...value.slice(0, i), ...value.slice(i + 1)]
-    for (let i = 0; i < value.length; i++) for (const smaller of smallerValues(value[i], depth + 1)) yield [...value.slice(0, i), smaller, ...value.slice(i + 1)]
+    for (let i = 0; i < value.length; i++)
+      for (const smaller of smallerValues(value[i], depth + 1))
+        yield [...value.slice(0, i), smaller, ...value.slice(i + 1)]
   } else if (value instanceof Obj) {
     for (let i = 0; i < value.entries.length; i++) yield new Obj(value.entries.filter((_, j) => j !== i))
     for (let i = 0; i < value.entries.length; i++) {
       const [key, child] = value.entries[i]
-      for (const smaller of smallerValues(child, depth + 1)) yield new Obj(value.entries.map((entry, j) => (j === i ? [key, smaller] : entry)))
+      for (const smaller of smallerValues(child, depth + 1))
+        yield new Obj(value.entries.map((entry, j) => (j === i ? [key, smaller] : entry)))
     }
   } else if (typeof value === 'string') {
     if (value !== 'x') yield 'x'

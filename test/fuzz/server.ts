@@ -19,13 +19,13 @@ import type { AddressInfo } from 'node:net'
 import { createStorage } from 'unstorage'
 import fsDriver from 'unstorage/drivers/fs'
 import { kvStorage } from '../../adapters/kv'
+import { manualScheduler } from '../../adapters/manual'
 import { postgresStorage } from '../../adapters/postgres'
 import { redisStorage } from '../../adapters/redis'
 import { sqliteStorage } from '../../adapters/sqlite'
-import { manualScheduler } from '../../adapters/manual'
 import { toNodeHandler } from '../../src/node'
-import { createTelltale } from '../../src/telltale'
 import type { Storage } from '../../src/storage'
+import { createTelltale } from '../../src/telltale'
 
 export type ServerSpec = (
   | { adapter: 'sqlite'; file: string }
@@ -128,7 +128,9 @@ async function sideChannel(req: IncomingMessage, res: ServerResponse): Promise<v
         return send(res, 200, { count: await storage.events.count({ projectId, filter: {} }) })
       case '/__fuzz/events': {
         const { project: pid, ids } = JSON.parse(await readBody(req)) as { project: string; ids: string[] }
-        const events = await Promise.all(ids.map(async (id) => (await storage.events.get({ projectId: pid, id })) ?? null))
+        const events = await Promise.all(
+          ids.map(async (id) => (await storage.events.get({ projectId: pid, id })) ?? null),
+        )
         return send(res, 200, { events, count: await storage.events.count({ projectId: pid, filter: {} }) })
       }
       case '/__fuzz/dump': {

@@ -53,7 +53,10 @@ export const sqliteAdapter: TestAdapter = {
  * An adapter on a server shared by every test run: each store is a throwaway namespace on it (a
  * Postgres schema, created by migrate(); a Redis key prefix), removed by cleanup() or drop().
  */
-function serverAdapter(name: AdapterName, space: { create(): string; open(space: string): Storage; drop(space: string): Promise<unknown> }): TestAdapter {
+function serverAdapter(
+  name: AdapterName,
+  space: { create(): string; open(space: string): Storage; drop(space: string): Promise<unknown> },
+): TestAdapter {
   const opener = (namespace: string) => () => {
     const storage = space.open(namespace)
     return { storage, cleanup: () => storage.close() }

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createFakeClock, createTelltale, type FakeClock, type Telltale, type TelltaleOptions } from 'telltale'
-import { sqliteStorage } from 'telltale/adapters/sqlite'
 import { type ManualScheduler, manualScheduler } from 'telltale/adapters/manual'
+import { sqliteStorage } from 'telltale/adapters/sqlite'
 import type { Project, Storage } from '../../src/storage'
 import { currentAdapter, type TestStorage } from './adapters'
 
@@ -50,13 +50,18 @@ export interface MakeOptions extends Partial<Omit<TelltaleOptions, 'storage' | '
  */
 export async function makeTelltale(options: MakeOptions = {}): Promise<TestApp> {
   const { storage: given, file, now, ...rest } = options
-  const opened: TestStorage = given ? { storage: given, cleanup: async () => {} } : file ? { storage: sqliteStorage({ file }), cleanup: async () => {} } : currentAdapter().open()
+  const opened: TestStorage = given
+    ? { storage: given, cleanup: async () => {} }
+    : file
+      ? { storage: sqliteStorage({ file }), cleanup: async () => {} }
+      : currentAdapter().open()
   const storage = opened.storage
   const clock = createFakeClock(now ?? NOW)
   const scheduler = manualScheduler({ clock })
   const telltale = createTelltale({ ...rest, storage, clock, scheduler })
   const project = await telltale.api.createProject({ name: 'Acme', slug: 'acme' })
-  const key = async (projectId: string, scopes?: Array<'read' | 'write' | 'admin'>) => (await telltale.api.createApiKey({ projectId, scopes })).key
+  const key = async (projectId: string, scopes?: Array<'read' | 'write' | 'admin'>) =>
+    (await telltale.api.createApiKey({ projectId, scopes })).key
   const keys: TestKeys = {
     readWrite: await key(project.id),
     write: await key(project.id, ['write']),
@@ -66,11 +71,20 @@ export async function makeTelltale(options: MakeOptions = {}): Promise<TestApp> 
   const otherProject = await telltale.api.createProject({ name: 'Other', slug: 'other' })
   const other = { project: otherProject, key: await key(otherProject.id) }
 
-  const post = (path: string, body: unknown, auth: string | null = keys.readWrite, headers: Record<string, string> = {}) =>
+  const post = (
+    path: string,
+    body: unknown,
+    auth: string | null = keys.readWrite,
+    headers: Record<string, string> = {},
+  ) =>
     telltale.fetch(
       new Request(`http://localhost${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}), ...headers },
+        headers: {
+          'content-type': 'application/json',
+          ...(auth ? { authorization: `Bearer ${auth}` } : {}),
+          ...headers,
+        },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       }),
     )

@@ -40,7 +40,10 @@ export interface MetricsClient {
 
 /** The metrics endpoints called with `key`. */
 export function metricsClient(t: TestApp, key: string): MetricsClient {
-  const get = async (path: string) => reply(await t.telltale.fetch(new Request(`http://localhost${path}`, { headers: { authorization: `Bearer ${key}` } })))
+  const get = async (path: string) =>
+    reply(
+      await t.telltale.fetch(new Request(`http://localhost${path}`, { headers: { authorization: `Bearer ${key}` } })),
+    )
   return {
     key,
     get,
@@ -76,7 +79,10 @@ export function metricsClient(t: TestApp, key: string): MetricsClient {
 }
 
 /** A new project in `timezone` with a read + write key, and a client for it. */
-export async function zoneProject(t: TestApp, options: { name: string; slug: string; timezone: string }): Promise<MetricsClient & { projectId: string }> {
+export async function zoneProject(
+  t: TestApp,
+  options: { name: string; slug: string; timezone: string },
+): Promise<MetricsClient & { projectId: string }> {
   const project = await t.telltale.api.createProject(options)
   expect(project.timezone).toBe(options.timezone)
   const { key } = await t.telltale.api.createApiKey({ projectId: project.id })
@@ -90,7 +96,8 @@ export async function zoneProject(t: TestApp, options: { name: string; slug: str
 export const approx = (value: number, digits = 6): number => expect.closeTo(value, digits) as unknown as number
 
 /** `[date, value]` pairs as history points. */
-export const points = (pairs: Array<[string, Value]>): HistoryBody['points'] => pairs.map(([date, value]) => ({ date, value }))
+export const points = (pairs: Array<[string, Value]>): HistoryBody['points'] =>
+  pairs.map(([date, value]) => ({ date, value }))
 
 /** The `{value, previous_value, change}` of a value body. */
 export const triple = (v: MetricValueBody) => ({ value: v.value, previous_value: v.previous_value, change: v.change })

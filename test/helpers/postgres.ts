@@ -36,6 +36,8 @@ async function runOnce(url: string, statement: string): Promise<void> {
 
 const quoted = (schema: string) => `"${schema.replace(/"/g, '""')}"`
 
-export const createSchema = (url: string, schema: string) => runOnce(url, `create schema if not exists ${quoted(schema)}`)
+export const createSchema = (url: string, schema: string) =>
+  runOnce(url, `create schema if not exists ${quoted(schema)}`)
 
-export const dropSchema = (url: string, schema: string) => runOnce(url, `drop schema if exists ${quoted(schema)} cascade`)
+export const dropSchema = (url: string, schema: string) =>
+  runOnce(url, `drop schema if exists ${quoted(schema)} cascade`)

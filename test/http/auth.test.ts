@@ -1,7 +1,8 @@
 // Authorization: Bearer keys, scopes, tenant isolation, and the host `auth` resolver (in-process;
 // the Express version with its own session header is in express.test.ts).
-import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+
 import { type AuthContext, TelltaleError } from 'telltale'
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { makeTelltale, reply, type TestApp } from '../helpers/app'
 
 let t: TestApp
@@ -10,8 +11,19 @@ afterEach(async () => {
 })
 
 const INVALID = { status: 401, body: { message: 'Invalid API key.' } }
-const send = (app: TestApp, path: string, headers: Record<string, string>, body: unknown = { event: 'e', events: [{ event: 'e' }] }) =>
-  app.telltale.fetch(new Request(`http://localhost${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }))
+const send = (
+  app: TestApp,
+  path: string,
+  headers: Record<string, string>,
+  body: unknown = { event: 'e', events: [{ event: 'e' }] },
+) =>
+  app.telltale.fetch(
+    new Request(`http://localhost${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    }),
+  )
 
 describe('API keys', () => {
   beforeEach(async () => {
@@ -30,7 +42,10 @@ describe('API keys', () => {
       ['a key without the Bearer scheme', () => t.keys.write],
       ['Basic auth', () => 'Basic ' + Buffer.from(`user:${t.keys.write}`).toString('base64')],
       ['a truncated key', () => 'Bearer ' + t.keys.write.slice(0, -1)],
-      ['a key with one character changed', () => 'Bearer ' + t.keys.write.slice(0, -1) + (t.keys.write.endsWith('a') ? 'b' : 'a')],
+      [
+        'a key with one character changed',
+        () => 'Bearer ' + t.keys.write.slice(0, -1) + (t.keys.write.endsWith('a') ? 'b' : 'a'),
+      ],
       ['two keys', () => `Bearer ${t.keys.write} ${t.keys.write}`],
     ])('%s → 401', async (_name, header) => {
       expect(await reply(await send(t, path, { authorization: header() }))).toEqual(INVALID)
@@ -46,7 +61,13 @@ describe('API keys', () => {
     })
 
     test('401 comes before reading the body', async () => {
-      const res = await t.telltale.fetch(new Request(`http://localhost${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{broken' }))
+      const res = await t.telltale.fetch(
+        new Request(`http://localhost${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{broken',
+        }),
+      )
       expect(await reply(res)).toEqual(INVALID)
     })
 
@@ -68,8 +89,17 @@ describe('API keys', () => {
   })
 
   test('a key of project A writes to A only; B never sees it', async () => {
-    const a = await reply(await send(t, '/api/events', { authorization: `Bearer ${t.keys.write}` }, { event: 'secret' }))
-    const batch = await reply(await send(t, '/api/events/batch', { authorization: `Bearer ${t.keys.write}` }, { events: [{ event: 'secret' }] }))
+    const a = await reply(
+      await send(t, '/api/events', { authorization: `Bearer ${t.keys.write}` }, { event: 'secret' }),
+    )
+    const batch = await reply(
+      await send(
+        t,
+        '/api/events/batch',
+        { authorization: `Bearer ${t.keys.write}` },
+        { events: [{ event: 'secret' }] },
+      ),
+    )
     expect(a.status).toBe(201)
     expect(batch.status).toBe(201)
     for (const id of [a.body.event_id, ...batch.body.event_ids]) {
@@ -83,19 +113,30 @@ describe('API keys', () => {
   })
 
   test("B's key writes to B only", async () => {
-    const b = await reply(await send(t, '/api/events', { authorization: `Bearer ${t.other.key}` }, { event: 'b-event' }))
+    const b = await reply(
+      await send(t, '/api/events', { authorization: `Bearer ${t.other.key}` }, { event: 'b-event' }),
+    )
     expect((await t.telltale.api.getEvent({ projectId: t.other.project.id, id: b.body.event_id })).name).toBe('b-event')
-    await expect(t.telltale.api.getEvent({ projectId: t.project.id, id: b.body.event_id })).rejects.toMatchObject({ kind: 'not_found' })
+    await expect(t.telltale.api.getEvent({ projectId: t.project.id, id: b.body.event_id })).rejects.toMatchObject({
+      kind: 'not_found',
+    })
     expect(await t.count(t.project.id)).toBe(0)
   })
 
   test('a body cannot choose the project', async () => {
     const res = await reply(
-      await send(t, '/api/events', { authorization: `Bearer ${t.keys.write}` }, { event: 'e', project_id: t.other.project.id, projectId: t.other.project.id }),
+      await send(
+        t,
+        '/api/events',
+        { authorization: `Bearer ${t.keys.write}` },
+        { event: 'e', project_id: t.other.project.id, projectId: t.other.project.id },
+      ),
     )
     expect(res.status).toBe(201)
     expect(await t.count(t.other.project.id)).toBe(0)
-    expect((await t.telltale.api.getEvent({ projectId: t.project.id, id: res.body.event_id })).projectId).toBe(t.project.id)
+    expect((await t.telltale.api.getEvent({ projectId: t.project.id, id: res.body.event_id })).projectId).toBe(
+      t.project.id,
+    )
   })
 
   test('using a key records lastUsedAt', async () => {
@@ -118,7 +159,9 @@ describe('the auth option (host resolver)', () => {
     // the host session wins, without any API key
     const viaSession = await reply(await send(t, '/api/events', { 'x-session': 's-other' }, { event: 'from-session' }))
     expect(viaSession.status).toBe(201)
-    expect((await t.telltale.api.getEvent({ projectId: t.other.project.id, id: viaSession.body.event_id })).name).toBe('from-session')
+    expect((await t.telltale.api.getEvent({ projectId: t.other.project.id, id: viaSession.body.event_id })).name).toBe(
+      'from-session',
+    )
     expect(await t.count(t.project.id)).toBe(0)
 
     // scopes from the resolver are enforced
@@ -128,7 +171,14 @@ describe('the auth option (host resolver)', () => {
     })
 
     // unknown session → resolver returns undefined → API key
-    const viaKey = await reply(await send(t, '/api/events', { 'x-session': 'nope', authorization: `Bearer ${t.keys.write}` }, { event: 'from-key' }))
+    const viaKey = await reply(
+      await send(
+        t,
+        '/api/events',
+        { 'x-session': 'nope', authorization: `Bearer ${t.keys.write}` },
+        { event: 'from-key' },
+      ),
+    )
     expect(viaKey.status).toBe(201)
     expect((await t.telltale.api.getEvent({ projectId: t.project.id, id: viaKey.body.event_id })).name).toBe('from-key')
 
@@ -138,7 +188,10 @@ describe('the auth option (host resolver)', () => {
   })
 
   test('an async resolver, and null also falls back', async () => {
-    t = await makeTelltale({ auth: async (request) => (request.headers.get('x-session') === 'ok' ? { projectId: t.project.id, scopes: ['admin'] } : null) })
+    t = await makeTelltale({
+      auth: async (request) =>
+        request.headers.get('x-session') === 'ok' ? { projectId: t.project.id, scopes: ['admin'] } : null,
+    })
     expect((await send(t, '/api/events/batch', { 'x-session': 'ok' })).status).toBe(201)
     expect((await send(t, '/api/events/batch', { authorization: `Bearer ${t.keys.write}` })).status).toBe(201)
     expect(await reply(await send(t, '/api/events/batch', {}))).toEqual(INVALID)

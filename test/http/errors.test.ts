@@ -23,17 +23,23 @@ describe.each(['/api/events', '/api/events/batch'])('%s', (path) => {
   test.each(['[1]', '"x"', '42', 'null', 'true'])('non-object body %s → 422', async (body) => {
     expect(await reply(await t.post(path, body))).toEqual({
       status: 422,
-      body: { message: 'The request body must be a JSON object.', errors: { body: ['The request body must be a JSON object.'] } },
+      body: {
+        message: 'The request body must be a JSON object.',
+        errors: { body: ['The request body must be a JSON object.'] },
+      },
     })
   })
 
-  test.each(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x'])('content type %s → 415', async (type) => {
-    expect(await reply(await t.post(path, '{"event":"e"}', t.keys.write, { 'content-type': type }))).toEqual({
-      status: 415,
-      body: { message: 'The request body must be JSON (Content-Type: application/json).' },
-    })
-    expect(await t.count()).toBe(0)
-  })
+  test.each(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x'])(
+    'content type %s → 415',
+    async (type) => {
+      expect(await reply(await t.post(path, '{"event":"e"}', t.keys.write, { 'content-type': type }))).toEqual({
+        status: 415,
+        body: { message: 'The request body must be JSON (Content-Type: application/json).' },
+      })
+      expect(await t.count()).toBe(0)
+    },
+  )
 
   test('a body over 1 MiB (the default) → 413, and nothing is stored', async () => {
     const body = JSON.stringify({ event: 'e', events: [{ event: 'e' }], metadata: { pad: 'x'.repeat(MiB) } })
@@ -46,7 +52,8 @@ describe.each(['/api/events', '/api/events/batch'])('%s', (path) => {
 
   test('nesting deeper than 512 levels → 400, not a stack overflow', async () => {
     const spy = vi.spyOn(console, 'error').mockImplementation(() => {})
-    const deep = (n: number) => `{"event":"e","events":[{"event":"e"}],"metadata":${'{"a":'.repeat(n)}1${'}'.repeat(n)}}`
+    const deep = (n: number) =>
+      `{"event":"e","events":[{"event":"e"}],"metadata":${'{"a":'.repeat(n)}1${'}'.repeat(n)}}`
     expect(await reply(await t.post(path, deep(150_000)))).toEqual({
       status: 400,
       body: { message: 'The request body must not be nested more than 512 levels deep.' },
@@ -58,9 +65,12 @@ describe.each(['/api/events', '/api/events/batch'])('%s', (path) => {
 })
 
 describe('content type', () => {
-  test.each(['application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/vnd.api+json'])('%s is accepted', async (type) => {
-    expect((await t.post('/api/events', { event: 'e' }, t.keys.write, { 'content-type': type })).status).toBe(201)
-  })
+  test.each(['application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/vnd.api+json'])(
+    '%s is accepted',
+    async (type) => {
+      expect((await t.post('/api/events', { event: 'e' }, t.keys.write, { 'content-type': type })).status).toBe(201)
+    },
+  )
 
   test('a missing content type is accepted (clients that omit it)', async () => {
     const res = await t.telltale.fetch(
@@ -75,7 +85,10 @@ describe('content type', () => {
 
   test('an empty body is an empty object: the event field is required', async () => {
     const res = await t.telltale.fetch(
-      new Request('http://localhost/api/events', { method: 'POST', headers: { authorization: `Bearer ${t.keys.write}`, 'content-type': 'application/json' } }),
+      new Request('http://localhost/api/events', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t.keys.write}`, 'content-type': 'application/json' },
+      }),
     )
     expect(await reply(res)).toEqual({
       status: 422,
@@ -127,12 +140,19 @@ describe('body size limit', () => {
     const res = await t.telltale.fetch(
       new Request('http://localhost/api/events', {
         method: 'POST',
-        headers: { authorization: `Bearer ${t.keys.write}`, 'content-type': 'application/json', 'content-length': String(2 * MiB) },
+        headers: {
+          authorization: `Bearer ${t.keys.write}`,
+          'content-type': 'application/json',
+          'content-length': String(2 * MiB),
+        },
         body,
         duplex: 'half',
       } as RequestInit),
     )
-    expect(await reply(res)).toEqual({ status: 413, body: { message: 'The request body must not be larger than 1048576 bytes.' } })
+    expect(await reply(res)).toEqual({
+      status: 413,
+      body: { message: 'The request body must not be larger than 1048576 bytes.' },
+    })
     expect(pulled).toBeLessThanOrEqual(1) // the stream's start may pre-pull once; it is never read to the end
   })
 
@@ -154,7 +174,10 @@ describe('body size limit', () => {
         duplex: 'half',
       } as RequestInit),
     )
-    expect(await reply(res)).toEqual({ status: 413, body: { message: 'The request body must not be larger than 1048576 bytes.' } })
+    expect(await reply(res)).toEqual({
+      status: 413,
+      body: { message: 'The request body must not be larger than 1048576 bytes.' },
+    })
     expect(sent).toBeLessThan(2 * MiB) // reading stopped shortly after the limit
   })
 })
@@ -180,7 +203,9 @@ describe('routes', () => {
 
   test('a method the route does not serve is not a 500', async () => {
     for (const method of ['GET', 'PUT', 'DELETE', 'PATCH']) {
-      const res = await t.telltale.fetch(new Request('http://localhost/api/events', { method, headers: { authorization: `Bearer ${t.keys.write}` } }))
+      const res = await t.telltale.fetch(
+        new Request('http://localhost/api/events', { method, headers: { authorization: `Bearer ${t.keys.write}` } }),
+      )
       expect(res.status, method).toBe(404)
       expect(await res.json()).toEqual({ message: 'Not found.' })
     }
@@ -189,7 +214,10 @@ describe('routes', () => {
   test('an unexpected storage failure is a bare JSON 500, logged, without internals', async () => {
     const spy = vi.spyOn(console, 'error').mockImplementation(() => {})
     vi.spyOn(t.storage.events, 'insert').mockRejectedValueOnce(new Error('SQLITE_FULL: database or disk is full'))
-    expect(await reply(await t.post('/api/events', { event: 'e' }))).toEqual({ status: 500, body: { message: 'Server Error' } })
+    expect(await reply(await t.post('/api/events', { event: 'e' }))).toEqual({
+      status: 500,
+      body: { message: 'Server Error' },
+    })
     expect(spy).toHaveBeenCalledOnce()
   })
 })

@@ -2,9 +2,9 @@
 import type http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import express from 'express'
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import type { AuthContext } from 'telltale'
 import { toNodeHandler } from 'telltale/node'
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { type MakeOptions, makeTelltale, reply, type TestApp, UUID } from '../helpers/app'
 
 let t: TestApp
@@ -25,7 +25,8 @@ async function serve(app: express.Express): Promise<string> {
   return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`
 }
 
-const post = (url: string, body: string, headers: Record<string, string>) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })
+const post = (url: string, body: string, headers: Record<string, string>) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })
 
 async function mounted(setup: (app: express.Express) => void, options: MakeOptions = {}): Promise<string> {
   t = await makeTelltale(options)
@@ -68,8 +69,14 @@ describe.each([
       body: { success: true, event_id: expect.stringMatching(UUID) },
     })
     const batch = await reply(await post(`${base}/telltale/api/events/batch`, BATCH, auth))
-    expect(batch).toEqual({ status: 201, body: { success: true, created_count: 2, event_ids: [expect.stringMatching(UUID), expect.stringMatching(UUID)] } })
-    expect(await t.telltale.api.getEvent({ projectId: t.project.id, id: batch.body.event_ids[1] })).toMatchObject({ name: 'user_login', userId: '1' })
+    expect(batch).toEqual({
+      status: 201,
+      body: { success: true, created_count: 2, event_ids: [expect.stringMatching(UUID), expect.stringMatching(UUID)] },
+    })
+    expect(await t.telltale.api.getEvent({ projectId: t.project.id, id: batch.body.event_ids[1] })).toMatchObject({
+      name: 'user_login',
+      userId: '1',
+    })
     expect(await t.count()).toBe(3)
     expect(await reply(await fetch(`${base}/healthz`))).toEqual({ status: 200, body: { ok: true } })
   })
@@ -94,18 +101,36 @@ describe.each([
 
   test('errors: 401, 403, 422 (item named), 404 under the mount', async () => {
     const base = await mounted(setup)
-    expect(await reply(await post(`${base}/telltale/api/events`, SINGLE, { authorization: 'Bearer sb_your_api_key' }))).toEqual({
+    expect(
+      await reply(await post(`${base}/telltale/api/events`, SINGLE, { authorization: 'Bearer sb_your_api_key' })),
+    ).toEqual({
       status: 401,
       body: { message: 'Invalid API key.' },
     })
-    expect((await post(`${base}/telltale/api/events`, SINGLE, { authorization: `Bearer ${t.keys.read}` })).status).toBe(403)
-    expect(await reply(await post(`${base}/telltale/api/events/batch`, '{"events":[{"event":"a"},{}]}', { authorization: `Bearer ${t.keys.write}` }))).toEqual({
+    expect((await post(`${base}/telltale/api/events`, SINGLE, { authorization: `Bearer ${t.keys.read}` })).status).toBe(
+      403,
+    )
+    expect(
+      await reply(
+        await post(`${base}/telltale/api/events/batch`, '{"events":[{"event":"a"},{}]}', {
+          authorization: `Bearer ${t.keys.write}`,
+        }),
+      ),
+    ).toEqual({
       status: 422,
-      body: { message: 'The events.1.event field is required.', errors: { 'events.1.event': ['The events.1.event field is required.'] } },
+      body: {
+        message: 'The events.1.event field is required.',
+        errors: { 'events.1.event': ['The events.1.event field is required.'] },
+      },
     })
-    expect(await reply(await post(`${base}/telltale/api/events`, '[1]', { authorization: `Bearer ${t.keys.write}` }))).toEqual({
+    expect(
+      await reply(await post(`${base}/telltale/api/events`, '[1]', { authorization: `Bearer ${t.keys.write}` })),
+    ).toEqual({
       status: 422,
-      body: { message: 'The request body must be a JSON object.', errors: { body: ['The request body must be a JSON object.'] } },
+      body: {
+        message: 'The request body must be a JSON object.',
+        errors: { body: ['The request body must be a JSON object.'] },
+      },
     })
     // As middleware, telltale claims only its routes: anything else goes on to the host (Express's 404).
     for (const path of ['/telltale/api/events/nope', '/telltale/nope']) {
@@ -118,21 +143,39 @@ describe.each([
 
   test('a non-JSON content type is 415', async () => {
     const base = await mounted(setup)
-    const res = await post(`${base}/telltale/api/events`, 'event=x', { authorization: `Bearer ${t.keys.write}`, 'content-type': 'application/x-www-form-urlencoded' })
-    expect(await reply(res)).toEqual({ status: 415, body: { message: 'The request body must be JSON (Content-Type: application/json).' } })
+    const res = await post(`${base}/telltale/api/events`, 'event=x', {
+      authorization: `Bearer ${t.keys.write}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    })
+    expect(await reply(res)).toEqual({
+      status: 415,
+      body: { message: 'The request body must be JSON (Content-Type: application/json).' },
+    })
   })
 
   test('limits.maxBodyBytes holds', async () => {
     const base = await mounted(setup, { limits: { maxBodyBytes: 64 } })
-    const res = await post(`${base}/telltale/api/events`, JSON.stringify({ event: 'e', metadata: { p: 'x'.repeat(100) } }), { authorization: `Bearer ${t.keys.write}` })
-    expect(await reply(res)).toEqual({ status: 413, body: { message: 'The request body must not be larger than 64 bytes.' } })
-    expect((await post(`${base}/telltale/api/events`, '{"event":"e"}', { authorization: `Bearer ${t.keys.write}` })).status).toBe(201)
+    const res = await post(
+      `${base}/telltale/api/events`,
+      JSON.stringify({ event: 'e', metadata: { p: 'x'.repeat(100) } }),
+      { authorization: `Bearer ${t.keys.write}` },
+    )
+    expect(await reply(res)).toEqual({
+      status: 413,
+      body: { message: 'The request body must not be larger than 64 bytes.' },
+    })
+    expect(
+      (await post(`${base}/telltale/api/events`, '{"event":"e"}', { authorization: `Bearer ${t.keys.write}` })).status,
+    ).toBe(201)
   })
 })
 
 test('express.urlencoded() before telltale: a form body it parsed is still 415, not re-encoded as JSON', async () => {
   const base = await mounted((app) => void app.use(express.urlencoded({ extended: false })))
-  const res = await post(`${base}/telltale/api/events`, 'event=x', { authorization: `Bearer ${t.keys.write}`, 'content-type': 'application/x-www-form-urlencoded' })
+  const res = await post(`${base}/telltale/api/events`, 'event=x', {
+    authorization: `Bearer ${t.keys.write}`,
+    'content-type': 'application/x-www-form-urlencoded',
+  })
   expect(res.status).toBe(415)
   expect(await t.count()).toBe(0)
 })
@@ -150,13 +193,20 @@ test('the auth option with the host app’s own session header (x-session), fall
     },
     { auth: (request) => sessions.get(request.headers.get('x-session') ?? '') },
   )
-  const login = async (projectId: string, scopes: string[]) => (await reply(await post(`${base}/login`, JSON.stringify({ projectId, scopes }), {}))).body.token as string
+  const login = async (projectId: string, scopes: string[]) =>
+    (await reply(await post(`${base}/login`, JSON.stringify({ projectId, scopes }), {}))).body.token as string
 
   const writer = await login(t.other.project.id, ['write'])
-  const single = await reply(await post(`${base}/telltale/api/events`, '{"event":"via-session"}', { 'x-session': writer }))
+  const single = await reply(
+    await post(`${base}/telltale/api/events`, '{"event":"via-session"}', { 'x-session': writer }),
+  )
   expect(single).toEqual({ status: 201, body: { success: true, event_id: expect.stringMatching(UUID) } })
-  expect((await t.telltale.api.getEvent({ projectId: t.other.project.id, id: single.body.event_id })).name).toBe('via-session')
-  await expect(t.telltale.api.getEvent({ projectId: t.project.id, id: single.body.event_id })).rejects.toMatchObject({ kind: 'not_found' })
+  expect((await t.telltale.api.getEvent({ projectId: t.other.project.id, id: single.body.event_id })).name).toBe(
+    'via-session',
+  )
+  await expect(t.telltale.api.getEvent({ projectId: t.project.id, id: single.body.event_id })).rejects.toMatchObject({
+    kind: 'not_found',
+  })
 
   const reader = await login(t.project.id, ['read'])
   expect(await reply(await post(`${base}/telltale/api/events/batch`, BATCH, { 'x-session': reader }))).toEqual({
@@ -165,10 +215,18 @@ test('the auth option with the host app’s own session header (x-session), fall
   })
 
   // the resolver returns undefined for an unknown session: API keys still work
-  const viaKey = await reply(await post(`${base}/telltale/api/events`, '{"event":"via-key"}', { 'x-session': 'unknown', authorization: `Bearer ${t.keys.write}` }))
+  const viaKey = await reply(
+    await post(`${base}/telltale/api/events`, '{"event":"via-key"}', {
+      'x-session': 'unknown',
+      authorization: `Bearer ${t.keys.write}`,
+    }),
+  )
   expect(viaKey.status).toBe(201)
   expect((await t.telltale.api.getEvent({ projectId: t.project.id, id: viaKey.body.event_id })).name).toBe('via-key')
-  expect(await reply(await post(`${base}/telltale/api/events`, '{"event":"x"}', { 'x-session': 'unknown' }))).toEqual({ status: 401, body: { message: 'Invalid API key.' } })
+  expect(await reply(await post(`${base}/telltale/api/events`, '{"event":"x"}', { 'x-session': 'unknown' }))).toEqual({
+    status: 401,
+    body: { message: 'Invalid API key.' },
+  })
 
   expect(await t.count(t.project.id)).toBe(1)
   expect(await t.count(t.other.project.id)).toBe(1)
@@ -198,10 +256,14 @@ test('mounted at the root: host routes before and after it still answer', async 
     ['/status/page', 'status'],
     ['/api/events', 'GET events'],
   ]) {
-    expect(await reply(await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${t.keys.read}` } }))).toEqual({ status: 200, body: { host } })
+    expect(await reply(await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${t.keys.read}` } }))).toEqual(
+      { status: 200, body: { host } },
+    )
   }
   expect((await post(`${base}/api/events`, SINGLE, { authorization: `Bearer ${t.keys.write}` })).status).toBe(201)
-  expect((await fetch(`${base}/api/v1/events/count`, { headers: { authorization: `Bearer ${t.keys.read}` } })).status).toBe(200)
+  expect(
+    (await fetch(`${base}/api/v1/events/count`, { headers: { authorization: `Bearer ${t.keys.read}` } })).status,
+  ).toBe(200)
   expect((await fetch(`${base}/api/v1/nope`)).status).toBe(404) // Express's own 404: not a telltale route
   expect((await fetch(`${base}/missing`)).status).toBe(404)
 })

@@ -51,7 +51,13 @@ const EVENTS = [
   request('acme', 150, 200, '2023-11-05T18:00:00-05:00'), //     11-05 23:00Z
   request('initech', 400, 200, '2023-11-05T23:30:00-05:00'), //  11-06 04:30Z  the 25th hour
   // Monday Nov 6: no request, only another event (with a status and a value of its own).
-  { event: 'page_view', user_id: 'zed', value: 9999, metadata: { status: 500 }, timestamp: '2023-11-06T12:00:00-05:00' },
+  {
+    event: 'page_view',
+    user_id: 'zed',
+    value: 9999,
+    metadata: { status: 500 },
+    timestamp: '2023-11-06T12:00:00-05:00',
+  },
   // Tuesday Nov 7 (yesterday): three requests in the morning, two later.
   request('globex', 30, 200, '2023-11-07T08:00:00-05:00'),
   request('globex', 60, 500, '2023-11-07T10:00:00-05:00'),
@@ -111,7 +117,11 @@ describe('api pack, America/New_York', () => {
     //   p95 of 30, 60, 90: rank ceil(2.85) = 3 → 90; 90 → 120: +33.33 %
     expect(triple(await ny.value('requests'))).toEqual({ value: 4, previous_value: 3, change: 33.33 })
     expect(triple(await ny.value('server_errors'))).toEqual({ value: 1, previous_value: 1, change: 0 })
-    expect(triple(await ny.value('error_rate'))).toEqual({ value: approx(25), previous_value: approx(100 / 3), change: -25 })
+    expect(triple(await ny.value('error_rate'))).toEqual({
+      value: approx(25),
+      previous_value: approx(100 / 3),
+      change: -25,
+    })
     expect(triple(await ny.value('p95_latency'))).toEqual({ value: 120, previous_value: 90, change: 33.33 })
   })
 
@@ -139,7 +149,14 @@ describe('api pack, America/New_York', () => {
       ]),
     )
     expect((await history('server_errors')).map((p) => p.value)).toEqual([0, 2, 2, 0, 1, 1])
-    expect((await history('error_rate')).map((p) => p.value)).toEqual([null, approx(10), approx(200 / 7), null, approx(20), approx(25)])
+    expect((await history('error_rate')).map((p) => p.value)).toEqual([
+      null,
+      approx(10),
+      approx(200 / 7),
+      null,
+      approx(20),
+      approx(25),
+    ])
     expect((await history('p95_latency')).map((p) => p.value)).toEqual([null, 190, 400, null, 90, 120])
     // Active consumers over the 30 × 24 h ending at local midnight after each day:
     //   Nov 3: (Oct 5 04:00Z, Nov 4 04:00Z]: wayne (Oct 7 04:30Z), stark = 2 (old is Oct 1)

@@ -11,8 +11,18 @@ import { approx, type MetricsClient, points, triple, zoneProject } from '../help
 //   previous 30d window: (2024-02-05 10:00Z, 2024-03-06 10:00Z]
 const NOW = '2024-04-05T12:00:00+02:00'
 
-const order = (user: string, value: number, at: string) => ({ event: 'order_completed', user_id: user, value, timestamp: at })
-const refund = (user: string, value: number, at: string) => ({ event: 'order_refunded', user_id: user, value, timestamp: at })
+const order = (user: string, value: number, at: string) => ({
+  event: 'order_completed',
+  user_id: user,
+  value,
+  timestamp: at,
+})
+const refund = (user: string, value: number, at: string) => ({
+  event: 'order_refunded',
+  user_id: user,
+  value,
+  timestamp: at,
+})
 
 // Local time (Europe/Berlin)                                   UTC
 const EVENTS = [
@@ -35,7 +45,16 @@ const EVENTS = [
   refund('u1', 50, '2024-04-02T10:00:00+02:00'), //   R1   04-02 08:00Z  current
 ]
 
-const SLUGS = ['revenue', 'orders', 'aov', 'customers', 'repeat_customers', 'repeat_purchase_rate', 'refunds', 'net_revenue']
+const SLUGS = [
+  'revenue',
+  'orders',
+  'aov',
+  'customers',
+  'repeat_customers',
+  'repeat_purchase_rate',
+  'refunds',
+  'net_revenue',
+]
 
 let t: TestApp
 let berlin: MetricsClient
@@ -57,8 +76,16 @@ describe('ecommerce pack, Europe/Berlin', () => {
     expect(triple(await berlin.value('revenue'))).toEqual({ value: 580, previous_value: 185, change: 213.51 }) // 395 / 185 = 213.514 %
     expect(triple(await berlin.value('orders'))).toEqual({ value: 8, previous_value: 5, change: 60 })
     // AOV 580 / 8 = 72.5; previously 185 / 5 = 37; change 35.5 / 37 = 95.946 %
-    expect(triple(await berlin.value('aov'))).toEqual({ value: approx(72.5), previous_value: approx(37), change: 95.95 })
-    expect(await berlin.value('revenue')).toMatchObject({ slug: 'revenue', window: '30d', computed_at: '2024-04-05T10:00:00.000000Z' })
+    expect(triple(await berlin.value('aov'))).toEqual({
+      value: approx(72.5),
+      previous_value: approx(37),
+      change: 95.95,
+    })
+    expect(await berlin.value('revenue')).toMatchObject({
+      slug: 'revenue',
+      window: '30d',
+      computed_at: '2024-04-05T10:00:00.000000Z',
+    })
   })
 
   test('customers, repeat customers and repeat purchase rate', async () => {
@@ -69,7 +96,11 @@ describe('ecommerce pack, Europe/Berlin', () => {
     expect(triple(await berlin.value('customers'))).toEqual({ value: 5, previous_value: 4, change: 25 })
     expect(triple(await berlin.value('repeat_customers'))).toEqual({ value: 3, previous_value: 1, change: 200 })
     // Rate 3 / 5 * 100 = 60; previously 1 / 4 * 100 = 25; change 140 %.
-    expect(triple(await berlin.value('repeat_purchase_rate'))).toEqual({ value: approx(60), previous_value: approx(25), change: 140 })
+    expect(triple(await berlin.value('repeat_purchase_rate'))).toEqual({
+      value: approx(60),
+      previous_value: approx(25),
+      change: 140,
+    })
   })
 
   test('refunds and net revenue', async () => {
@@ -117,7 +148,16 @@ describe('ecommerce pack, Europe/Berlin', () => {
     const series = async (slug: string) => {
       const history = await berlin.history(slug, '2024-03-29', '2024-04-05')
       expect(history).toMatchObject({ slug, timezone: 'Europe/Berlin' })
-      expect(history.points.map((p) => p.date)).toEqual(['2024-03-29', '2024-03-30', '2024-03-31', '2024-04-01', '2024-04-02', '2024-04-03', '2024-04-04', '2024-04-05'])
+      expect(history.points.map((p) => p.date)).toEqual([
+        '2024-03-29',
+        '2024-03-30',
+        '2024-03-31',
+        '2024-04-01',
+        '2024-04-02',
+        '2024-04-03',
+        '2024-04-04',
+        '2024-04-05',
+      ])
       return history.points.map((p) => p.value)
     }
     expect(await series('orders')).toEqual([4, 5, 7, 8, 7, 7, 7, 8])
@@ -128,9 +168,27 @@ describe('ecommerce pack, Europe/Berlin', () => {
     // 180 - 0, 230 - 0, 485 - 10, 525 - 10, 515 - 60, 515 - 60, 550 - 60, 580 - 60
     expect(await series('net_revenue')).toEqual([180, 230, 475, 515, 455, 455, 490, 520])
     // 180 / 4, 230 / 5, 485 / 7, 525 / 8, 515 / 7, 515 / 7, 550 / 7, 580 / 8
-    expect(await series('aov')).toEqual([approx(45), approx(46), approx(485 / 7), approx(65.625), approx(515 / 7), approx(515 / 7), approx(550 / 7), approx(72.5)])
+    expect(await series('aov')).toEqual([
+      approx(45),
+      approx(46),
+      approx(485 / 7),
+      approx(65.625),
+      approx(515 / 7),
+      approx(515 / 7),
+      approx(550 / 7),
+      approx(72.5),
+    ])
     // 0 / 4, 1 / 4, 3 / 4, 3 / 5, 3 / 4, 3 / 4, 3 / 4, 3 / 5 (* 100)
-    expect(await series('repeat_purchase_rate')).toEqual([approx(0), approx(25), approx(75), approx(60), approx(75), approx(75), approx(75), approx(60)])
+    expect(await series('repeat_purchase_rate')).toEqual([
+      approx(0),
+      approx(25),
+      approx(75),
+      approx(60),
+      approx(75),
+      approx(75),
+      approx(75),
+      approx(60),
+    ])
   })
 
   test('history of days without orders: 0 for counts and sums, null for ratios', async () => {

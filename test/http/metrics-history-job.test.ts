@@ -14,11 +14,21 @@ afterEach(async () => {
   await t.close()
 })
 
-const get = async (path: string) => reply(await t.telltale.fetch(new Request(`http://localhost${path}`, { headers: { authorization: `Bearer ${t.keys.readWrite}` } })))
-const create = (body: Record<string, unknown>) => t.telltale.api.createMetric({ projectId: t.project.id, ...body } as never)
+const get = async (path: string) =>
+  reply(
+    await t.telltale.fetch(
+      new Request(`http://localhost${path}`, { headers: { authorization: `Bearer ${t.keys.readWrite}` } }),
+    ),
+  )
+const create = (body: Record<string, unknown>) =>
+  t.telltale.api.createMetric({ projectId: t.project.id, ...body } as never)
 const track = (events: Array<Record<string, unknown>>) => t.post('/api/events/batch', { events })
 const points = async (slug: string, from: string, to: string) =>
-  Object.fromEntries((await get(`/api/metrics/values/${slug}/history?from=${from}&to=${to}`)).body.data.points.map((p: { date: string; value: unknown }) => [p.date, p.value]))
+  Object.fromEntries(
+    (await get(`/api/metrics/values/${slug}/history?from=${from}&to=${to}`)).body.data.points.map(
+      (p: { date: string; value: unknown }) => [p.date, p.value],
+    ),
+  )
 const tick = async () => {
   t.clock.advance(METRIC_HISTORY_EVERY_MS)
   return t.scheduler.runDue()
@@ -26,7 +36,10 @@ const tick = async () => {
 
 test('the tick stores the last 30 completed days once; a later tick computes nothing again', async () => {
   // The project's first event before the 30 days (days before it are never stored).
-  await t.storage.events.insert({ projectId: t.project.id, events: [event('page_view', Date.parse('2024-01-01T00:00:00Z'))] })
+  await t.storage.events.insert({
+    projectId: t.project.id,
+    events: [event('page_view', Date.parse('2024-01-01T00:00:00Z'))],
+  })
   await create({ name: 'Orders', event: 'order_completed', aggregation: 'count', window: 'day' })
   await track([{ event: 'order_completed', timestamp: '2024-03-19T08:00:00Z' }])
   const put = vi.spyOn(t.storage.metrics, 'putSnapshots')
@@ -57,18 +70,45 @@ test('a late event fixes its day, and the later days of rolling windows, after t
   await create({ name: 'Double', formula: 'weekly_orders * 2' })
   await track([{ event: 'order_completed', timestamp: '2024-03-16T08:00:00Z' }])
   await tick()
-  expect(await points('orders', '2024-03-15', '2024-03-17')).toEqual({ '2024-03-15': 0, '2024-03-16': 1, '2024-03-17': 0 })
-  expect(await points('weekly_orders', '2024-03-15', '2024-03-19')).toEqual({ '2024-03-15': 0, '2024-03-16': 1, '2024-03-17': 1, '2024-03-18': 1, '2024-03-19': 1 })
+  expect(await points('orders', '2024-03-15', '2024-03-17')).toEqual({
+    '2024-03-15': 0,
+    '2024-03-16': 1,
+    '2024-03-17': 0,
+  })
+  expect(await points('weekly_orders', '2024-03-15', '2024-03-19')).toEqual({
+    '2024-03-15': 0,
+    '2024-03-16': 1,
+    '2024-03-17': 1,
+    '2024-03-18': 1,
+    '2024-03-19': 1,
+  })
 
   // A batch import of an event three days old: stored history is out of date until the tick.
   await track([{ event: 'order_completed', timestamp: '2024-03-17T09:00:00Z' }])
-  expect(await t.storage.metrics.listDirty({ projectId: t.project.id, limit: 10 })).toEqual([{ day: '2024-03-17', at: t.clock.now() }])
+  expect(await t.storage.metrics.listDirty({ projectId: t.project.id, limit: 10 })).toEqual([
+    { day: '2024-03-17', at: t.clock.now() },
+  ])
   expect((await points('orders', '2024-03-17', '2024-03-17'))['2024-03-17']).toBe(0)
 
   await tick()
-  expect(await points('orders', '2024-03-15', '2024-03-18')).toEqual({ '2024-03-15': 0, '2024-03-16': 1, '2024-03-17': 1, '2024-03-18': 0 })
-  expect(await points('weekly_orders', '2024-03-16', '2024-03-19')).toEqual({ '2024-03-16': 1, '2024-03-17': 2, '2024-03-18': 2, '2024-03-19': 2 })
-  expect(await points('double', '2024-03-16', '2024-03-19')).toEqual({ '2024-03-16': 2, '2024-03-17': 4, '2024-03-18': 4, '2024-03-19': 4 })
+  expect(await points('orders', '2024-03-15', '2024-03-18')).toEqual({
+    '2024-03-15': 0,
+    '2024-03-16': 1,
+    '2024-03-17': 1,
+    '2024-03-18': 0,
+  })
+  expect(await points('weekly_orders', '2024-03-16', '2024-03-19')).toEqual({
+    '2024-03-16': 1,
+    '2024-03-17': 2,
+    '2024-03-18': 2,
+    '2024-03-19': 2,
+  })
+  expect(await points('double', '2024-03-16', '2024-03-19')).toEqual({
+    '2024-03-16': 2,
+    '2024-03-17': 4,
+    '2024-03-18': 4,
+    '2024-03-19': 4,
+  })
   expect(await t.storage.metrics.listDirty({ projectId: t.project.id, limit: 10 })).toEqual([])
 })
 
@@ -77,21 +117,37 @@ test('an event for today marks nothing; an event at today’s first instant is t
   await track([{ event: 'order_completed', timestamp: '2024-03-20T00:00:00Z' }, { event: 'order_completed' }])
   expect(await t.storage.metrics.listDirty({ projectId: t.project.id, limit: 10 })).toEqual([])
   await track([{ event: 'order_completed', timestamp: '2024-03-19T23:59:59.999Z' }])
-  expect((await t.storage.metrics.listDirty({ projectId: t.project.id, limit: 10 })).map((d) => d.day)).toEqual(['2024-03-19'])
+  expect((await t.storage.metrics.listDirty({ projectId: t.project.id, limit: 10 })).map((d) => d.day)).toEqual([
+    '2024-03-19',
+  ])
 })
 
 test('late days are local days of the project’s zone', async () => {
   const project = await t.telltale.api.createProject({ name: 'Tokyo', timezone: 'Asia/Tokyo' })
   // 2024-03-20T12:00Z is 21:00 in Tokyo; 2024-03-19T16:00Z is 2024-03-20T01:00 there: today, not late.
-  await t.telltale.api.trackEvents({ projectId: project.id, events: [{ name: 'x', timestamp: '2024-03-19T16:00:00Z' }] })
+  await t.telltale.api.trackEvents({
+    projectId: project.id,
+    events: [{ name: 'x', timestamp: '2024-03-19T16:00:00Z' }],
+  })
   expect(await t.storage.metrics.listDirty({ projectId: project.id, limit: 10 })).toEqual([])
-  await t.telltale.api.trackEvents({ projectId: project.id, events: [{ name: 'x', timestamp: '2024-03-19T14:59:59Z' }] })
-  expect((await t.storage.metrics.listDirty({ projectId: project.id, limit: 10 })).map((d) => d.day)).toEqual(['2024-03-19'])
+  await t.telltale.api.trackEvents({
+    projectId: project.id,
+    events: [{ name: 'x', timestamp: '2024-03-19T14:59:59Z' }],
+  })
+  expect((await t.storage.metrics.listDirty({ projectId: project.id, limit: 10 })).map((d) => d.day)).toEqual([
+    '2024-03-19',
+  ])
 })
 
 test('applying a pack to a project with months of events fills its history', async () => {
   const events = []
-  for (let day = 1; day <= 90; day++) events.push({ event: 'order_completed', user_id: `u${day % 7}`, value: 10, timestamp: Date.parse('2023-12-21T10:00:00Z') + day * 86_400_000 })
+  for (let day = 1; day <= 90; day++)
+    events.push({
+      event: 'order_completed',
+      user_id: `u${day % 7}`,
+      value: 10,
+      timestamp: Date.parse('2023-12-21T10:00:00Z') + day * 86_400_000,
+    })
   for (let i = 0; i < events.length; i += 100) await track(events.slice(i, i + 100))
   await t.post('/api/metrics/templates/apply', { template: 'ecommerce' })
   const history = await get('/api/metrics/values/orders/history?from=2024-01-01&to=2024-01-03')

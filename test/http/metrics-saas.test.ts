@@ -17,7 +17,13 @@ const NOW = '2024-03-20T12:00:00-04:00'
 const signup = (user: string, at: string) => ({ event: 'user_signup', user_id: user, timestamp: at })
 const login = (user: string, at: string) => ({ event: 'user_login', user_id: user, timestamp: at })
 const cancel = (user: string, at: string) => ({ event: 'subscription_cancelled', user_id: user, timestamp: at })
-const pay = (user: string | null, value: number, period: string | null, at: string, extra: Record<string, unknown> = {}) => ({
+const pay = (
+  user: string | null,
+  value: number,
+  period: string | null,
+  at: string,
+  extra: Record<string, unknown> = {},
+) => ({
   event: 'subscription_payment',
   user_id: user,
   value,
@@ -80,7 +86,19 @@ beforeAll(async () => {
   ny = await zoneProject(t, { name: 'Acme NY', slug: 'acme-ny', timezone: 'America/New_York' })
   utc = metricsClient(t, t.keys.readWrite)
   for (const client of [ny, utc]) {
-    expect(await client.apply('saas')).toEqual(['signups', 'dau', 'wau', 'mau', 'mrr', 'paying_customers', 'arpu', 'cancellations', 'churn_rate', 'ltv', 'quick_ratio'])
+    expect(await client.apply('saas')).toEqual([
+      'signups',
+      'dau',
+      'wau',
+      'mau',
+      'mrr',
+      'paying_customers',
+      'arpu',
+      'cancellations',
+      'churn_rate',
+      'ltv',
+      'quick_ratio',
+    ])
     await client.track(EVENTS)
   }
 })
@@ -105,8 +123,17 @@ describe('saas pack, America/New_York', () => {
     expect(triple(await ny.value('mrr'))).toEqual({ value: 226, previous_value: 159, change: 42.14 }) // 67 / 159 = 42.138 %
     expect(triple(await ny.value('paying_customers'))).toEqual({ value: 5, previous_value: 4, change: 25 })
     // ARPU = 226 / 5 = 45.2; previously 159 / 4 = 39.75; change 5.45 / 39.75 = 13.7107 %
-    expect(triple(await ny.value('arpu'))).toEqual({ value: approx(45.2), previous_value: approx(39.75), change: 13.71 })
-    expect(await ny.value('mrr')).toMatchObject({ slug: 'mrr', format: 'currency', window: null, computed_at: '2024-03-20T16:00:00.000000Z' })
+    expect(triple(await ny.value('arpu'))).toEqual({
+      value: approx(45.2),
+      previous_value: approx(39.75),
+      change: 13.71,
+    })
+    expect(await ny.value('mrr')).toMatchObject({
+      slug: 'mrr',
+      format: 'currency',
+      window: null,
+      computed_at: '2024-03-20T16:00:00.000000Z',
+    })
   })
 
   test('signups, cancellations, churn rate, LTV and quick ratio', async () => {
@@ -144,7 +171,19 @@ describe('saas pack, America/New_York', () => {
 
   test('every value at once', async () => {
     const values = await ny.values()
-    expect(Object.keys(values)).toEqual(['signups', 'dau', 'wau', 'mau', 'mrr', 'paying_customers', 'arpu', 'cancellations', 'churn_rate', 'ltv', 'quick_ratio'])
+    expect(Object.keys(values)).toEqual([
+      'signups',
+      'dau',
+      'wau',
+      'mau',
+      'mrr',
+      'paying_customers',
+      'arpu',
+      'cancellations',
+      'churn_rate',
+      'ltv',
+      'quick_ratio',
+    ])
     expect(values.mrr.value).toBe(226)
     expect(values.paying_customers.value).toBe(5)
     expect(values.signups.value).toBe(5)
@@ -183,7 +222,9 @@ describe('saas pack, America/New_York', () => {
         ['2024-03-20', 226],
       ]),
     )
-    expect((await ny.history('paying_customers', '2024-03-07', '2024-03-20')).points.map((p) => p.value)).toEqual([5, 6, 6, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 5])
+    expect((await ny.history('paying_customers', '2024-03-07', '2024-03-20')).points.map((p) => p.value)).toEqual([
+      5, 6, 6, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 5,
+    ])
   })
 
   test('history of signups, dau, cancellations and churn rate across the DST change', async () => {
@@ -221,7 +262,9 @@ describe('saas pack, America/New_York', () => {
     )
     // Cancellations over 30 days: kate's (Feb 5 14:00Z) is in the windows ending Mar 5 05:00Z and
     // Mar 6 05:00Z, gone from the one ending Mar 7 05:00Z; erin's (Mar 2) is in all; carol's from Mar 12.
-    expect((await ny.history('cancellations', '2024-03-04', '2024-03-13')).points.map((p) => p.value)).toEqual([2, 2, 1, 1, 1, 1, 1, 1, 2, 2])
+    expect((await ny.history('cancellations', '2024-03-04', '2024-03-13')).points.map((p) => p.value)).toEqual([
+      2, 2, 1, 1, 1, 1, 1, 1, 2, 2,
+    ])
     // Churn = cancellations / paying customers * 100:
     //   Mar 7 1/5, Mar 8 1/6, Mar 9 1/6, Mar 10 1/5, Mar 11 1/5, Mar 12 2/5.
     expect((await ny.history('churn_rate', '2024-03-07', '2024-03-12')).points).toEqual(
@@ -242,7 +285,8 @@ describe('saas pack, America/New_York', () => {
     // End of Feb 5 and Feb 6: kate's month is over: 129, 3 customers; kate cancelled on Feb 5.
     //   ARPU 129 / 3 = 43, churn 1 / 3 * 100, LTV 43 / (1 / 3) = 129.
     //   Signups over the 30 days: alice (Jan 10), carol (Jan 24) = 2; quick ratio 2 / 1 = 2.
-    const days = (slug: string) => ny.history(slug, '2024-02-03', '2024-02-06').then((h) => h.points.map((p) => p.value))
+    const days = (slug: string) =>
+      ny.history(slug, '2024-02-03', '2024-02-06').then((h) => h.points.map((p) => p.value))
     expect(await days('mrr')).toEqual([169, 169, 129, 129])
     expect(await days('paying_customers')).toEqual([4, 4, 3, 3])
     expect(await days('cancellations')).toEqual([0, 0, 1, 1])
@@ -283,7 +327,13 @@ describe('saas pack, the same events in UTC', () => {
 describe('saas pack, months of different lengths (UTC)', () => {
   // README: a payment stops covering at the same wall-clock time n calendar months later; when that
   // month has no such day (Jan 31 + 1 month), at the end of the month's last day (Feb 29 in 2024).
-  const payment = (user: string, value: number, period: string, at: string) => ({ event: 'subscription_payment', user_id: user, value, metadata: { period }, timestamp: at })
+  const payment = (user: string, value: number, period: string, at: string) => ({
+    event: 'subscription_payment',
+    user_id: user,
+    value,
+    metadata: { period },
+    timestamp: at,
+  })
 
   test('at a moment: a payment whose anniversary day does not exist covers to the end of the short month', async () => {
     const app = await makeTelltale({ now: '2024-02-29T12:00:00Z' })
@@ -320,7 +370,8 @@ describe('saas pack, months of different lengths (UTC)', () => {
         payment('b', 10, 'monthly', '2024-02-29T13:00:00Z'), // ends Mar 29 13:00: covers Feb 29 .. Mar 28
         payment('c', 40, 'monthly', '2024-04-30T09:00:00Z'), // ends May 30 09:00: covers Apr 30 .. May 29
       ])
-      const values = async (slug: string, from: string, to: string) => (await client.history(slug, from, to)).points.map((p) => p.value)
+      const values = async (slug: string, from: string, to: string) =>
+        (await client.history(slug, from, to)).points.map((p) => p.value)
       // Feb 27, Feb 28: a; Feb 29: a and b (paid at 13:00); Mar 1: b.
       expect.soft(await values('mrr', '2024-02-27', '2024-03-01')).toEqual([20, 20, 30, 10])
       // Mar 27, Mar 28: b; from Mar 29 (b ended at 13:00): nothing.

@@ -1,8 +1,8 @@
 // Over a real socket: node:http + toNodeHandler, with global fetch and raw http.request.
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { afterEach, describe, expect, test } from 'vitest'
 import { toNodeHandler } from 'telltale/node'
+import { afterEach, describe, expect, test } from 'vitest'
 import { makeTelltale, reply, type TestApp, UUID } from '../helpers/app'
 
 let t: TestApp
@@ -25,21 +25,34 @@ function stop(s: http.Server): Promise<void> {
 }
 
 const post = (url: string, body: string, key: string, headers: Record<string, string> = {}) =>
-  fetch(url, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers }, body })
+  fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
+    body,
+  })
 
 /** Sends `total` bytes in chunks with `Transfer-Encoding: chunked` (no content-length). */
-function postChunked(url: string, key: string, total: number): Promise<{ status: number; body: string; bytesWritten: number; connection?: string }> {
+function postChunked(
+  url: string,
+  key: string,
+  total: number,
+): Promise<{ status: number; body: string; bytesWritten: number; connection?: string }> {
   return new Promise((resolve, reject) => {
     const chunk = Buffer.alloc(64 * 1024, 'x')
     let written = 0
     let answered = false
-    const req = http.request(url, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } })
+    const req = http.request(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    })
     req.on('response', (res) => {
       answered = true
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (d) => (body += d))
-      res.on('end', () => resolve({ status: res.statusCode!, body, bytesWritten: written, connection: res.headers.connection }))
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, body, bytesWritten: written, connection: res.headers.connection }),
+      )
       res.on('error', reject)
     })
     // The server may answer and drop the connection mid-upload; that is fine once it has answered.
@@ -49,7 +62,9 @@ function postChunked(url: string, key: string, total: number): Promise<{ status:
     const pump = () => {
       while (written < total && !answered) {
         written += chunk.length
-        const more = req.write(written === chunk.length ? Buffer.concat([Buffer.from('{"event":"e","metadata":{"p":"'), chunk]) : chunk)
+        const more = req.write(
+          written === chunk.length ? Buffer.concat([Buffer.from('{"event":"e","metadata":{"p":"'), chunk]) : chunk,
+        )
         if (!more) return void req.once('drain', pump)
       }
       if (!answered) req.end()
@@ -65,15 +80,27 @@ describe('toNodeHandler over node:http', () => {
     const single = await reply(
       await post(
         `${base}/api/events`,
-        JSON.stringify({ event: 'user_signup', user_id: '123', user_email: 'john@example.com', metadata: { plan: 'starter', source: 'organic' } }),
+        JSON.stringify({
+          event: 'user_signup',
+          user_id: '123',
+          user_email: 'john@example.com',
+          metadata: { plan: 'starter', source: 'organic' },
+        }),
         t.keys.write,
       ),
     )
     expect(single).toEqual({ status: 201, body: { success: true, event_id: expect.stringMatching(UUID) } })
     const batch = await reply(
-      await post(`${base}/api/events/batch`, '{"events": [{"event": "user_signup", "user_id": "1"}, {"event": "user_login", "user_id": "1"}]}', t.keys.write),
+      await post(
+        `${base}/api/events/batch`,
+        '{"events": [{"event": "user_signup", "user_id": "1"}, {"event": "user_login", "user_id": "1"}]}',
+        t.keys.write,
+      ),
     )
-    expect(batch).toEqual({ status: 201, body: { success: true, created_count: 2, event_ids: [expect.stringMatching(UUID), expect.stringMatching(UUID)] } })
+    expect(batch).toEqual({
+      status: 201,
+      body: { success: true, created_count: 2, event_ids: [expect.stringMatching(UUID), expect.stringMatching(UUID)] },
+    })
     expect(await t.telltale.api.getEvent({ projectId: t.project.id, id: single.body.event_id })).toMatchObject({
       name: 'user_signup',
       properties: { plan: 'starter', source: 'organic' },
@@ -84,8 +111,14 @@ describe('toNodeHandler over node:http', () => {
   test('errors keep their status and JSON body over a socket', async () => {
     t = await makeTelltale()
     const base = await listen(toNodeHandler(t.telltale))
-    expect(await reply(await post(`${base}/api/events`, '{}', 'nope'))).toEqual({ status: 401, body: { message: 'Invalid API key.' } })
-    expect(await reply(await post(`${base}/api/events`, '{', t.keys.write))).toEqual({ status: 400, body: { message: 'The request body is not valid JSON.' } })
+    expect(await reply(await post(`${base}/api/events`, '{}', 'nope'))).toEqual({
+      status: 401,
+      body: { message: 'Invalid API key.' },
+    })
+    expect(await reply(await post(`${base}/api/events`, '{', t.keys.write))).toEqual({
+      status: 400,
+      body: { message: 'The request body is not valid JSON.' },
+    })
     expect((await post(`${base}/api/events`, '{}', t.keys.write, { 'content-type': 'text/plain' })).status).toBe(415)
     expect(await reply(await post(`${base}/api/events`, '{}', t.keys.write))).toEqual({
       status: 422,
@@ -105,7 +138,11 @@ describe('toNodeHandler over node:http', () => {
     expect(await t.count()).toBe(0)
 
     // still serving, on new connections and in parallel
-    const after = await Promise.all([1, 2, 3].map((i) => post(`${base}/api/events`, JSON.stringify({ event: `after-${i}` }), t.keys.write).then(reply)))
+    const after = await Promise.all(
+      [1, 2, 3].map((i) =>
+        post(`${base}/api/events`, JSON.stringify({ event: `after-${i}` }), t.keys.write).then(reply),
+      ),
+    )
     for (const res of after) expect(res.status).toBe(201)
     expect(await t.count()).toBe(3)
   })
@@ -135,8 +172,15 @@ describe('toNodeHandler over node:http', () => {
   test('a declared content-length over the limit gets 413', async () => {
     t = await makeTelltale()
     const base = await listen(toNodeHandler(t.telltale))
-    const res = await post(`${base}/api/events`, JSON.stringify({ event: 'e', metadata: { p: 'x'.repeat(1024 * 1024) } }), t.keys.write)
-    expect(await reply(res)).toEqual({ status: 413, body: { message: 'The request body must not be larger than 1048576 bytes.' } })
+    const res = await post(
+      `${base}/api/events`,
+      JSON.stringify({ event: 'e', metadata: { p: 'x'.repeat(1024 * 1024) } }),
+      t.keys.write,
+    )
+    expect(await reply(res)).toEqual({
+      status: 413,
+      body: { message: 'The request body must not be larger than 1048576 bytes.' },
+    })
   })
 })
 
@@ -146,7 +190,9 @@ describe('basePath', () => {
     const base = await listen(toNodeHandler(t.telltale))
     const full = await reply(await post(`${base}/telltale/api/events`, '{"event":"full"}', t.keys.write))
     const root = await reply(await post(`${base}/api/events`, '{"event":"root"}', t.keys.write))
-    const batch = await reply(await post(`${base}/telltale/api/events/batch`, '{"events":[{"event":"b"}]}', t.keys.write))
+    const batch = await reply(
+      await post(`${base}/telltale/api/events/batch`, '{"events":[{"event":"b"}]}', t.keys.write),
+    )
     expect(full).toEqual({ status: 201, body: { success: true, event_id: expect.stringMatching(UUID) } })
     expect(root).toEqual({ status: 201, body: { success: true, event_id: expect.stringMatching(UUID) } })
     expect(batch.status).toBe(201)
@@ -157,10 +203,22 @@ describe('basePath', () => {
       status: 422,
       body: { message: 'The event field is required.', errors: { event: ['The event field is required.'] } },
     })
-    expect(await reply(await post(`${base}/telltale/api/events`, '{}', 'bad'))).toEqual({ status: 401, body: { message: 'Invalid API key.' } })
-    expect(await reply(await post(`${base}/telltale/api/nope`, '{}', t.keys.write))).toEqual({ status: 404, body: { message: 'Not found.' } })
-    expect(await reply(await post(`${base}/other/api/events`, '{"event":"x"}', t.keys.write))).toEqual({ status: 404, body: { message: 'Not found.' } })
-    expect(await reply(await post(`${base}/telltaleX/api/events`, '{"event":"x"}', t.keys.write))).toEqual({ status: 404, body: { message: 'Not found.' } })
+    expect(await reply(await post(`${base}/telltale/api/events`, '{}', 'bad'))).toEqual({
+      status: 401,
+      body: { message: 'Invalid API key.' },
+    })
+    expect(await reply(await post(`${base}/telltale/api/nope`, '{}', t.keys.write))).toEqual({
+      status: 404,
+      body: { message: 'Not found.' },
+    })
+    expect(await reply(await post(`${base}/other/api/events`, '{"event":"x"}', t.keys.write))).toEqual({
+      status: 404,
+      body: { message: 'Not found.' },
+    })
+    expect(await reply(await post(`${base}/telltaleX/api/events`, '{"event":"x"}', t.keys.write))).toEqual({
+      status: 404,
+      body: { message: 'Not found.' },
+    })
   })
 
   test.each(['/telltale/', 'telltale'])('basePath %j is normalised', async (basePath) => {
@@ -172,11 +230,26 @@ describe('basePath', () => {
   test('in-process: telltale.fetch with full URLs and telltale.app.request', async () => {
     t = await makeTelltale({ basePath: '/telltale' })
     const headers = { authorization: `Bearer ${t.keys.write}`, 'content-type': 'application/json' }
-    const viaApp = await reply(await t.telltale.app.request('/telltale/api/events', { method: 'POST', headers, body: '{"event":"app"}' }))
-    const viaAppRoot = await reply(await t.telltale.app.request('/api/events/batch', { method: 'POST', headers, body: '{"events":[{"event":"app"}]}' }))
-    const viaFetch = await reply(await t.telltale.fetch(new Request('https://host.example/telltale/api/events', { method: 'POST', headers, body: '{"event":"fetch"}' })))
+    const viaApp = await reply(
+      await t.telltale.app.request('/telltale/api/events', { method: 'POST', headers, body: '{"event":"app"}' }),
+    )
+    const viaAppRoot = await reply(
+      await t.telltale.app.request('/api/events/batch', {
+        method: 'POST',
+        headers,
+        body: '{"events":[{"event":"app"}]}',
+      }),
+    )
+    const viaFetch = await reply(
+      await t.telltale.fetch(
+        new Request('https://host.example/telltale/api/events', { method: 'POST', headers, body: '{"event":"fetch"}' }),
+      ),
+    )
     expect(viaApp).toEqual({ status: 201, body: { success: true, event_id: expect.stringMatching(UUID) } })
-    expect(viaAppRoot).toEqual({ status: 201, body: { success: true, created_count: 1, event_ids: [expect.stringMatching(UUID)] } })
+    expect(viaAppRoot).toEqual({
+      status: 201,
+      body: { success: true, created_count: 1, event_ids: [expect.stringMatching(UUID)] },
+    })
     expect(viaFetch.status).toBe(201)
     expect(await t.count()).toBe(3)
   })

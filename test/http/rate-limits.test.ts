@@ -1,11 +1,12 @@
 // The default rate limits of every route, per key, as the reply headers state them and as the
 // store enforces them. Flux: reference 001 ("Rate Limits"); Status Blocks: telltale's choice.
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
+
 import { createFakeClock, createTelltale, type Telltale } from 'telltale'
 import { manualScheduler } from 'telltale/adapters/manual'
 import { sqliteStorage } from 'telltale/adapters/sqlite'
-import { tempSqliteFile } from '../helpers/sqlite'
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import { makeTelltale, type TestApp } from '../helpers/app'
+import { tempSqliteFile } from '../helpers/sqlite'
 
 let t: TestApp
 beforeEach(async () => {
@@ -13,13 +14,18 @@ beforeEach(async () => {
 })
 afterEach(() => t.close())
 
-const get = (path: string) => t.telltale.fetch(new Request(`http://localhost${path}`, { headers: { authorization: `Bearer ${t.keys.readWrite}` } }))
+const get = (path: string) =>
+  t.telltale.fetch(new Request(`http://localhost${path}`, { headers: { authorization: `Bearer ${t.keys.readWrite}` } }))
 
 describe.each([
   { route: 'POST /api/events', limit: 6000, send: () => t.post('/api/events', { event: 'e' }) },
   { route: 'POST /api/events/batch', limit: 60, send: () => t.post('/api/events/batch', { events: [{ event: 'e' }] }) },
   { route: 'POST /api/v1/events', limit: 6000, send: () => t.post('/api/v1/events', { name: 'e' }) },
-  { route: 'POST /api/v1/events/batch', limit: 10, send: () => t.post('/api/v1/events/batch', { events: [{ name: 'e' }] }) },
+  {
+    route: 'POST /api/v1/events/batch',
+    limit: 10,
+    send: () => t.post('/api/v1/events/batch', { events: [{ name: 'e' }] }),
+  },
   { route: 'GET /api/v1/events', limit: 60, send: () => get('/api/v1/events') },
 ])('$route', ({ limit, send }) => {
   test(`allows ${limit} a minute per key`, async () => {
@@ -37,7 +43,9 @@ describe.each([
 })
 
 test('list, count and stats share one query budget', async () => {
-  for (let i = 0; i < 20; i++) for (const path of ['/api/v1/events', '/api/v1/events/count', '/api/v1/events/stats']) expect((await get(path)).status).toBe(200)
+  for (let i = 0; i < 20; i++)
+    for (const path of ['/api/v1/events', '/api/v1/events/count', '/api/v1/events/stats'])
+      expect((await get(path)).status).toBe(200)
   expect((await get('/api/v1/events/count')).status).toBe(429)
 })
 
@@ -47,7 +55,9 @@ test('a Status Blocks 429 is worded in its own shape', async () => {
   expect((await t.post('/api/events', { event: 'e' })).status).toBe(201)
   const limited = await t.post('/api/events', { event: 'e' })
   expect(limited.status).toBe(429)
-  expect(await limited.json()).toEqual({ message: 'Rate limit exceeded: 1 requests per 60 seconds. Retry in 60 seconds.' })
+  expect(await limited.json()).toEqual({
+    message: 'Rate limit exceeded: 1 requests per 60 seconds. Retry in 60 seconds.',
+  })
   expect(await t.count()).toBe(1) // nothing written behind the 429
 })
 
@@ -76,7 +86,13 @@ describe('leased counting', () => {
       const projectId = (await a.api.createProject({ name: 'Shared' })).id
       const { key } = await a.api.createApiKey({ projectId })
       const send = (app: Telltale) =>
-        app.fetch(new Request('http://x/api/v1/events', { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{"name":"e"}' }))
+        app.fetch(
+          new Request('http://x/api/v1/events', {
+            method: 'POST',
+            headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+            body: '{"name":"e"}',
+          }),
+        )
       let admitted = 0
       for (let i = 0; i < 600; i++) if ((await send(i % 3 === 0 ? b : a)).status === 201) admitted++
       expect(admitted).toBeLessThanOrEqual(limit)
@@ -90,8 +106,19 @@ describe('leased counting', () => {
 })
 
 test('a misspelt rate-limit option fails the start with one line that names the right ones', () => {
-  const make = (rateLimits: unknown) => () => createTelltale({ storage: sqliteStorage({ file: ':memory:' }), scheduler: manualScheduler(), limits: { rateLimits } as never })
-  expect(make({ fluxEvent: false })).toThrow('telltale: limits.rateLimits.fluxEvent is not a surface; use one of statusBlocks, statusBlocksMetrics, flux')
-  expect(make({ flux: { events: false } })).toThrow('telltale: limits.rateLimits.flux.events is not a rate limit of flux; use one of event, batch, query')
-  expect(make({ flux: { event: { limit: 0, windowMs: 1000 } } })).toThrow('must be false or { limit, windowMs } with positive whole numbers')
+  const make = (rateLimits: unknown) => () =>
+    createTelltale({
+      storage: sqliteStorage({ file: ':memory:' }),
+      scheduler: manualScheduler(),
+      limits: { rateLimits } as never,
+    })
+  expect(make({ fluxEvent: false })).toThrow(
+    'telltale: limits.rateLimits.fluxEvent is not a surface; use one of statusBlocks, statusBlocksMetrics, flux',
+  )
+  expect(make({ flux: { events: false } })).toThrow(
+    'telltale: limits.rateLimits.flux.events is not a rate limit of flux; use one of event, batch, query',
+  )
+  expect(make({ flux: { event: { limit: 0, windowMs: 1000 } } })).toThrow(
+    'must be false or { limit, windowMs } with positive whole numbers',
+  )
 })

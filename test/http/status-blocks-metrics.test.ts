@@ -19,7 +19,10 @@ const call = async (method: string, path: string, body?: unknown, key: string | 
     await t.telltale.fetch(
       new Request(`http://localhost${path}`, {
         method,
-        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(key ? { authorization: `Bearer ${key}` } : {}) },
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+        },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       }),
     ),
@@ -31,7 +34,12 @@ const LARAVEL_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/
 
 describe('definitions', () => {
   test('create: 201 with the whole definition, slug derived from the name, defaults filled', async () => {
-    const res = await create({ name: 'Pro signups', event: 'user_signup', aggregation: 'count', filters: [{ field: 'metadata.plan', op: 'eq', value: 'pro' }] })
+    const res = await create({
+      name: 'Pro signups',
+      event: 'user_signup',
+      aggregation: 'count',
+      filters: [{ field: 'metadata.plan', op: 'eq', value: 'pro' }],
+    })
     expect(res.status).toBe(201)
     expect(res.body.data).toEqual({
       uuid: expect.stringMatching(UUID),
@@ -54,7 +62,8 @@ describe('definitions', () => {
   })
 
   test('list, get, update, delete', async () => {
-    const a = (await create({ name: 'Revenue', event: 'order_completed', aggregation: 'sum', format: 'currency' })).body.data
+    const a = (await create({ name: 'Revenue', event: 'order_completed', aggregation: 'sum', format: 'currency' })).body
+      .data
     const b = (await create({ name: 'Orders', event: 'order_completed', aggregation: 'count' })).body.data
     const list = await get('/api/metrics/definitions')
     expect(list.status).toBe(200)
@@ -64,13 +73,24 @@ describe('definitions', () => {
     t.clock.advance(1000)
     const updated = await call('PUT', `/api/metrics/definitions/${a.uuid}`, { window: '7d', description: 'Last week' })
     expect(updated.status).toBe(200)
-    expect(updated.body.data).toMatchObject({ uuid: a.uuid, slug: 'revenue', aggregation: 'sum', field: 'value', window: '7d', description: 'Last week', format: 'currency' })
+    expect(updated.body.data).toMatchObject({
+      uuid: a.uuid,
+      slug: 'revenue',
+      aggregation: 'sum',
+      field: 'value',
+      window: '7d',
+      description: 'Last week',
+      format: 'currency',
+    })
     expect(updated.body.data.updated_at).toBe('2024-03-20T12:00:01.000000Z')
     expect(updated.body.data.created_at).toBe(a.created_at)
 
     const deleted = await call('DELETE', `/api/metrics/definitions/${b.uuid}`)
     expect(deleted).toEqual({ status: 200, body: { success: true } })
-    expect(await get(`/api/metrics/definitions/${b.uuid}`)).toEqual({ status: 404, body: { message: 'Metric not found.' } })
+    expect(await get(`/api/metrics/definitions/${b.uuid}`)).toEqual({
+      status: 404,
+      body: { message: 'Metric not found.' },
+    })
     expect((await get('/api/metrics/definitions')).body.data).toHaveLength(1)
   })
 
@@ -95,12 +115,16 @@ describe('definitions', () => {
     expect((await get('/api/metrics/definitions', t.other.key)).body.data).toEqual([])
     expect((await get('/api/metrics/values/orders', t.other.key)).status).toBe(404)
     // The same slug is free in another project.
-    expect((await call('POST', '/api/metrics/definitions', { name: 'Orders', aggregation: 'count' }, t.other.key)).status).toBe(201)
+    expect(
+      (await call('POST', '/api/metrics/definitions', { name: 'Orders', aggregation: 'count' }, t.other.key)).status,
+    ).toBe(201)
   })
 
   test('401 without a key, 403 without the scope', async () => {
     expect(await get('/api/metrics/definitions', null)).toEqual({ status: 401, body: { message: 'Invalid API key.' } })
-    expect((await call('POST', '/api/metrics/definitions', { name: 'x', aggregation: 'count' }, t.keys.read)).status).toBe(403)
+    expect(
+      (await call('POST', '/api/metrics/definitions', { name: 'x', aggregation: 'count' }, t.keys.read)).status,
+    ).toBe(403)
     expect((await get('/api/metrics/values', t.keys.write)).status).toBe(403)
   })
 
@@ -123,26 +147,74 @@ describe('definitions', () => {
     [{ name: 'x', aggregation: 'median' }, 'aggregation', 'The selected aggregation is invalid.'],
     [{ name: 'x' }, 'aggregation', 'The aggregation field is required for aggregate metrics.'],
     [{ name: 'x', aggregation: 'count', window: '90d' }, 'window', 'The selected window is invalid.'],
-    [{ name: 'x', aggregation: 'mrr', window: '30d' }, 'window', 'The mrr aggregation is evaluated at a moment and takes no window.'],
-    [{ name: 'x', aggregation: 'count', field: 'metadata.amount' }, 'field', 'The count aggregation counts events or users and reads no field.'],
+    [
+      { name: 'x', aggregation: 'mrr', window: '30d' },
+      'window',
+      'The mrr aggregation is evaluated at a moment and takes no window.',
+    ],
+    [
+      { name: 'x', aggregation: 'count', field: 'metadata.amount' },
+      'field',
+      'The count aggregation counts events or users and reads no field.',
+    ],
     [{ name: 'x', aggregation: 'sum', field: 'amount' }, 'field', 'The field must be "value" or "metadata.<key>".'],
     [{ name: 'x', aggregation: 'count', format: 'money' }, 'format', 'The selected format is invalid.'],
-    [{ name: 'x', slug: 'Bad-Slug', aggregation: 'count' }, 'slug', 'The slug must start with a lowercase letter and hold only lowercase letters, digits and underscores.'],
+    [
+      { name: 'x', slug: 'Bad-Slug', aggregation: 'count' },
+      'slug',
+      'The slug must start with a lowercase letter and hold only lowercase letters, digits and underscores.',
+    ],
     [{ name: 'x', aggregation: 'count', event: 42 }, 'event', 'The event field is invalid.'],
-    [{ name: 'x', aggregation: 'count', filters: [{ field: 'metadata.status', op: 'gte', value: '500' }] }, 'filters.0.value', 'The filters.0.value field must be a number.'],
-    [{ name: 'x', aggregation: 'count', filters: [{ field: 'metadata.status', op: 'in', value: 5 }] }, 'filters.0.value', 'The filters.0.value field must be an array.'],
-    [{ name: 'x', aggregation: 'count', filters: [{ field: 'email', op: 'eq', value: 'a' }] }, 'filters.0.field', 'A filter field must be "value", "user_id" or "metadata.<key>".'],
-    [{ name: 'x', aggregation: 'count', filters: [{ field: 'value', op: 'like', value: 1 }] }, 'filters.0.op', 'The selected filters.0.op is invalid.'],
+    [
+      { name: 'x', aggregation: 'count', filters: [{ field: 'metadata.status', op: 'gte', value: '500' }] },
+      'filters.0.value',
+      'The filters.0.value field must be a number.',
+    ],
+    [
+      { name: 'x', aggregation: 'count', filters: [{ field: 'metadata.status', op: 'in', value: 5 }] },
+      'filters.0.value',
+      'The filters.0.value field must be an array.',
+    ],
+    [
+      { name: 'x', aggregation: 'count', filters: [{ field: 'email', op: 'eq', value: 'a' }] },
+      'filters.0.field',
+      'A filter field must be "value", "user_id" or "metadata.<key>".',
+    ],
+    [
+      { name: 'x', aggregation: 'count', filters: [{ field: 'value', op: 'like', value: 1 }] },
+      'filters.0.op',
+      'The selected filters.0.op is invalid.',
+    ],
     [{ name: 'x', kind: 'formula' }, 'formula', 'The formula field is required for formula metrics.'],
-    [{ name: 'x', kind: 'formula', formula: 'a +' }, 'formula', 'The formula ends where a number or a metric slug is expected.'],
+    [
+      { name: 'x', kind: 'formula', formula: 'a +' },
+      'formula',
+      'The formula ends where a number or a metric slug is expected.',
+    ],
     [{ name: 'x', formula: 'nope * 2' }, 'formula', 'The formula names a metric this project does not have: nope.'],
     [{ name: 'x', formula: 'x * 2' }, 'formula', 'The formula makes a cycle: x → x.'],
     [{ name: 'x', formula: 'process.exit(1)' }, 'formula', 'The formula has an unexpected character "." at column 8.'],
-    [{ name: 'x', formula: 'constructor.constructor("return 1")()' }, 'formula', 'The formula has an unexpected character "." at column 12.'],
+    [
+      { name: 'x', formula: 'constructor.constructor("return 1")()' },
+      'formula',
+      'The formula has an unexpected character "." at column 12.',
+    ],
     [{ name: 'x', formula: `${'1 + '.repeat(125)}1` }, 'formula', 'The formula is longer than 500 characters.'],
-    [{ name: 'x', formula: '1', window: 'day' }, 'window', 'The window field is not used by formula metrics; leave it out.'],
-    [{ name: 'x', aggregation: 'count', formula: '1' }, 'aggregation', 'The aggregation field is not used by formula metrics; leave it out.'],
-    [{ name: 'x', kind: 'aggregate', aggregation: 'count', formula: '1' }, 'formula', 'The formula field is only used by formula metrics (kind "formula").'],
+    [
+      { name: 'x', formula: '1', window: 'day' },
+      'window',
+      'The window field is not used by formula metrics; leave it out.',
+    ],
+    [
+      { name: 'x', aggregation: 'count', formula: '1' },
+      'aggregation',
+      'The aggregation field is not used by formula metrics; leave it out.',
+    ],
+    [
+      { name: 'x', kind: 'aggregate', aggregation: 'count', formula: '1' },
+      'formula',
+      'The formula field is only used by formula metrics (kind "formula").',
+    ],
   ])('bad definition %j → 422 on %s', async (body, field, message) => {
     const res = await create(body)
     expect(res.status).toBe(422)
@@ -150,20 +222,27 @@ describe('definitions', () => {
     expect((await get('/api/metrics/definitions')).body.data).toEqual([])
   })
 
-  test.each(['count', 'unique_users', 'repeat_users', 'subscribers'])('%s takes the documented default field "value", or null (and reads none)', async (aggregation) => {
-    for (const [name, field] of [
-      ['With value', 'value'],
-      ['With null', null],
-    ] as const) {
-      const res = await create({ name: `${aggregation} ${name}`, aggregation, field })
-      expect(res.status, JSON.stringify(res.body)).toBe(201)
-      expect(res.body.data.field).toBeNull()
-    }
-  })
+  test.each(['count', 'unique_users', 'repeat_users', 'subscribers'])(
+    '%s takes the documented default field "value", or null (and reads none)',
+    async (aggregation) => {
+      for (const [name, field] of [
+        ['With value', 'value'],
+        ['With null', null],
+      ] as const) {
+        const res = await create({ name: `${aggregation} ${name}`, aggregation, field })
+        expect(res.status, JSON.stringify(res.body)).toBe(201)
+        expect(res.body.data.field).toBeNull()
+      }
+    },
+  )
 
   test('a definition costs a bounded number of reads: in values, metrics reached, nesting', async () => {
     const values = (n: number) => Array.from({ length: n }, (_, i) => `v${i}`)
-    const wide = await create({ name: 'Wide', aggregation: 'count', filters: [0, 1, 2].map(() => ({ field: 'metadata.plan', op: 'in', value: values(100) })) })
+    const wide = await create({
+      name: 'Wide',
+      aggregation: 'count',
+      filters: [0, 1, 2].map(() => ({ field: 'metadata.plan', op: 'in', value: values(100) })),
+    })
     expect(wide.status).toBe(422)
     expect(wide.body.errors).toEqual({ filters: ['The filters may list at most 200 values in all (in "in" filters).'] })
     const twoHundred = [0, 1].map(() => ({ field: 'metadata.plan', op: 'in', value: values(100) }))
@@ -177,8 +256,11 @@ describe('definitions', () => {
     })
 
     // f1 = m0, f2 = f1, ... f8 = f7: eight levels of formulas; a ninth is refused.
-    for (let level = 1; level <= 8; level++) expect((await create({ name: `f${level}`, formula: level === 1 ? 'm0' : `f${level - 1}` })).status).toBe(201)
-    expect((await create({ name: 'f9', formula: 'f8' })).body.errors).toEqual({ formula: ['The formula would nest formulas 9 deep; at most 8 levels.'] })
+    for (let level = 1; level <= 8; level++)
+      expect((await create({ name: `f${level}`, formula: level === 1 ? 'm0' : `f${level - 1}` })).status).toBe(201)
+    expect((await create({ name: 'f9', formula: 'f8' })).body.errors).toEqual({
+      formula: ['The formula would nest formulas 9 deep; at most 8 levels.'],
+    })
     // Deepening a formula deep down makes the one over it too deep: refused, naming it.
     expect((await create({ name: 'g', formula: 'm1' })).status).toBe(201)
     const f1 = (await get('/api/metrics/definitions')).body.data.find((d: { slug: string }) => d.slug === 'f1')
@@ -212,7 +294,15 @@ describe('definitions', () => {
     const a = (await create({ name: 'Thing', aggregation: 'sum', window: '7d' })).body.data
     const res = await call('PUT', `/api/metrics/definitions/${a.uuid}`, { kind: 'formula', formula: 'orders * 2' })
     expect(res.status).toBe(200)
-    expect(res.body.data).toMatchObject({ kind: 'formula', formula: 'orders * 2', aggregation: null, field: null, window: null, event: null, filters: null })
+    expect(res.body.data).toMatchObject({
+      kind: 'formula',
+      formula: 'orders * 2',
+      aggregation: null,
+      field: null,
+      window: null,
+      event: null,
+      filters: null,
+    })
   })
 
   test('malformed bodies get the documented errors, never a 500', async () => {
@@ -221,7 +311,15 @@ describe('definitions', () => {
     expect((await create({ name: 'x'.repeat(256), aggregation: 'count' })).status).toBe(422)
     expect((await create({ name: 'a\u0000b', aggregation: 'count' })).status).toBe(422)
     expect((await create({ name: 'x', aggregation: 'count', filters: 'nope' })).status).toBe(422)
-    expect((await create({ name: 'x', aggregation: 'count', filters: [{ field: 'metadata.a', op: 'in', value: Array(101).fill(1) }] })).status).toBe(422)
+    expect(
+      (
+        await create({
+          name: 'x',
+          aggregation: 'count',
+          filters: [{ field: 'metadata.a', op: 'in', value: Array(101).fill(1) }],
+        })
+      ).status,
+    ).toBe(422)
   })
 })
 
@@ -267,12 +365,18 @@ describe('templates', () => {
     const first = await call('POST', '/api/metrics/templates/apply', { template: 'ecommerce' })
     expect(first.status).toBe(201)
     expect(first.body).toEqual({
-      data: { template: 'ecommerce', created: ['orders', 'aov', 'customers', 'repeat_customers', 'repeat_purchase_rate', 'refunds', 'net_revenue'], existing: ['revenue'] },
+      data: {
+        template: 'ecommerce',
+        created: ['orders', 'aov', 'customers', 'repeat_customers', 'repeat_purchase_rate', 'refunds', 'net_revenue'],
+        existing: ['revenue'],
+      },
     })
     const again = await call('POST', '/api/metrics/templates/apply', { template: 'ecommerce' })
     expect(again.body.data.created).toEqual([])
     expect(again.body.data.existing).toHaveLength(8)
-    const revenue = (await get('/api/metrics/definitions')).body.data.find((d: { slug: string }) => d.slug === 'revenue')
+    const revenue = (await get('/api/metrics/definitions')).body.data.find(
+      (d: { slug: string }) => d.slug === 'revenue',
+    )
     expect(revenue).toMatchObject({ event: 'sale', template: null })
   })
 
@@ -290,11 +394,24 @@ describe('values', () => {
     await create({ name: 'Orders', event: 'order_completed', aggregation: 'count', window: '7d' })
     const now = t.clock.now()
     // 3 orders in the last 7 days, 2 in the 7 days before.
-    await track([1, 2, 3, 8, 9].map((daysAgo) => ({ event: 'order_completed', user_id: 'u', timestamp: now - daysAgo * DAY })))
+    await track(
+      [1, 2, 3, 8, 9].map((daysAgo) => ({ event: 'order_completed', user_id: 'u', timestamp: now - daysAgo * DAY })),
+    )
     const res = await get('/api/metrics/values/orders')
     expect(res).toEqual({
       status: 200,
-      body: { data: { slug: 'orders', name: 'Orders', format: 'number', window: '7d', value: 3, previous_value: 2, change: 50, computed_at: '2024-03-20T12:00:00.000000Z' } },
+      body: {
+        data: {
+          slug: 'orders',
+          name: 'Orders',
+          format: 'number',
+          window: '7d',
+          value: 3,
+          previous_value: 2,
+          change: 50,
+          computed_at: '2024-03-20T12:00:00.000000Z',
+        },
+      },
     })
     const all = await get('/api/metrics/values')
     expect(all.body.data).toEqual([res.body.data])
@@ -312,7 +429,9 @@ describe('values', () => {
     await create({ name: 'Revenue', event: 'order_completed', aggregation: 'sum' })
     await create({ name: 'Average', event: 'order_completed', aggregation: 'avg' })
     await create({ name: 'Aov', formula: 'revenue / orders' })
-    const values = Object.fromEntries((await get('/api/metrics/values')).body.data.map((v: { slug: string; value: unknown }) => [v.slug, v.value]))
+    const values = Object.fromEntries(
+      (await get('/api/metrics/values')).body.data.map((v: { slug: string; value: unknown }) => [v.slug, v.value]),
+    )
     expect(values).toEqual({ orders: 0, revenue: 0, average: null, aov: null })
   })
 
@@ -331,9 +450,21 @@ describe('values', () => {
       template: null,
     }
     await t.storage.metrics.create({
-      definition: { id: '018e5c3a-0000-7000-8000-0000000000f1', projectId: t.project.id, slug: 'broken', name: 'Broken', spec, createdAt: now, updatedAt: now },
+      definition: {
+        id: '018e5c3a-0000-7000-8000-0000000000f1',
+        projectId: t.project.id,
+        slug: 'broken',
+        name: 'Broken',
+        spec,
+        createdAt: now,
+        updatedAt: now,
+      },
     })
-    expect((await get('/api/metrics/values/broken')).body.data).toMatchObject({ slug: 'broken', value: null, previous_value: null })
+    expect((await get('/api/metrics/values/broken')).body.data).toMatchObject({
+      slug: 'broken',
+      value: null,
+      previous_value: null,
+    })
     expect((await get('/api/metrics/values/broken/history?days=2')).body.data.points).toEqual([
       { date: '2024-03-19', value: null },
       { date: '2024-03-20', value: null },
@@ -349,7 +480,12 @@ describe('values', () => {
       filters: [{ field: 'metadata.plan', op: 'in', value: ['pro', 'team'] }],
     })
     await create({ name: 'Slow', event: 'api_request', aggregation: 'p50', window: 'day' })
-    await create({ name: 'Big spenders', event: 'order_completed', aggregation: 'unique_users', filters: [{ field: 'metadata.amount', op: 'gt', value: 50 }] })
+    await create({
+      name: 'Big spenders',
+      event: 'order_completed',
+      aggregation: 'unique_users',
+      filters: [{ field: 'metadata.amount', op: 'gt', value: 50 }],
+    })
     await track([
       { event: 'order_completed', user_id: 'a', metadata: { plan: 'pro', amount: 100 } },
       { event: 'order_completed', user_id: 'b', metadata: { plan: 'team', amount: 20.5 } },
@@ -357,7 +493,9 @@ describe('values', () => {
       { event: 'order_completed', user_id: 'a', metadata: { plan: 'pro', amount: '60' } },
       ...[10, 30, 20, 40].map((value) => ({ event: 'api_request', value })),
     ])
-    const values = Object.fromEntries((await get('/api/metrics/values')).body.data.map((v: { slug: string; value: unknown }) => [v.slug, v.value]))
+    const values = Object.fromEntries(
+      (await get('/api/metrics/values')).body.data.map((v: { slug: string; value: unknown }) => [v.slug, v.value]),
+    )
     // 100 + 20.5 (the string "60" is not a number); p50 of 10,20,30,40 is rank 2; users a and c spent over 50.
     expect(values).toEqual({ pro_revenue: 120.5, slow: 20, big_spenders: 2 })
   })
@@ -388,7 +526,11 @@ describe('history', () => {
       },
     })
     const range = await get('/api/metrics/values/orders/history?from=2024-03-18&to=2024-03-25')
-    expect(range.body.data.points.map((p: { date: string }) => p.date)).toEqual(['2024-03-18', '2024-03-19', '2024-03-20'])
+    expect(range.body.data.points.map((p: { date: string }) => p.date)).toEqual([
+      '2024-03-18',
+      '2024-03-19',
+      '2024-03-20',
+    ])
     expect((await get('/api/metrics/values/orders/history')).body.data.points).toHaveLength(30)
   })
 
@@ -416,7 +558,10 @@ describe('history', () => {
       message: 'The from field must be a date between 1970-01-01 and 9999-12-31.',
       errors: { from: ['The from field must be a date between 1970-01-01 and 9999-12-31.'] },
     })
-    const recalculation = await call('POST', '/api/metrics/values/orders/recalculate', { from: '1969-12-01', to: '1969-12-31' })
+    const recalculation = await call('POST', '/api/metrics/values/orders/recalculate', {
+      from: '1969-12-01',
+      to: '1969-12-31',
+    })
     expect(recalculation.status).toBe(422)
     expect(recalculation.body.errors).toEqual({
       from: ['The from field must be a date between 1970-01-01 and 9999-12-31.'],
@@ -426,25 +571,43 @@ describe('history', () => {
   })
 
   test('a changed definition recomputes stored days', async () => {
-    const a = (await create({ name: 'Orders', event: 'order_completed', aggregation: 'count', window: 'day' })).body.data
+    const a = (await create({ name: 'Orders', event: 'order_completed', aggregation: 'count', window: 'day' })).body
+      .data
     await track([
       { event: 'order_completed', timestamp: '2024-03-19T09:00:00Z', metadata: { plan: 'pro' } },
       { event: 'order_completed', timestamp: '2024-03-19T10:00:00Z' },
     ])
-    expect((await get('/api/metrics/values/orders/history?days=2')).body.data.points[0]).toEqual({ date: '2024-03-19', value: 2 })
+    expect((await get('/api/metrics/values/orders/history?days=2')).body.data.points[0]).toEqual({
+      date: '2024-03-19',
+      value: 2,
+    })
     t.clock.advance(1000)
-    await call('PUT', `/api/metrics/definitions/${a.uuid}`, { filters: [{ field: 'metadata.plan', op: 'eq', value: 'pro' }] })
-    expect((await get('/api/metrics/values/orders/history?days=2')).body.data.points[0]).toEqual({ date: '2024-03-19', value: 1 })
+    await call('PUT', `/api/metrics/definitions/${a.uuid}`, {
+      filters: [{ field: 'metadata.plan', op: 'eq', value: 'pro' }],
+    })
+    expect((await get('/api/metrics/values/orders/history?days=2')).body.data.points[0]).toEqual({
+      date: '2024-03-19',
+      value: 1,
+    })
   })
 
   test('recalculate rewrites stored days and answers a fresh value', async () => {
     // An earlier first event, so that 2024-03-19 is a stored day (days before the first event are not).
-    await t.storage.events.insert({ projectId: t.project.id, events: [event('page_view', Date.parse('2024-03-01T09:00:00Z'))] })
+    await t.storage.events.insert({
+      projectId: t.project.id,
+      events: [event('page_view', Date.parse('2024-03-01T09:00:00Z'))],
+    })
     await create({ name: 'Orders', event: 'order_completed', aggregation: 'count', window: 'day' })
     await create({ name: 'Double', formula: 'orders * 2' })
-    expect((await get('/api/metrics/values/double/history?days=2')).body.data.points[0]).toEqual({ date: '2024-03-19', value: 0 })
+    expect((await get('/api/metrics/values/double/history?days=2')).body.data.points[0]).toEqual({
+      date: '2024-03-19',
+      value: 0,
+    })
     // Written straight to the store: no late-event mark, so only a recalculation can see it.
-    await t.storage.events.insert({ projectId: t.project.id, events: [event('order_completed', Date.parse('2024-03-19T09:00:00Z'))] })
+    await t.storage.events.insert({
+      projectId: t.project.id,
+      events: [event('order_completed', Date.parse('2024-03-19T09:00:00Z'))],
+    })
     expect((await get('/api/metrics/values/double/history?days=2')).body.data.points[0].value).toBe(0)
     const res = await call('POST', '/api/metrics/values/orders/recalculate', { from: '2024-03-19', to: '2024-03-19' })
     expect(res.status).toBe(200)
@@ -457,8 +620,14 @@ describe('history', () => {
 
 describe('more history than a request computes: 202, and the history job computes it', () => {
   // The project's first event, long before: every day asked for below has to be computed.
-  beforeEach(() => t.storage.events.insert({ projectId: t.project.id, events: [event('page_view', Date.parse('2023-01-01T00:00:00Z'))] }))
-  const jobsLeft = async () => (await t.storage.jobs.list({ projectId: t.project.id, keyPrefix: 'metrics:pending:' })).length
+  beforeEach(() =>
+    t.storage.events.insert({
+      projectId: t.project.id,
+      events: [event('page_view', Date.parse('2023-01-01T00:00:00Z'))],
+    }),
+  )
+  const jobsLeft = async () =>
+    (await t.storage.jobs.list({ projectId: t.project.id, keyPrefix: 'metrics:pending:' })).length
   const tick = async () => {
     t.clock.advance(60_000)
     await t.scheduler.runDue()
@@ -483,8 +652,14 @@ describe('more history than a request computes: 202, and the history job compute
     expect(queued).toEqual({
       status: 202,
       body: {
-        message: 'The history from 2023-05-25 to 2024-03-19 (600 metric-days) is being computed by the history job: ask again in a few minutes.',
-        data: { slug: 'net', timezone: 'UTC', points: [], pending: { from: '2023-05-25', to: '2024-03-19', metric_days: 600 } },
+        message:
+          'The history from 2023-05-25 to 2024-03-19 (600 metric-days) is being computed by the history job: ask again in a few minutes.',
+        data: {
+          slug: 'net',
+          timezone: 'UTC',
+          points: [],
+          pending: { from: '2023-05-25', to: '2024-03-19', metric_days: 600 },
+        },
       },
     })
     expect(await jobsLeft()).toBe(1)
@@ -507,25 +682,36 @@ describe('more history than a request computes: 202, and the history job compute
     await track([{ event: 'order_completed', timestamp: '2024-03-20T09:00:00Z' }])
     expect((await get('/api/metrics/values/net/history?from=2023-10-01&to=2024-03-19')).status).toBe(200) // 171 days × 2
     // Written straight to the store: no late-event mark, so only a recalculation can see it.
-    await t.storage.events.insert({ projectId: t.project.id, events: [event('order_completed', Date.parse('2023-10-02T09:00:00Z'))] })
+    await t.storage.events.insert({
+      projectId: t.project.id,
+      events: [event('order_completed', Date.parse('2023-10-02T09:00:00Z'))],
+    })
     t.clock.advance(1000)
     // Orders and the formula over it: 301 days × 2 aggregates.
     const res = await call('POST', '/api/metrics/values/orders/recalculate', { from: '2023-05-24', to: '2024-03-19' })
     expect(res.status).toBe(202)
     expect(res.body).toEqual({
-      message: 'The recalculation from 2023-05-24 to 2024-03-19 (602 metric-days) runs in the history job, a slice every minute.',
+      message:
+        'The recalculation from 2023-05-24 to 2024-03-19 (602 metric-days) runs in the history job, a slice every minute.',
       data: expect.objectContaining({ slug: 'orders', value: 1, window: 'day' }),
       pending: { from: '2023-05-24', to: '2024-03-19', metric_days: 602 },
     })
-    expect((await get('/api/metrics/values/net/history?from=2023-10-02&to=2023-10-02')).body.data.points).toEqual([{ date: '2023-10-02', value: 0 }])
+    expect((await get('/api/metrics/values/net/history?from=2023-10-02&to=2023-10-02')).body.data.points).toEqual([
+      { date: '2023-10-02', value: 0 },
+    ])
     await tick()
     expect(await jobsLeft()).toBe(0)
-    expect((await get('/api/metrics/values/net/history?from=2023-10-02&to=2023-10-02')).body.data.points).toEqual([{ date: '2023-10-02', value: 1 }])
-    expect((await get('/api/metrics/values/orders/history?from=2023-10-02&to=2023-10-02')).body.data.points).toEqual([{ date: '2023-10-02', value: 1 }])
+    expect((await get('/api/metrics/values/net/history?from=2023-10-02&to=2023-10-02')).body.data.points).toEqual([
+      { date: '2023-10-02', value: 1 },
+    ])
+    expect((await get('/api/metrics/values/orders/history?from=2023-10-02&to=2023-10-02')).body.data.points).toEqual([
+      { date: '2023-10-02', value: 1 },
+    ])
   })
 
   test('a deleted metric drops its queued work', async () => {
-    const a = (await create({ name: 'Orders', event: 'order_completed', aggregation: 'count', window: 'day' })).body.data
+    const a = (await create({ name: 'Orders', event: 'order_completed', aggregation: 'count', window: 'day' })).body
+      .data
     await create({ name: 'Refunds', event: 'order_refunded', aggregation: 'count', window: 'day' })
     const net = (await create({ name: 'Net', formula: 'orders - refunds' })).body.data
     expect((await get('/api/metrics/values/net/history?days=366')).status).toBe(202)
@@ -542,7 +728,8 @@ test('days before the first event read as the value over no events, computed onc
   await create({ name: 'Plus one', formula: 'orders + 1' })
   const put = vi.spyOn(t.storage.metrics, 'putSnapshots')
   // No events at all: a year answers at once (no day is computed one by one), nothing is stored.
-  for (const slug of ['orders', 'average', 'plus_one']) expect((await get(`/api/metrics/values/${slug}/history?days=366`)).status).toBe(200)
+  for (const slug of ['orders', 'average', 'plus_one'])
+    expect((await get(`/api/metrics/values/${slug}/history?days=366`)).status).toBe(200)
   expect((await get('/api/metrics/values/plus_one/history?days=3')).body.data.points).toEqual([
     { date: '2024-03-18', value: 1 },
     { date: '2024-03-19', value: 1 },
@@ -562,28 +749,86 @@ test('days before the first event read as the value over no events, computed onc
     { date: '2024-03-19', value: 0 },
   ])
   expect(put.mock.calls.flatMap(([input]) => input.snapshots.map((s) => s.day))).toEqual(['2024-03-18', '2024-03-19'])
-  expect((await call('POST', '/api/metrics/values/orders/recalculate', { from: '2023-03-20', to: '2024-03-19' })).status).toBe(200)
+  expect(
+    (await call('POST', '/api/metrics/values/orders/recalculate', { from: '2023-03-20', to: '2024-03-19' })).status,
+  ).toBe(200)
 })
 
 describe('in-process api', () => {
   test('the same operations, with core names and TelltaleErrors', async () => {
     const projectId = t.project.id
     const api = t.telltale.api
-    const created = await api.createMetric({ projectId, name: 'Orders', event: 'order_completed', aggregation: 'count', window: 'day' })
-    expect(created).toMatchObject({ id: expect.stringMatching(UUID), slug: 'orders', kind: 'aggregate', createdAt: t.clock.now() })
+    const created = await api.createMetric({
+      projectId,
+      name: 'Orders',
+      event: 'order_completed',
+      aggregation: 'count',
+      window: 'day',
+    })
+    expect(created).toMatchObject({
+      id: expect.stringMatching(UUID),
+      slug: 'orders',
+      kind: 'aggregate',
+      createdAt: t.clock.now(),
+    })
     await api.trackEvent({ projectId, name: 'order_completed' })
-    expect(await api.getMetricValue({ projectId, slug: 'orders' })).toMatchObject({ value: 1, previousValue: 0, change: null, computedAt: t.clock.now() })
-    expect((await api.getMetricHistory({ projectId, slug: 'orders', days: 1 })).points).toEqual([{ date: '2024-03-20', value: 1 }])
+    expect(await api.getMetricValue({ projectId, slug: 'orders' })).toMatchObject({
+      value: 1,
+      previousValue: 0,
+      change: null,
+      computedAt: t.clock.now(),
+    })
+    expect((await api.getMetricHistory({ projectId, slug: 'orders', days: 1 })).points).toEqual([
+      { date: '2024-03-20', value: 1 },
+    ])
     expect((await api.applyMetricTemplate({ projectId, template: 'api' })).created).toContain('error_rate')
-    await expect(api.createMetric({ projectId, name: 'Bad', formula: 'nope' })).rejects.toMatchObject({ name: 'TelltaleError', kind: 'validation', status: 422 })
-    await expect(api.getMetricValue({ projectId, slug: 'nope' })).rejects.toMatchObject({ kind: 'not_found', status: 404 })
+    await expect(api.createMetric({ projectId, name: 'Bad', formula: 'nope' })).rejects.toMatchObject({
+      name: 'TelltaleError',
+      kind: 'validation',
+      status: 422,
+    })
+    await expect(api.getMetricValue({ projectId, slug: 'nope' })).rejects.toMatchObject({
+      kind: 'not_found',
+      status: 404,
+    })
     await expect(api.deleteMetric({ projectId, id: created.id })).resolves.toEqual({ deleted: true })
   })
 })
 
 describe('hostile input on every metrics route', () => {
-  const values: unknown[] = [null, true, -1, 1e308, 'x', '', '\u0000', '\ud800', [], [1, 'a'], {}, { __proto__: { a: 1 } }, { constructor: 1 }, 'a'.repeat(5000), [[[[[[]]]]]]]
-  const fields = ['name', 'slug', 'description', 'kind', 'event', 'aggregation', 'field', 'filters', 'window', 'formula', 'format', 'template', 'from', 'to']
+  const values: unknown[] = [
+    null,
+    true,
+    -1,
+    1e308,
+    'x',
+    '',
+    '\u0000',
+    '\ud800',
+    [],
+    [1, 'a'],
+    {},
+    { __proto__: { a: 1 } },
+    { constructor: 1 },
+    'a'.repeat(5000),
+    [[[[[[]]]]]],
+  ]
+  const fields = [
+    'name',
+    'slug',
+    'description',
+    'kind',
+    'event',
+    'aggregation',
+    'field',
+    'filters',
+    'window',
+    'formula',
+    'format',
+    'template',
+    'from',
+    'to',
+  ]
   test('never a 5xx, always the Laravel shape, nothing half-written', async () => {
     const base = (await create({ name: 'Base', event: 'e', aggregation: 'sum' })).body.data
     const paths = [
@@ -592,7 +837,13 @@ describe('hostile input on every metrics route', () => {
       ['POST', '/api/metrics/templates/apply'],
       ['POST', '/api/metrics/values/base/recalculate'],
     ]
-    const bodies: unknown[] = ['{"name":', '[]', '"x"', '1', ...fields.flatMap((field) => values.map((value) => ({ name: 'Hostile', aggregation: 'count', [field]: value })))]
+    const bodies: unknown[] = [
+      '{"name":',
+      '[]',
+      '"x"',
+      '1',
+      ...fields.flatMap((field) => values.map((value) => ({ name: 'Hostile', aggregation: 'count', [field]: value }))),
+    ]
     for (const [method, path] of paths) {
       for (const body of bodies) {
         const res = await call(method, path, typeof body === 'string' ? body : JSON.stringify(body))
@@ -600,15 +851,29 @@ describe('hostile input on every metrics route', () => {
         if (res.status >= 400) expect(typeof res.body.message).toBe('string')
       }
     }
-    for (const query of ['days=1e3', 'days=-1', 'days=%00', 'from=%F0%9F', 'to=9999-12-31', 'from=0000-01-01', 'days=1&from=2024-01-01']) {
+    for (const query of [
+      'days=1e3',
+      'days=-1',
+      'days=%00',
+      'from=%F0%9F',
+      'to=9999-12-31',
+      'from=0000-01-01',
+      'days=1&from=2024-01-01',
+    ]) {
       const res = await get(`/api/metrics/values/base/history?${query}`)
       expect(res.status, query).toBeLessThan(500)
     }
     // A path that is not valid percent-encoding is a malformed request, not an unknown metric.
     expect(await get('/api/metrics/values/%F0')).toEqual({ status: 400, body: { message: expect.any(String) } })
     for (const slug of ['%00', '%2F', 'a'.repeat(3000), '__proto__', 'constructor']) {
-      expect(await get(`/api/metrics/values/${slug}`), slug).toEqual({ status: 404, body: { message: 'Metric not found.' } })
-      expect(await get(`/api/metrics/definitions/${slug}`), slug).toEqual({ status: 404, body: { message: 'Metric not found.' } })
+      expect(await get(`/api/metrics/values/${slug}`), slug).toEqual({
+        status: 404,
+        body: { message: 'Metric not found.' },
+      })
+      expect(await get(`/api/metrics/definitions/${slug}`), slug).toEqual({
+        status: 404,
+        body: { message: 'Metric not found.' },
+      })
     }
     // Every definition that was accepted is whole: it reads back and computes.
     for (const definition of (await get('/api/metrics/definitions')).body.data) {

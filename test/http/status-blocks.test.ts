@@ -48,7 +48,12 @@ describe('documented examples', () => {
       await t.post('/api/events/batch', {
         events: [
           { event: 'user_signup', user_id: '1', user_email: 'alice@example.com' },
-          { event: 'subscription_payment', user_id: '1', value: 29.0, metadata: { period: 'monthly', plan: 'starter' } },
+          {
+            event: 'subscription_payment',
+            user_id: '1',
+            value: 29.0,
+            metadata: { period: 'monthly', plan: 'starter' },
+          },
         ],
       }),
     )
@@ -61,7 +66,13 @@ describe('documented examples', () => {
     expect(new Set(res.body.event_ids).size).toBe(2)
 
     const [signup, payment] = await Promise.all(res.body.event_ids.map(stored))
-    expect(signup).toMatchObject({ name: 'user_signup', userId: '1', userEmail: 'alice@example.com', value: null, properties: null })
+    expect(signup).toMatchObject({
+      name: 'user_signup',
+      userId: '1',
+      userEmail: 'alice@example.com',
+      value: null,
+      properties: null,
+    })
     expect(payment).toMatchObject({
       name: 'subscription_payment',
       userId: '1',
@@ -86,7 +97,15 @@ describe('documented examples', () => {
 
   test('JavaScript client: the exact payloads its track() builds', async () => {
     // class StatusBlocks { track(event, { userId, userEmail, value, metadata }) } from the document
-    const track = async (event: string, { userId, userEmail, value, metadata }: { userId?: string; userEmail?: string; value?: number; metadata?: object } = {}) => {
+    const track = async (
+      event: string,
+      {
+        userId,
+        userEmail,
+        value,
+        metadata,
+      }: { userId?: string; userEmail?: string; value?: number; metadata?: object } = {},
+    ) => {
       const body: Record<string, unknown> = { event }
       if (userId) body.user_id = userId
       if (userEmail) body.user_email = userEmail
@@ -101,12 +120,22 @@ describe('documented examples', () => {
       )
     }
     const signup = await reply(await track('user_signup', { userId: '123', userEmail: 'john@example.com' }))
-    const payment = await reply(await track('subscription_payment', { userId: '123', value: 29.0, metadata: { period: 'monthly', plan: 'starter' } }))
+    const payment = await reply(
+      await track('subscription_payment', {
+        userId: '123',
+        value: 29.0,
+        metadata: { period: 'monthly', plan: 'starter' },
+      }),
+    )
     for (const res of [signup, payment]) {
       expect(res.status).toBe(201)
       expect(res.body).toEqual({ success: true, event_id: expect.stringMatching(UUID) })
     }
-    expect(await stored(signup.body.event_id)).toMatchObject({ name: 'user_signup', userId: '123', userEmail: 'john@example.com' })
+    expect(await stored(signup.body.event_id)).toMatchObject({
+      name: 'user_signup',
+      userId: '123',
+      userEmail: 'john@example.com',
+    })
     expect(await stored(payment.body.event_id)).toMatchObject({
       name: 'subscription_payment',
       userId: '123',
@@ -118,32 +147,60 @@ describe('documented examples', () => {
   test('PHP / Laravel client: Http::withToken()->post() with array_filter()ed payloads', async () => {
     // Laravel's Http client sends JSON with `Content-Type: application/json` and `Accept: application/json`;
     // PHP's json_encode writes the float 29.00 as 29.0.
-    const send = (body: string) => t.post('/api/events', body, t.keys.write, { accept: 'application/json', 'user-agent': 'GuzzleHttp/7' })
+    const send = (body: string) =>
+      t.post('/api/events', body, t.keys.write, { accept: 'application/json', 'user-agent': 'GuzzleHttp/7' })
     const signup = await reply(await send('{"event":"user_signup","user_id":"123","user_email":"john@example.com"}'))
-    const payment = await reply(await send('{"event":"subscription_payment","user_id":"123","value":29.0,"metadata":{"period":"monthly","plan":"starter"}}'))
-    expect(signup).toEqual({ status: 201, body: { success: true, event_id: expect.stringMatching(UUID) } })
-    expect(payment).toEqual({ status: 201, body: { success: true, event_id: expect.stringMatching(UUID) } })
-    expect(await stored(payment.body.event_id)).toMatchObject({ value: 29, properties: { period: 'monthly', plan: 'starter' } })
-  })
-
-  test('Python client: requests.post(json=payload) bodies (", " / ": " separators, 29.0)', async () => {
-    const signup = await reply(await t.post('/api/events', '{"event": "user_signup", "user_id": "123", "user_email": "john@example.com"}'))
     const payment = await reply(
-      await t.post('/api/events', '{"event": "subscription_payment", "user_id": "123", "value": 29.0, "metadata": {"period": "monthly", "plan": "starter"}}'),
+      await send(
+        '{"event":"subscription_payment","user_id":"123","value":29.0,"metadata":{"period":"monthly","plan":"starter"}}',
+      ),
     )
     expect(signup).toEqual({ status: 201, body: { success: true, event_id: expect.stringMatching(UUID) } })
     expect(payment).toEqual({ status: 201, body: { success: true, event_id: expect.stringMatching(UUID) } })
-    expect(await stored(signup.body.event_id)).toMatchObject({ name: 'user_signup', userId: '123', userEmail: 'john@example.com' })
-    expect(await stored(payment.body.event_id)).toMatchObject({ name: 'subscription_payment', value: 29, properties: { period: 'monthly', plan: 'starter' } })
+    expect(await stored(payment.body.event_id)).toMatchObject({
+      value: 29,
+      properties: { period: 'monthly', plan: 'starter' },
+    })
+  })
+
+  test('Python client: requests.post(json=payload) bodies (", " / ": " separators, 29.0)', async () => {
+    const signup = await reply(
+      await t.post('/api/events', '{"event": "user_signup", "user_id": "123", "user_email": "john@example.com"}'),
+    )
+    const payment = await reply(
+      await t.post(
+        '/api/events',
+        '{"event": "subscription_payment", "user_id": "123", "value": 29.0, "metadata": {"period": "monthly", "plan": "starter"}}',
+      ),
+    )
+    expect(signup).toEqual({ status: 201, body: { success: true, event_id: expect.stringMatching(UUID) } })
+    expect(payment).toEqual({ status: 201, body: { success: true, event_id: expect.stringMatching(UUID) } })
+    expect(await stored(signup.body.event_id)).toMatchObject({
+      name: 'user_signup',
+      userId: '123',
+      userEmail: 'john@example.com',
+    })
+    expect(await stored(payment.body.event_id)).toMatchObject({
+      name: 'subscription_payment',
+      value: 29,
+      properties: { period: 'monthly', plan: 'starter' },
+    })
   })
 
   test('cURL: "Send a single event"', async () => {
-    const res = await reply(await t.post('/api/events', '{"event": "user_signup", "user_id": "123", "user_email": "john@example.com"}'))
+    const res = await reply(
+      await t.post('/api/events', '{"event": "user_signup", "user_id": "123", "user_email": "john@example.com"}'),
+    )
     expect(res).toEqual({ status: 201, body: { success: true, event_id: expect.stringMatching(UUID) } })
   })
 
   test('cURL: "Send batch events"', async () => {
-    const res = await reply(await t.post('/api/events/batch', '{"events": [{"event": "user_signup", "user_id": "1"}, {"event": "user_login", "user_id": "1"}]}'))
+    const res = await reply(
+      await t.post(
+        '/api/events/batch',
+        '{"events": [{"event": "user_signup", "user_id": "1"}, {"event": "user_login", "user_id": "1"}]}',
+      ),
+    )
     expect(res).toEqual({
       status: 201,
       body: { success: true, created_count: 2, event_ids: [expect.stringMatching(UUID), expect.stringMatching(UUID)] },
@@ -170,9 +227,20 @@ describe('field rules', () => {
   const single = (body: unknown) => t.post('/api/events', body).then(reply)
 
   test('all optional fields are stored; user_name is accepted', async () => {
-    const res = await single({ event: 'e', user_id: 'u', user_email: 'a@b.co', user_name: 'Ann', value: -1.5, metadata: { nested: { a: [1] } } })
+    const res = await single({
+      event: 'e',
+      user_id: 'u',
+      user_email: 'a@b.co',
+      user_name: 'Ann',
+      value: -1.5,
+      metadata: { nested: { a: [1] } },
+    })
     expect(res.status).toBe(201)
-    expect(await stored(res.body.event_id)).toMatchObject({ userName: 'Ann', value: -1.5, properties: { nested: { a: [1] } } })
+    expect(await stored(res.body.event_id)).toMatchObject({
+      userName: 'Ann',
+      value: -1.5,
+      properties: { nested: { a: [1] } },
+    })
   })
 
   test('event at 100 characters is accepted; 101 is rejected', async () => {
@@ -237,7 +305,10 @@ describe('field rules', () => {
   test.each([[['a']], ['plan'], [7]])('metadata must be an object (%j)', async (metadata) => {
     expect(await single({ event: 'e', metadata })).toEqual({
       status: 422,
-      body: { message: 'The metadata field must be an object.', errors: { metadata: ['The metadata field must be an object.'] } },
+      body: {
+        message: 'The metadata field must be an object.',
+        errors: { metadata: ['The metadata field must be an object.'] },
+      },
     })
   })
 
@@ -355,7 +426,9 @@ describe('client id (idempotency)', () => {
   })
 
   test('concurrent retries with one id store one event and all answer its id', async () => {
-    const results = await Promise.all(Array.from({ length: 20 }, () => t.post('/api/events', { id: 'race', event: 'a' }).then(reply)))
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => t.post('/api/events', { id: 'race', event: 'a' }).then(reply)),
+    )
     const ids = new Set(results.map((r) => r.body.event_id))
     expect(results.every((r) => r.status === 201)).toBe(true)
     expect(ids.size).toBe(1)
@@ -389,7 +462,10 @@ describe('client id (idempotency)', () => {
     const res = await reply(await t.post('/api/events', { id: 'i'.repeat(256), event: 'a' }))
     expect(res).toEqual({
       status: 422,
-      body: { message: 'The id field must not be greater than 255 characters.', errors: { id: ['The id field must not be greater than 255 characters.'] } },
+      body: {
+        message: 'The id field must not be greater than 255 characters.',
+        errors: { id: ['The id field must not be greater than 255 characters.'] },
+      },
     })
   })
 })
@@ -419,7 +495,10 @@ describe('batch rules', () => {
   test('an empty batch is rejected', async () => {
     expect(await batch({ events: [] })).toEqual({
       status: 422,
-      body: { message: 'The events field must have at least 1 items.', errors: { events: ['The events field must have at least 1 items.'] } },
+      body: {
+        message: 'The events field must have at least 1 items.',
+        errors: { events: ['The events field must have at least 1 items.'] },
+      },
     })
   })
 
@@ -430,7 +509,10 @@ describe('batch rules', () => {
     })
     expect(await batch({ events: { event: 'a' } })).toEqual({
       status: 422,
-      body: { message: 'The events field must be an array.', errors: { events: ['The events field must be an array.'] } },
+      body: {
+        message: 'The events field must be an array.',
+        errors: { events: ['The events field must be an array.'] },
+      },
     })
   })
 
@@ -438,14 +520,22 @@ describe('batch rules', () => {
     const res = await batch({ events: [{ event: 'a' }, { event: 'b' }, { event: 'c' }, { user_id: '1' }] })
     expect(res).toEqual({
       status: 422,
-      body: { message: 'The events.3.event field is required.', errors: { 'events.3.event': ['The events.3.event field is required.'] } },
+      body: {
+        message: 'The events.3.event field is required.',
+        errors: { 'events.3.event': ['The events.3.event field is required.'] },
+      },
     })
     expect(await t.count()).toBe(0)
   })
 
   test('every invalid item is reported, with wire names', async () => {
     const res = await batch({
-      events: [{ event: 'ok' }, { event: 'x', user_email: 'bad' }, 'nope', { event: 'y', metadata: 'z', user_name: 'n'.repeat(256) }],
+      events: [
+        { event: 'ok' },
+        { event: 'x', user_email: 'bad' },
+        'nope',
+        { event: 'y', metadata: 'z', user_name: 'n'.repeat(256) },
+      ],
     })
     expect(res.status).toBe(422)
     expect(res.body).toEqual({
@@ -463,14 +553,18 @@ describe('batch rules', () => {
   test('a future timestamp in one item rejects the whole batch', async () => {
     const res = await batch({ events: [{ event: 'a' }, { event: 'b', timestamp: '2024-01-16T00:00:00Z' }] })
     expect(res.status).toBe(422)
-    expect(res.body.errors).toEqual({ 'events.1.timestamp': ['The events.1.timestamp field must not be more than 1 hour in the future.'] })
+    expect(res.body.errors).toEqual({
+      'events.1.timestamp': ['The events.1.timestamp field must not be more than 1 hour in the future.'],
+    })
     expect(await t.count()).toBe(0)
   })
 
   test('limits.batchSize.statusBlocks changes the maximum', async () => {
     const small = await makeTelltale({ limits: { batchSize: { statusBlocks: 2 } } })
     try {
-      const res = await reply(await small.post('/api/events/batch', { events: [{ event: 'a' }, { event: 'b' }, { event: 'c' }] }))
+      const res = await reply(
+        await small.post('/api/events/batch', { events: [{ event: 'a' }, { event: 'b' }, { event: 'c' }] }),
+      )
       expect(res.body.errors).toEqual({ events: ['The events field must not have more than 2 items.'] })
       expect((await small.post('/api/events/batch', { events: [{ event: 'a' }, { event: 'b' }] })).status).toBe(201)
     } finally {

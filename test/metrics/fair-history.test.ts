@@ -16,7 +16,10 @@ const DAY = 86_400_000
 const PLANS = Array.from({ length: 100 }, (_, i) => `plan-${i}`)
 
 test('another project ingests within 100 ms at p99 while the history job and a request compute the costliest history', async () => {
-  const t = await makeTelltale({ file: join(dir, 'shared.db'), limits: { rateLimits: { statusBlocks: { event: false } } } })
+  const t = await makeTelltale({
+    file: join(dir, 'shared.db'),
+    limits: { rateLimits: { statusBlocks: { event: false } } },
+  })
   try {
     // 20k events over the year before the fake clock's now, and the costliest aggregates a save
     // allows (200 'in' values each) under one formula: three of them, so that without turns the
@@ -33,7 +36,8 @@ test('another project ingests within 100 ms at p99 while the history job and a r
           properties: { plan: PLANS[n % 100] },
         }
       })
-      for (let i = 0; i < events.length; i += 100) await t.telltale.api.trackEvents({ projectId: t.project.id, events: events.slice(i, i + 100) })
+      for (let i = 0; i < events.length; i += 100)
+        await t.telltale.api.trackEvents({ projectId: t.project.id, events: events.slice(i, i + 100) })
     }
     const filters = [0, 1].map((half) => ({
       field: 'metadata.plan',
@@ -59,15 +63,20 @@ test('another project ingests within 100 ms at p99 while the history job and a r
     // A year's recalculation and a year's history read are more than a request computes: both
     // answer at once (202) and queue their work for the history job.
     const yearAgo = new Date(now - 365 * DAY).toISOString().slice(0, 10)
-    expect((await t.telltale.api.recalculateMetric({ projectId: t.project.id, slug: 'worst', from: yearAgo })).pending).toBeDefined()
-    expect((await t.telltale.api.getMetricHistory({ projectId: t.project.id, slug: 'worst', from: yearAgo })).pending).toBeDefined()
+    expect(
+      (await t.telltale.api.recalculateMetric({ projectId: t.project.id, slug: 'worst', from: yearAgo })).pending,
+    ).toBeDefined()
+    expect(
+      (await t.telltale.api.getMetricHistory({ projectId: t.project.id, slug: 'worst', from: yearAgo })).pending,
+    ).toBeDefined()
     // The heavy work, not awaited: the history tick that runs them, and the largest history a
     // request computes itself (133 days × 3 aggregates = 399 metric-days).
     let heavyDone = 0
     t.clock.advance(60_000)
-    const heavy = [t.scheduler.runDue(), t.telltale.api.getMetricHistory({ projectId: t.project.id, slug: 'worst', days: 133 })].map((work) =>
-      work.then(() => heavyDone++).catch(() => heavyDone++),
-    )
+    const heavy = [
+      t.scheduler.runDue(),
+      t.telltale.api.getMetricHistory({ projectId: t.project.id, slug: 'worst', days: 133 }),
+    ].map((work) => work.then(() => heavyDone++).catch(() => heavyDone++))
 
     // Meanwhile the other project sends single events one after another.
     const latencies: number[] = []
@@ -83,7 +92,10 @@ test('another project ingests within 100 ms at p99 while the history job and a r
     latencies.sort((a, b) => a - b)
     const p99 = latencies[Math.ceil(latencies.length * 0.99) - 1]
     expect(latencies.length).toBeGreaterThan(20)
-    expect(p99, `p99 of ${latencies.length} inserts: ${p99.toFixed(1)} ms (max ${latencies.at(-1)!.toFixed(1)} ms)`).toBeLessThan(100)
+    expect(
+      p99,
+      `p99 of ${latencies.length} inserts: ${p99.toFixed(1)} ms (max ${latencies.at(-1)!.toFixed(1)} ms)`,
+    ).toBeLessThan(100)
     await t.close() // the heavy work stops with the store
     await Promise.all(heavy)
   } finally {

@@ -1,10 +1,11 @@
 import { describe, expect, test } from 'vitest'
-import { evaluateFormula, findCycle, FormulaError, formulaSlugs, parseFormula } from '../../src/metrics/formula'
+import { evaluateFormula, FormulaError, findCycle, formulaSlugs, parseFormula } from '../../src/metrics/formula'
 
 // Formula metrics are user input evaluated on every read: the parser is the only gate, so every
 // refusal must be a FormulaError with a message for the API user, never a crash or an evaluation.
 
-const run = (text: string, values: Record<string, number | null> = {}) => evaluateFormula(parseFormula(text), (slug) => (Object.hasOwn(values, slug) ? values[slug] : null))
+const run = (text: string, values: Record<string, number | null> = {}) =>
+  evaluateFormula(parseFormula(text), (slug) => (Object.hasOwn(values, slug) ? values[slug] : null))
 const refusal = (text: string): string => {
   try {
     parseFormula(text)
@@ -80,7 +81,12 @@ describe('slugs', () => {
   test('the AST is plain data with the source', () => {
     expect(parseFormula('-a + 2')).toEqual({
       source: '-a + 2',
-      root: { kind: 'binary', op: '+', left: { kind: 'negate', operand: { kind: 'slug', slug: 'a' } }, right: { kind: 'number', value: 2 } },
+      root: {
+        kind: 'binary',
+        op: '+',
+        left: { kind: 'negate', operand: { kind: 'slug', slug: 'a' } },
+        right: { kind: 'number', value: 2 },
+      },
     })
   })
 })
@@ -158,7 +164,9 @@ describe('limits', () => {
     const operands = (n: number) => Array.from({ length: n }, () => 'a').join('+')
     expect(run(operands(100), { a: 1 })).toBe(100)
     expect(refusal(operands(101))).toBe('The formula has more than 100 numbers and metric slugs.')
-    expect(refusal(Array.from({ length: 101 }, () => '1').join('+'))).toBe('The formula has more than 100 numbers and metric slugs.')
+    expect(refusal(Array.from({ length: 101 }, () => '1').join('+'))).toBe(
+      'The formula has more than 100 numbers and metric slugs.',
+    )
   })
 })
 
@@ -169,7 +177,9 @@ describe('hostile input', () => {
       asked.push(slug)
       return slug.length
     }
-    expect(evaluateFormula(parseFormula('constructor + to_string + has_own_property + prototype'), values)).toBe(11 + 9 + 16 + 9)
+    expect(evaluateFormula(parseFormula('constructor + to_string + has_own_property + prototype'), values)).toBe(
+      11 + 9 + 16 + 9,
+    )
     expect(asked).toEqual(['constructor', 'to_string', 'has_own_property', 'prototype'])
     // `__proto__` cannot be a slug (it starts with `_`), `proto__x` can.
     expect(refusal('__proto__')).toBe('The formula has an unexpected character "_" at column 1.')
@@ -206,7 +216,8 @@ describe('hostile input', () => {
 })
 
 describe('cycles', () => {
-  const graph = (edges: Record<string, string[]>) => (slug: string) => (Object.hasOwn(edges, slug) ? edges[slug] : undefined)
+  const graph = (edges: Record<string, string[]>) => (slug: string) =>
+    Object.hasOwn(edges, slug) ? edges[slug] : undefined
 
   test('self-reference', () => {
     expect(findCycle('a', graph({ a: ['b', 'a'] }))).toEqual(['a', 'a'])

@@ -15,7 +15,10 @@ const id = (n: number) => `01940000-0000-7000-8000-${String(n).padStart(12, '0')
 test('one refused call among 200 fails alone, in O(log n) transactions', async () => {
   const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(':memory:') }) })
   await migrateToLatest(db, sqliteDialect)
-  await db.insertInto('telltale_projects').values({ id: PROJECT, name: 'p', slug: 'p', timezone: 'UTC', created_at: 0 }).execute()
+  await db
+    .insertInto('telltale_projects')
+    .values({ id: PROJECT, name: 'p', slug: 'p', timezone: 'UTC', created_at: 0 })
+    .execute()
   let transactions = 0
   const writer = createEventWriter(kyselyTransaction(db), 'sqlite', { onTransaction: () => transactions++ })
   await writer.insert(PROJECT, [event(id(0))])

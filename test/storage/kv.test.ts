@@ -70,10 +70,16 @@ describe('kv adapter', () => {
       const after = kvStorage({ storage: createStorage({ driver: fsDriver({ base: dir }) }) })
       await after.migrate()
       expect(await after.projects.get({ projectId: project.id })).toEqual(project)
-      expect(await after.events.get({ projectId: project.id, id: stored.id })).toEqual({ ...stored, projectId: project.id })
+      expect(await after.events.get({ projectId: project.id, id: stored.id })).toEqual({
+        ...stored,
+        projectId: project.id,
+      })
       expect(await after.events.count({ projectId: project.id, filter: {} })).toBe(1)
       // The retry after a restart is still recognised by its client id.
-      expect(await after.events.insert({ projectId: project.id, events: [{ ...stored, id: 'e-retry' }] })).toEqual({ ids: [stored.id], created: 0 })
+      expect(await after.events.insert({ projectId: project.id, events: [{ ...stored, id: 'e-retry' }] })).toEqual({
+        ids: [stored.id],
+        created: 0,
+      })
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
@@ -91,11 +97,20 @@ describe('kv adapter', () => {
         expect(await storage.projects.getBySlug({ slug: p.slug }), text).toEqual(p)
         const e = { ...stored, id: `e-${text}`, tags: { [text]: text, k: text }, clientId: text }
         expect(await storage.events.insert({ projectId: p.id, events: [e] })).toEqual({ ids: [e.id], created: 1 })
-        expect(await storage.events.insert({ projectId: p.id, events: [{ ...e, id: 'other' }] }), text).toEqual({ ids: [e.id], created: 0 })
+        expect(await storage.events.insert({ projectId: p.id, events: [{ ...e, id: 'other' }] }), text).toEqual({
+          ids: [e.id],
+          created: 0,
+        })
         expect(await storage.events.get({ projectId: p.id, id: e.id })).toEqual({ ...e, projectId: p.id })
-        expect(await storage.events.countByTag({ projectId: p.id, filter: { tags: { k: text } }, tagKey: text })).toEqual([{ value: text, count: 1 }])
-        expect((await storage.rateLimits.hit({ projectId: p.id, bucket: text, windowMs: 60_000, now: 0 })).count).toBe(1)
-        expect((await storage.rateLimits.hit({ projectId: p.id, bucket: text, windowMs: 60_000, now: 1 })).count).toBe(2)
+        expect(
+          await storage.events.countByTag({ projectId: p.id, filter: { tags: { k: text } }, tagKey: text }),
+        ).toEqual([{ value: text, count: 1 }])
+        expect((await storage.rateLimits.hit({ projectId: p.id, bucket: text, windowMs: 60_000, now: 0 })).count).toBe(
+          1,
+        )
+        expect((await storage.rateLimits.hit({ projectId: p.id, bucket: text, windowMs: 60_000, now: 1 })).count).toBe(
+          2,
+        )
         await storage.jobs.ensure({ projectId: p.id, key: text, runAt: 0 })
         expect(await storage.jobs.get({ projectId: p.id, key: text }), text).toMatchObject({ key: text })
       }
@@ -128,14 +143,23 @@ describe('kv adapter', () => {
     const metrics = kvMetrics(unstorageKv(createStorage()))
     const ids = ['a~', 'aZ', 'p:1', 'ü', 'a b']
     for (const projectId of ids) {
-      await metrics.create({ definition: { id: 'm', projectId, slug: 's', name: 'M', spec: {}, createdAt: 0, updatedAt: 0 } })
+      await metrics.create({
+        definition: { id: 'm', projectId, slug: 's', name: 'M', spec: {}, createdAt: 0, updatedAt: 0 },
+      })
     }
     expect(await metrics.listProjects()).toEqual([...ids].sort())
   })
 
   describe('event batches that fail half-way', () => {
     const T = 1_700_000_000_000
-    const newEvent = (id: string, clientId: string | null = null) => ({ ...stored, id, timestamp: T, clientId, tags: null, properties: null })
+    const newEvent = (id: string, clientId: string | null = null) => ({
+      ...stored,
+      id,
+      timestamp: T,
+      clientId,
+      tags: null,
+      properties: null,
+    })
     /** A KvStore whose event writes wait `delayMs` and fail for the ids in `failing`. */
     function faulty(delayMs: number, failing: Set<string>): KvStore {
       const kv = unstorageKv(createStorage())
@@ -159,7 +183,10 @@ describe('kv adapter', () => {
       expect(await events.count({ projectId: 'p', filter: {} })).toBe(0)
       expect(await events.get({ projectId: 'p', id: 'e-0' })).toBeUndefined()
       failing.clear()
-      expect(await events.insert({ projectId: 'p', events: batch })).toEqual({ ids: batch.map((e) => e.id), created: 300 })
+      expect(await events.insert({ projectId: 'p', events: batch })).toEqual({
+        ids: batch.map((e) => e.id),
+        created: 300,
+      })
     })
 
     it('answers exactly once a batch settles, whatever queries ran while it was being written', async () => {
@@ -177,10 +204,16 @@ describe('kv adapter', () => {
         while (!settled) await Promise.all([count(), new Promise((resolve) => setImmediate(resolve))])
         return done
       }
-      await whileWriting(events.insert({ projectId: 'q', events: Array.from({ length: 300 }, (_, i) => newEvent(`ok-${i}`)) }))
+      await whileWriting(
+        events.insert({ projectId: 'q', events: Array.from({ length: 300 }, (_, i) => newEvent(`ok-${i}`)) }),
+      )
       expect(await count()).toBe(300)
       failing.add('bad-250')
-      await expect(whileWriting(events.insert({ projectId: 'q', events: Array.from({ length: 300 }, (_, i) => newEvent(`bad-${i}`)) }))).rejects.toThrow('disk full')
+      await expect(
+        whileWriting(
+          events.insert({ projectId: 'q', events: Array.from({ length: 300 }, (_, i) => newEvent(`bad-${i}`)) }),
+        ),
+      ).rejects.toThrow('disk full')
       expect(await count()).toBe(300)
       expect((await events.list({ projectId: 'q', filter: {}, limit: 1000, offset: 0 })).total).toBe(300)
     })
@@ -189,11 +222,17 @@ describe('kv adapter', () => {
       const events = kvEvents(unstorageKv(createStorage()))
       const all: string[] = []
       const insert = async (n: number) => {
-        const batch = Array.from({ length: n }, (_, i) => ({ ...newEvent(`${all.length + i}`.padStart(4, '0')), timestamp: T + (((all.length + i) * 7919) % 13) }))
+        const batch = Array.from({ length: n }, (_, i) => ({
+          ...newEvent(`${all.length + i}`.padStart(4, '0')),
+          timestamp: T + (((all.length + i) * 7919) % 13),
+        }))
         all.push(...batch.map((e) => `${e.timestamp}/${e.id}`))
         await events.insert({ projectId: 'o', events: batch })
       }
-      const listed = async () => (await events.list({ projectId: 'o', filter: {}, limit: 1000, offset: 0 })).events.map((e) => `${e.timestamp}/${e.id}`)
+      const listed = async () =>
+        (await events.list({ projectId: 'o', filter: {}, limit: 1000, offset: 0 })).events.map(
+          (e) => `${e.timestamp}/${e.id}`,
+        )
       await insert(40)
       await listed()
       for (let round = 0; round < 5; round++) await insert(9)

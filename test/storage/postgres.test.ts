@@ -1,9 +1,9 @@
+import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { postgresStorage } from 'telltale/adapters/postgres'
 import { afterAll, describe, expect, it } from 'vitest'
-import { createSchema, dropSchema, postgresSkipReason, postgresTestUrl, testSchemaName } from '../helpers/postgres'
-import { Kysely, PostgresDialect } from 'kysely'
 import { createSqlStorage, postgresDialect } from '../../src/storage/sql'
+import { createSchema, dropSchema, postgresSkipReason, postgresTestUrl, testSchemaName } from '../helpers/postgres'
 import { aggregationConformance, storageConformance } from './conformance'
 
 // Throws in CI when the URL is missing; locally the file is skipped.
@@ -47,7 +47,13 @@ if (!url) {
       try {
         await first.migrate()
         await second.migrate()
-        const project = { id: '0190c5b2-7c3e-7000-8000-000000000002', name: 'Twice', slug: `twice-${schema}`, timezone: 'UTC', createdAt: 1_700_000_000_000 }
+        const project = {
+          id: '0190c5b2-7c3e-7000-8000-000000000002',
+          name: 'Twice',
+          slug: `twice-${schema}`,
+          timezone: 'UTC',
+          createdAt: 1_700_000_000_000,
+        }
         await first.projects.create({ project })
         expect(await second.projects.get({ projectId: project.id })).toBeUndefined()
         await second.projects.create({ project })
@@ -64,7 +70,13 @@ if (!url) {
       try {
         const storage = postgresStorage({ pool })
         await storage.migrate()
-        const project = { id: '0190c5b2-7c3e-7000-8000-000000000001', name: 'Pool', slug: `pool-${schema}`, timezone: 'UTC', createdAt: 1_700_000_000_000 }
+        const project = {
+          id: '0190c5b2-7c3e-7000-8000-000000000001',
+          name: 'Pool',
+          slug: `pool-${schema}`,
+          timezone: 'UTC',
+          createdAt: 1_700_000_000_000,
+        }
         await storage.projects.create({ project })
         await storage.close()
 

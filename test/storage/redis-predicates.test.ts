@@ -5,8 +5,8 @@ import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EventField, EventFilter, NewEvent } from '../../src/storage'
-import type { EventPredicate, PredicateField, Scalar } from '../../src/storage/event-predicates'
 import { matchesPredicate, predicateFieldValue } from '../../src/storage/event-predicate-match'
+import type { EventPredicate, PredicateField, Scalar } from '../../src/storage/event-predicates'
 import { redisEvents } from '../../src/storage/redis/events'
 import { mulberry32 as random } from '../fuzz/prng'
 import { dropRedisPrefix, redisSkipReason, redisTestUrl, testRedisPrefix } from '../helpers/redis'
@@ -83,7 +83,9 @@ if (!url) {
     return projectId
   }
   const ids = async (projectId: string, where: EventPredicate[], filter: EventFilter = {}) =>
-    (await events.list({ projectId, filter: { ...filter, where }, limit: 1000, offset: 0 })).events.map((e) => e.name).sort()
+    (await events.list({ projectId, filter: { ...filter, where }, limit: 1000, offset: 0 })).events
+      .map((e) => e.name)
+      .sort()
 
   describe('redis where predicates: each rule of the contract', () => {
     let projectId = ''
@@ -124,7 +126,10 @@ if (!url) {
     it('numbers compare by numeric value, whatever their text (5e2 finds 500)', async () => {
       expect(await ids(projectId, [{ field: prop, op: 'eq', value: 5e2 }])).toEqual(['num500'])
       expect(await ids(projectId, [{ field: { kind: 'value' }, op: 'eq', value: 5.5 }])).toEqual(['float'])
-      expect(await ids(projectId, [{ field: { kind: 'value' }, op: 'in', value: [5, 500] }])).toEqual(['num500', 'str500'])
+      expect(await ids(projectId, [{ field: { kind: 'value' }, op: 'in', value: [5, 500] }])).toEqual([
+        'num500',
+        'str500',
+      ])
     })
 
     it('strings compare exactly, case-sensitively', async () => {
@@ -134,14 +139,22 @@ if (!url) {
 
     it('eq null matches absent and JSON null; neq null the rest', async () => {
       expect(await ids(projectId, [{ field: prop, op: 'eq', value: null }])).toEqual(['missing', 'noprops', 'null'])
-      expect(await ids(projectId, [{ field: prop, op: 'neq', value: null }])).toEqual(all.filter((n) => !['missing', 'noprops', 'null'].includes(n)))
-      expect(await ids(projectId, [{ field: { kind: 'userId' }, op: 'eq', value: null }])).toEqual(all.filter((n) => !['num500', 'str500', 'null'].includes(n)))
-      expect(await ids(projectId, [{ field: { kind: 'value' }, op: 'eq', value: null }])).toEqual(all.filter((n) => !['num500', 'str500', 'noprops', 'float', 'zero'].includes(n)))
+      expect(await ids(projectId, [{ field: prop, op: 'neq', value: null }])).toEqual(
+        all.filter((n) => !['missing', 'noprops', 'null'].includes(n)),
+      )
+      expect(await ids(projectId, [{ field: { kind: 'userId' }, op: 'eq', value: null }])).toEqual(
+        all.filter((n) => !['num500', 'str500', 'null'].includes(n)),
+      )
+      expect(await ids(projectId, [{ field: { kind: 'value' }, op: 'eq', value: null }])).toEqual(
+        all.filter((n) => !['num500', 'str500', 'noprops', 'float', 'zero'].includes(n)),
+      )
     })
 
     it('neq is exactly what eq does not match, absent fields included', async () => {
       expect(await ids(projectId, [{ field: prop, op: 'neq', value: 500 }])).toEqual(all.filter((n) => n !== 'num500'))
-      expect(await ids(projectId, [{ field: { kind: 'userId' }, op: 'neq', value: 'u1' }])).toEqual(all.filter((n) => n !== 'num500'))
+      expect(await ids(projectId, [{ field: { kind: 'userId' }, op: 'neq', value: 'u1' }])).toEqual(
+        all.filter((n) => n !== 'num500'),
+      )
     })
 
     it('objects and arrays (empty ones too) equal nothing', async () => {
@@ -149,12 +162,20 @@ if (!url) {
         const got = await ids(projectId, [{ field: prop, op: 'eq', value }])
         for (const name of ['object', 'array', 'emptyobj']) expect(got).not.toContain(name)
       }
-      expect(await ids(projectId, [{ field: prop, op: 'neq', value: null }])).toEqual(expect.arrayContaining(['object', 'array', 'emptyobj']))
+      expect(await ids(projectId, [{ field: prop, op: 'neq', value: null }])).toEqual(
+        expect.arrayContaining(['object', 'array', 'emptyobj']),
+      )
       expect(await ids(projectId, [{ field: prop, op: 'gte', value: -1e308 }])).toEqual(['float', 'num500', 'zero'])
     })
 
     it('in matches any of its scalars, each compared as eq', async () => {
-      expect(await ids(projectId, [{ field: prop, op: 'in', value: ['500', true, null] }])).toEqual(['missing', 'noprops', 'null', 'str500', 'true'])
+      expect(await ids(projectId, [{ field: prop, op: 'in', value: ['500', true, null] }])).toEqual([
+        'missing',
+        'noprops',
+        'null',
+        'str500',
+        'true',
+      ])
     })
 
     it('gt/gte/lt/lte only match JSON numbers ("500" is not > 400)', async () => {
@@ -190,9 +211,16 @@ if (!url) {
 
   describe('redis where predicates: rollup paths give way to the scan', () => {
     it('count, countSeries, countByTag and list totals with one tag pair over whole hours', async () => {
-      const list = Array.from({ length: 240 }, (_, i) => ev('m', T0 + i * 60_000, { tags: { plan: i % 2 ? 'pro' : 'free' }, value: i }))
+      const list = Array.from({ length: 240 }, (_, i) =>
+        ev('m', T0 + i * 60_000, { tags: { plan: i % 2 ? 'pro' : 'free' }, value: i }),
+      )
       const projectId = await seed(list)
-      const filter: EventFilter = { tags: { plan: 'pro' }, from: T0, to: T0 + 4 * 3_600_000, where: [{ field: { kind: 'value' }, op: 'lt', value: 100 }] }
+      const filter: EventFilter = {
+        tags: { plan: 'pro' },
+        from: T0,
+        to: T0 + 4 * 3_600_000,
+        where: [{ field: { kind: 'value' }, op: 'lt', value: 100 }],
+      }
       expect(await events.count({ projectId, filter })).toBe(50)
       expect(await events.list({ projectId, filter, limit: 2, offset: 0 })).toMatchObject({ total: 50 })
       expect(await events.countSeries({ projectId, filter, bucketMs: 3_600_000 })).toEqual([
@@ -221,7 +249,13 @@ if (!url) {
       expect(await events.latest({ projectId, filter: {}, field: { kind: 'property', key: 'mrr' } })).toBe(20)
       expect(await events.latest({ projectId, filter: { to: T0 + 5 }, field: { kind: 'value' } })).toBe(1)
       expect(await events.latest({ projectId, filter: { names: ['y'] }, field: { kind: 'value' } })).toBeNull()
-      expect(await events.latest({ projectId, filter: { where: [{ field: { kind: 'value' }, op: 'lt', value: 3 }] }, field: { kind: 'value' } })).toBe(2)
+      expect(
+        await events.latest({
+          projectId,
+          filter: { where: [{ field: { kind: 'value' }, op: 'lt', value: 3 }] },
+          field: { kind: 'value' },
+        }),
+      ).toBe(2)
     })
 
     it('sumLatestPerUser: each user once, their latest numeric event; no userId skipped; overflow is null', async () => {
@@ -235,11 +269,22 @@ if (!url) {
         ev('big', T0, { userId: 'd', value: 1e308 }),
       ]
       const projectId = await seed(list)
-      expect(await events.sumLatestPerUser({ projectId, filter: { names: ['pay'] }, field: { kind: 'value' } })).toEqual({ users: 2, sum: 22 })
-      expect(await events.sumLatestPerUser({ projectId, filter: { names: ['big'] }, field: { kind: 'value' } })).toEqual({ users: 2, sum: null })
-      expect(await events.sumLatestPerUser({ projectId, filter: { names: ['nothing'] }, field: { kind: 'value' } })).toEqual({ users: 0, sum: null })
+      expect(
+        await events.sumLatestPerUser({ projectId, filter: { names: ['pay'] }, field: { kind: 'value' } }),
+      ).toEqual({ users: 2, sum: 22 })
+      expect(
+        await events.sumLatestPerUser({ projectId, filter: { names: ['big'] }, field: { kind: 'value' } }),
+      ).toEqual({ users: 2, sum: null })
+      expect(
+        await events.sumLatestPerUser({ projectId, filter: { names: ['nothing'] }, field: { kind: 'value' } }),
+      ).toEqual({ users: 0, sum: null })
       expect(await events.countDistinctUsers({ projectId, filter: {} })).toBe(4)
-      expect(await events.countDistinctUsers({ projectId, filter: { names: ['pay'], where: [{ field: { kind: 'value' }, op: 'gt', value: 10 }] } })).toBe(1)
+      expect(
+        await events.countDistinctUsers({
+          projectId,
+          filter: { names: ['pay'], where: [{ field: { kind: 'value' }, op: 'gt', value: 10 }] },
+        }),
+      ).toBe(1)
     })
   })
 
@@ -269,7 +314,10 @@ if (!url) {
         userId: next() < 0.2 ? null : pick(['u1', 'u2', 'u3', 'u4', 'u5', 'u6', 'u7', '500', '']),
         value: next() < 0.25 ? null : pick([500, 0, -2.5, Math.round(next() * 1000) / 10, Math.floor(next() * 100)]),
         properties,
-        tags: next() < 0.3 ? null : { tier: pick(['gold', 'silver']), ...(next() < 0.5 ? { geo: pick(['de', 'fr']) } : {}) },
+        tags:
+          next() < 0.3
+            ? null
+            : { tier: pick(['gold', 'silver']), ...(next() < 0.5 ? { geo: pick(['de', 'fr']) } : {}) },
       })
     })
     const scalars: Scalar[] = ['500', 500, 'pro', 'Pro', 'true', true, false, null, 0, 1.5, '', 'u3', -3, 1e21, 499.99]
@@ -277,19 +325,24 @@ if (!url) {
     const fields: PredicateField[] = [
       { kind: 'value' },
       { kind: 'userId' },
-      ...['plan', 'amount', 'flag', 'meta', 'a:b ü', 'missing', 'amount\u0000'].map((key) => ({ kind: 'property', key }) as const),
+      ...['plan', 'amount', 'flag', 'meta', 'a:b ü', 'missing', 'amount\u0000'].map(
+        (key) => ({ kind: 'property', key }) as const,
+      ),
     ]
     const predicate = (): EventPredicate => {
       const field = pick(fields)
       const op = pick(['eq', 'neq', 'in', 'gt', 'gte', 'lt', 'lte'] as const)
       if (op === 'eq' || op === 'neq') return { field, op, value: pick(scalars) }
-      if (op === 'in') return { field, op, value: Array.from({ length: 1 + Math.floor(next() * 4) }, () => pick(scalars)) }
+      if (op === 'in')
+        return { field, op, value: Array.from({ length: 1 + Math.floor(next() * 4) }, () => pick(scalars)) }
       return { field, op, value: pick(numbers) }
     }
     const filters: EventFilter[] = []
     for (let i = 0; i < 80; i++) {
       const f: EventFilter = { where: Array.from({ length: next() < 0.7 ? 1 : 2 }, predicate) }
-      const [a, b] = [start - day / 2 + next() * 4 * day, start - day / 2 + next() * 4 * day].map(Math.floor).sort((x, y) => x - y)
+      const [a, b] = [start - day / 2 + next() * 4 * day, start - day / 2 + next() * 4 * day]
+        .map(Math.floor)
+        .sort((x, y) => x - y)
       if (next() < 0.6) f.from = a
       if (next() < 0.6) f.to = b
       const kind = Math.floor(next() * 4)
@@ -325,25 +378,39 @@ if (!url) {
         )
         for (const bucketMs of [3_600_000, 7 * 60_000]) {
           const counts = new Map<number, number>()
-          for (const e of mine) counts.set(e.timestamp - (e.timestamp % bucketMs), (counts.get(e.timestamp - (e.timestamp % bucketMs)) ?? 0) + 1)
+          for (const e of mine)
+            counts.set(
+              e.timestamp - (e.timestamp % bucketMs),
+              (counts.get(e.timestamp - (e.timestamp % bucketMs)) ?? 0) + 1,
+            )
           const expected = [...counts].sort(([x], [y]) => x - y).map(([start, count]) => ({ start, count }))
           expect(await events.countSeries({ projectId, filter, bucketMs }), label).toEqual(expected)
         }
         const byTier = new Map<string, number>()
-        for (const e of mine) if (e.tags?.tier !== undefined) byTier.set(e.tags.tier, (byTier.get(e.tags.tier) ?? 0) + 1)
-        const expectedTiers = [...byTier].map(([value, count]) => ({ value, count })).sort((x, y) => y.count - x.count || x.value.localeCompare(y.value))
+        for (const e of mine)
+          if (e.tags?.tier !== undefined) byTier.set(e.tags.tier, (byTier.get(e.tags.tier) ?? 0) + 1)
+        const expectedTiers = [...byTier]
+          .map(([value, count]) => ({ value, count }))
+          .sort((x, y) => y.count - x.count || x.value.localeCompare(y.value))
         expect(await events.countByTag({ projectId, filter, tagKey: 'tier' }), label).toEqual(expectedTiers)
         expect(await events.countDistinctUsers({ projectId, filter }), label).toBe(oracle.countDistinctUsers(mine))
-        for (const minEvents of [2, 3]) expect(await events.countDistinctUsers({ projectId, filter, minEvents }), label).toBe(oracle.countDistinctUsers(mine, minEvents))
+        for (const minEvents of [2, 3])
+          expect(await events.countDistinctUsers({ projectId, filter, minEvents }), label).toBe(
+            oracle.countDistinctUsers(mine, minEvents),
+          )
         const any = [filter, filters[(i + 1) % filters.length], filters[(i + 7) % filters.length]]
-        expect(await events.countDistinctUsersInAny({ projectId, filters: any }), label).toBe(oracle.countDistinctUsersInAny(list, any))
+        expect(await events.countDistinctUsersInAny({ projectId, filters: any }), label).toBe(
+          oracle.countDistinctUsersInAny(list, any),
+        )
         for (const field of [{ kind: 'value' }, { kind: 'property', key: 'amount' }] as EventField[]) {
           const values = mine.map((e) => numberOf(e, field)).filter((x): x is number => x !== undefined)
           const summary = await events.summarize({ projectId, filter, field, percentiles: [50] })
           expect(summary.count, label).toBe(values.length)
           if (values.length > 0) expect(summary.sum, label).toBe(sumAscending(values))
           expect(await events.latest({ projectId, filter, field }), label).toBe(oracle.latest(mine, field))
-          expect(await events.sumLatestPerUser({ projectId, filter, field }), label).toEqual(oracle.sumLatestPerUser(mine, field))
+          expect(await events.sumLatestPerUser({ projectId, filter, field }), label).toEqual(
+            oracle.sumLatestPerUser(mine, field),
+          )
         }
       }
       // The random lists must not all be trivially empty.

@@ -23,7 +23,13 @@ function countingClient(url: string): { client: Redis; commands: string[] } {
   return { client, commands }
 }
 
-const project = (id: string, slug: string) => ({ id, name: 'Redis', slug, timezone: 'UTC', createdAt: 1_700_000_000_000 })
+const project = (id: string, slug: string) => ({
+  id,
+  name: 'Redis',
+  slug,
+  timezone: 'UTC',
+  createdAt: 1_700_000_000_000,
+})
 const T0 = Date.UTC(2024, 0, 15, 10, 30)
 
 if (!url) {
@@ -80,8 +86,13 @@ if (!url) {
         const storage = redisStorage({ client, prefix })
         await storage.events.insert({ projectId: 'warm-up', events: [event('warm', T0)] }) // loads the script
         commands.length = 0
-        const events = Array.from({ length: 100 }, (_, i) => event('batch', T0 + i, { tags: { i: String(i % 7) }, clientId: `c-${i}` }))
-        expect(await storage.events.insert({ projectId: 'one-trip', events })).toEqual({ ids: events.map((e) => e.id), created: 100 })
+        const events = Array.from({ length: 100 }, (_, i) =>
+          event('batch', T0 + i, { tags: { i: String(i % 7) }, clientId: `c-${i}` }),
+        )
+        expect(await storage.events.insert({ projectId: 'one-trip', events })).toEqual({
+          ids: events.map((e) => e.id),
+          created: 100,
+        })
         expect(commands).toEqual(['evalsha'])
         expect(await storage.events.count({ projectId: 'one-trip', filter: {} })).toBe(100)
       } finally {
@@ -94,10 +105,23 @@ if (!url) {
       try {
         const storage = redisStorage({ client, prefix })
         const values = Array.from({ length: 500 }, (_, i) => (i * 37) % 500)
-        await storage.events.insert({ projectId: 'summary', events: values.map((value, i) => event('m', T0 + i * 1000, { value })) })
-        await storage.events.summarize({ projectId: 'summary', filter: {}, field: { kind: 'value' }, percentiles: [50] }) // loads the script
+        await storage.events.insert({
+          projectId: 'summary',
+          events: values.map((value, i) => event('m', T0 + i * 1000, { value })),
+        })
+        await storage.events.summarize({
+          projectId: 'summary',
+          filter: {},
+          field: { kind: 'value' },
+          percentiles: [50],
+        }) // loads the script
         commands.length = 0
-        const summary = await storage.events.summarize({ projectId: 'summary', filter: { from: T0 + 100_000, to: T0 + 200_000 }, field: { kind: 'value' }, percentiles: [50, 99] })
+        const summary = await storage.events.summarize({
+          projectId: 'summary',
+          filter: { from: T0 + 100_000, to: T0 + 200_000 },
+          field: { kind: 'value' },
+          percentiles: [50, 99],
+        })
         expect(commands).toEqual(['evalsha'])
         const inRange = values.slice(100, 200).sort((a, b) => a - b)
         expect(summary).toEqual({
@@ -130,7 +154,9 @@ if (!url) {
         )
         await storage.events.insert({ projectId, events })
         const answers = async () => {
-          const period = (op: 'eq' | 'neq', value: string | number | boolean | null): EventFilter => ({ where: [{ field: { kind: 'property', key: 'period' }, op, value }] })
+          const period = (op: 'eq' | 'neq', value: string | number | boolean | null): EventFilter => ({
+            where: [{ field: { kind: 'property', key: 'period' }, op, value }],
+          })
           const filters: EventFilter[] = [
             {},
             { names: ['buy'] },
@@ -236,10 +262,14 @@ if (!url) {
         const events: NewEvent[] = Array.from({ length: 1500 }, () => {
           const tags: Record<string, string> = { plan: ['free', 'pro', 'team'][Math.floor(next() * 3)] }
           if (next() < 0.5) tags['geo:c*'] = ['de', 'fr ü'][Math.floor(next() * 2)]
-          return event(names[Math.floor(next() * names.length)], start + Math.floor(next() * 3 * day), { tags, userId: next() < 0.5 ? 'u1' : 'u2' })
+          return event(names[Math.floor(next() * names.length)], start + Math.floor(next() * 3 * day), {
+            tags,
+            userId: next() < 0.5 ? 'u1' : 'u2',
+          })
         })
         const projectId = `rollups-${prefix}`
-        for (let i = 0; i < events.length; i += 400) await storage.events.insert({ projectId, events: events.slice(i, i + 400) })
+        for (let i = 0; i < events.length; i += 400)
+          await storage.events.insert({ projectId, events: events.slice(i, i + 400) })
 
         const matches = (e: NewEvent, f: EventFilter) =>
           (!f.names || f.names.includes(e.name)) &&
@@ -277,13 +307,22 @@ if (!url) {
               counts.set(bucket, (counts.get(bucket) ?? 0) + 1)
             }
             const expected = [...counts].sort(([x], [y]) => x - y).map(([start, count]) => ({ start, count }))
-            expect(await storage.events.countSeries({ projectId, filter, bucketMs }), `${bucketMs} ${JSON.stringify(filter)}`).toEqual(expected)
+            expect(
+              await storage.events.countSeries({ projectId, filter, bucketMs }),
+              `${bucketMs} ${JSON.stringify(filter)}`,
+            ).toEqual(expected)
           }
           for (const tagKey of ['plan', 'geo:c*']) {
             const counts = new Map<string, number>()
-            for (const e of mine) if (e.tags?.[tagKey] !== undefined) counts.set(e.tags[tagKey], (counts.get(e.tags[tagKey]) ?? 0) + 1)
-            const expected = [...counts].map(([value, count]) => ({ value, count })).sort((x, y) => y.count - x.count || x.value.localeCompare(y.value))
-            expect(await storage.events.countByTag({ projectId, filter, tagKey }), `${tagKey} ${JSON.stringify(filter)}`).toEqual(expected)
+            for (const e of mine)
+              if (e.tags?.[tagKey] !== undefined) counts.set(e.tags[tagKey], (counts.get(e.tags[tagKey]) ?? 0) + 1)
+            const expected = [...counts]
+              .map(([value, count]) => ({ value, count }))
+              .sort((x, y) => y.count - x.count || x.value.localeCompare(y.value))
+            expect(
+              await storage.events.countByTag({ projectId, filter, tagKey }),
+              `${tagKey} ${JSON.stringify(filter)}`,
+            ).toEqual(expected)
           }
         }
       } finally {
@@ -325,7 +364,9 @@ if (!url) {
       expect(() => redisStorage({ url, client: {} } as never)).toThrow(/not both/)
       expect(() => redisStorage({ client: {} as Redis })).toThrow(/ioredis client/)
       expect(() => redisStorage({ url, prefix: '' })).toThrow(/prefix must be a non-empty string/)
-      expect(() => redisStorage({ client: { evalsha() {}, isCluster: true } as unknown as Redis })).toThrow(/does not support Redis Cluster/)
+      expect(() => redisStorage({ client: { evalsha() {}, isCluster: true } as unknown as Redis })).toThrow(
+        /does not support Redis Cluster/,
+      )
     })
   })
 }

@@ -14,14 +14,23 @@ const SHIPPED = ['0001_foundation', '0002_metrics']
 
 /** Every object in creation order, with the DDL SQLite stored for it. */
 async function sqliteSchema(db: Kysely<any>): Promise<string> {
-  const { rows } = await sql<{ type: string; name: string; tbl_name: string; sql: string | null }>`select type, name, tbl_name, sql from sqlite_master order by rowid`.execute(db)
+  const { rows } = await sql<{
+    type: string
+    name: string
+    tbl_name: string
+    sql: string | null
+  }>`select type, name, tbl_name, sql from sqlite_master order by rowid`.execute(db)
   return rows.map((r) => `-- ${r.type} ${r.name} on ${r.tbl_name}\n${r.sql ?? '(automatic)'};\n`).join('\n')
 }
 
 /** Tables in creation order, then columns, constraints and indexes as the catalog describes them. */
 async function postgresSchema(db: Kysely<any>, schema: string): Promise<string> {
   const unqualified = (text: string) => text.replaceAll(`${schema}.`, '')
-  const tables = await sql<{ name: string }>`select relname as name from pg_class where relnamespace = ${schema}::regnamespace and relkind = 'r' order by oid`.execute(db)
+  const tables = await sql<{
+    name: string
+  }>`select relname as name from pg_class where relnamespace = ${schema}::regnamespace and relkind = 'r' order by oid`.execute(
+    db,
+  )
   const columns = await sql<Record<string, unknown>>`
     select table_name, column_name, data_type, collation_name, is_nullable, column_default
     from information_schema.columns where table_schema = ${schema} order by table_name, ordinal_position`.execute(db)
@@ -29,7 +38,9 @@ async function postgresSchema(db: Kysely<any>, schema: string): Promise<string> 
     select conrelid::regclass::text as table, conname as name, pg_get_constraintdef(oid) as definition
     from pg_constraint where connamespace = ${schema}::regnamespace order by 1, 2`.execute(db)
   const indexes = await sql<{ table: string; name: string; definition: string }>`
-    select tablename as table, indexname as name, indexdef as definition from pg_indexes where schemaname = ${schema} order by 1, 2`.execute(db)
+    select tablename as table, indexname as name, indexdef as definition from pg_indexes where schemaname = ${schema} order by 1, 2`.execute(
+    db,
+  )
   return [
     '-- tables, in creation order',
     ...tables.rows.map((r) => r.name),

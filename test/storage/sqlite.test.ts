@@ -2,11 +2,11 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import Database from 'better-sqlite3'
+import { Kysely, SqliteDialect } from 'kysely'
 import { sqliteStorage } from 'telltale/adapters/sqlite'
 import { afterAll, describe, expect, it } from 'vitest'
-import { tempSqliteFile } from '../helpers/sqlite'
-import { Kysely, SqliteDialect } from 'kysely'
 import { createSqlStorage, sqliteDialect } from '../../src/storage/sql'
+import { tempSqliteFile } from '../helpers/sqlite'
 import { aggregationConformance, storageConformance } from './conformance'
 
 // A real file on disk (WAL mode); every instance of the suite opens its own connection to it.
@@ -31,7 +31,10 @@ storageConformance('sqlite (:memory:, caller-owned database)', async () => {
 const windowed = new Database(':memory:')
 afterAll(() => windowed.close())
 aggregationConformance('sqlite without percentile_disc', async () => {
-  const storage = createSqlStorage({ db: new Kysely({ dialect: new SqliteDialect({ database: windowed }) }), dialect: { ...sqliteDialect, percentileDisc: undefined } })
+  const storage = createSqlStorage({
+    db: new Kysely({ dialect: new SqliteDialect({ database: windowed }) }),
+    dialect: { ...sqliteDialect, percentileDisc: undefined },
+  })
   return { storage, cleanup: () => storage.close() }
 })
 
@@ -63,9 +66,15 @@ describe('sqlite adapter', () => {
       const after = sqliteStorage({ file: temp.file })
       await after.migrate()
       expect(await after.projects.get({ projectId: project.id })).toEqual(project)
-      expect(await after.events.get({ projectId: project.id, id: stored.id })).toEqual({ ...stored, projectId: project.id })
+      expect(await after.events.get({ projectId: project.id, id: stored.id })).toEqual({
+        ...stored,
+        projectId: project.id,
+      })
       // The retry after a restart is still recognised by its client id.
-      expect(await after.events.insert({ projectId: project.id, events: [{ ...stored, id: 'e-retry' }] })).toEqual({ ids: [stored.id], created: 0 })
+      expect(await after.events.insert({ projectId: project.id, events: [{ ...stored, id: 'e-retry' }] })).toEqual({
+        ids: [stored.id],
+        created: 0,
+      })
       await after.close()
     } finally {
       temp.remove()
@@ -94,7 +103,11 @@ describe('sqlite adapter', () => {
     const root = fileURLToPath(new URL('../..', import.meta.url))
     try {
       // Every child must exit 0: a lost race fails its migrate() and the process.
-      await Promise.all(Array.from({ length: 4 }, () => promisify(execFile)(process.execPath, ['--import', 'tsx', child, temp.file], { cwd: root })))
+      await Promise.all(
+        Array.from({ length: 4 }, () =>
+          promisify(execFile)(process.execPath, ['--import', 'tsx', child, temp.file], { cwd: root }),
+        ),
+      )
       const storage = sqliteStorage({ file: temp.file })
       await storage.migrate()
       await storage.projects.create({ project })

@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto'
 import { matchesPredicate } from '../event-predicate-match'
 import { minEventsOf } from '../event-predicates'
-import type { EventField, EventFilter, EventInsertResult, EventRepository, NewEvent, NumericSummary, StoredEvent } from '../events'
+import type {
+  EventField,
+  EventFilter,
+  EventInsertResult,
+  EventRepository,
+  NewEvent,
+  NumericSummary,
+  StoredEvent,
+} from '../events'
 import { KeyedLock, sharedBy } from './lock'
 import type { KvStore } from './store'
 import { kvKey } from './store'
@@ -36,7 +44,8 @@ import { kvKey } from './store'
 export function kvEvents(kv: KvStore): EventRepository {
   const shared = sharedEventState(kv)
   const eventKey = (projectId: string, id: string) => kvKey('event', projectId, id)
-  const clientKey = (projectId: string, clientId: string) => kvKey('event-client', projectId, createHash('sha256').update(clientId).digest('hex'))
+  const clientKey = (projectId: string, clientId: string) =>
+    kvKey('event-client', projectId, createHash('sha256').update(clientId).digest('hex'))
   const genKey = (projectId: string) => kvKey('event-gen', projectId)
 
   /** Every event of the project: from the cache while the project's token is unchanged. */
@@ -77,7 +86,10 @@ export function kvEvents(kv: KvStore): EventRepository {
   }
 
   return {
-    insert: ({ projectId, events }) => (events.length === 0 ? Promise.resolve({ ids: [], created: 0 }) : shared.inserts.run(projectId, () => insert(projectId, events))),
+    insert: ({ projectId, events }) =>
+      events.length === 0
+        ? Promise.resolve({ ids: [], created: 0 })
+        : shared.inserts.run(projectId, () => insert(projectId, events)),
 
     async get({ projectId, id }) {
       const json = await kv.get(eventKey(projectId, id))
@@ -112,7 +124,9 @@ export function kvEvents(kv: KvStore): EventRepository {
         counts.set(value, (counts.get(value) ?? 0) + 1)
       }
       // The SQL adapters' order: largest first, then value (localeCompare).
-      return [...counts].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value))
+      return [...counts]
+        .map(([value, count]) => ({ value, count }))
+        .sort((a, b) => b.count - a.count || a.value.localeCompare(b.value))
     },
 
     async summarize({ projectId, filter, field, percentiles }) {
@@ -128,7 +142,8 @@ export function kvEvents(kv: KvStore): EventRepository {
     async countDistinctUsers({ projectId, filter, minEvents }) {
       const min = minEventsOf(minEvents)
       const counts = new Map<string, number>()
-      for (const e of await select(projectId, filter)) if (e.userId !== null) counts.set(e.userId, (counts.get(e.userId) ?? 0) + 1)
+      for (const e of await select(projectId, filter))
+        if (e.userId !== null) counts.set(e.userId, (counts.get(e.userId) ?? 0) + 1)
       let users = 0
       for (const n of counts.values()) if (n >= min) users++
       return users
@@ -139,7 +154,8 @@ export function kvEvents(kv: KvStore): EventRepository {
       // The project is read once (cached); each event is tested against the filters until one matches.
       const matchers = filters.map(matcher)
       const users = new Set<string>()
-      for (const e of await load(projectId)) if (e.userId !== null && !users.has(e.userId) && matchers.some((matches) => matches(e))) users.add(e.userId)
+      for (const e of await load(projectId))
+        if (e.userId !== null && !users.has(e.userId) && matchers.some((matches) => matches(e))) users.add(e.userId)
       return users.size
     },
 
@@ -237,12 +253,14 @@ export function kvEvents(kv: KvStore): EventRepository {
         }
         // Another process claimed it in the meantime: its id answers.
         const holder = parseClaim(await kv.get(key))
-        if (holder === undefined) throw new Error(`telltale: the claim of client id ${e.clientId} changed while being written`)
+        if (holder === undefined)
+          throw new Error(`telltale: the claim of client id ${e.clientId} changed while being written`)
         ids[i] = holder.id
       })
       await inChunks(toWrite, async (i) => {
         const key = eventKey(projectId, events[i].id)
-        if (!(await kv.setIfAbsent(key, JSON.stringify(storedFields(events[i]))))) throw new Error(`telltale: event id ${events[i].id} is already stored`)
+        if (!(await kv.setIfAbsent(key, JSON.stringify(storedFields(events[i])))))
+          throw new Error(`telltale: event id ${events[i].id} is already stored`)
         written.push(key)
       })
       for (const [i, first] of repeatOf) ids[i] = ids[first]
@@ -256,7 +274,10 @@ export function kvEvents(kv: KvStore): EventRepository {
     } catch (error) {
       // Undo: the batch is written whole or not at all (a process that dies here leaves part).
       await inChunks(written, (key) => kv.delete(key).then(() => {})).catch((undoError: unknown) => {
-        throw new AggregateError([error, undoError], 'telltale: an event batch failed and could not be fully undone (part of it may be stored)')
+        throw new AggregateError(
+          [error, undoError],
+          'telltale: an event batch failed and could not be fully undone (part of it may be stored)',
+        )
       })
       // After the undo: a query that read part of the batch must read again.
       if (written.length > 0) await kv.increment(genKey(projectId), 1)
@@ -279,7 +300,12 @@ export function kvEvents(kv: KvStore): EventRepository {
     }
     // New arrays: a query may be iterating the old ones. The sorted order is merged, not redone.
     const sorted = cache.newestFirst && mergeNewestFirst(cache.newestFirst, added.sort(newestFirst))
-    shared.caches.set(projectId, { gen, byKey: cache.byKey, events: added.length === 0 ? cache.events : [...cache.events, ...added], newestFirst: sorted })
+    shared.caches.set(projectId, {
+      gen,
+      byKey: cache.byKey,
+      events: added.length === 0 ? cache.events : [...cache.events, ...added],
+      newestFirst: sorted,
+    })
   }
 }
 
@@ -290,7 +316,10 @@ interface ProjectCache {
   newestFirst?: StoredEvent[]
 }
 
-const sharedEventState = sharedBy<KvStore, { inserts: KeyedLock; caches: Map<string, ProjectCache> }>(() => ({ inserts: new KeyedLock(), caches: new Map() }))
+const sharedEventState = sharedBy<KvStore, { inserts: KeyedLock; caches: Map<string, ProjectCache> }>(() => ({
+  inserts: new KeyedLock(),
+  caches: new Map(),
+}))
 
 /** A client-id claim without its event is a crash's leftover after this long (ms), not a batch in flight. */
 const ORPHAN_AFTER_MS = 60_000
@@ -335,7 +364,8 @@ function parseEvent(projectId: string, json: string): StoredEvent {
   return { ...e, projectId }
 }
 
-const newestFirst = (a: StoredEvent, b: StoredEvent) => b.timestamp - a.timestamp || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
+const newestFirst = (a: StoredEvent, b: StoredEvent) =>
+  b.timestamp - a.timestamp || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
 
 /** Two lists sorted newest first, as one. */
 function mergeNewestFirst(a: StoredEvent[], b: StoredEvent[]): StoredEvent[] {
@@ -343,7 +373,8 @@ function mergeNewestFirst(a: StoredEvent[], b: StoredEvent[]): StoredEvent[] {
   const out: StoredEvent[] = new Array(a.length + b.length)
   let i = 0
   let j = 0
-  for (let k = 0; k < out.length; k++) out[k] = j >= b.length || (i < a.length && newestFirst(a[i], b[j]) <= 0) ? a[i++] : b[j++]
+  for (let k = 0; k < out.length; k++)
+    out[k] = j >= b.length || (i < a.length && newestFirst(a[i], b[j]) <= 0) ? a[i++] : b[j++]
   return out
 }
 
@@ -376,7 +407,10 @@ function matcher(filter: EventFilter): (e: StoredEvent) => boolean {
   const pairs = Object.entries(filter.tags ?? {})
   // A key containing NUL names nothing (as in SQL, where no row can have it).
   if (pairs.some(([key]) => key.includes('\u0000'))) return () => false
-  if (pairs.length > 0) tests.push((e) => e.tags !== null && pairs.every(([key, value]) => Object.hasOwn(e.tags!, key) && e.tags![key] === value))
+  if (pairs.length > 0)
+    tests.push(
+      (e) => e.tags !== null && pairs.every(([key, value]) => Object.hasOwn(e.tags!, key) && e.tags![key] === value),
+    )
   for (const predicate of filter.where ?? []) tests.push((e) => matchesPredicate(e, predicate))
   if (tests.length === 0) return everything
   return (e) => tests.every((test) => test(e))
@@ -415,7 +449,15 @@ function exactSum(values: number[]): number | null {
 
 function summary(values: number[], percentiles: number[]): NumericSummary {
   const n = values.length
-  if (n === 0) return { count: 0, sum: null, avg: null, min: null, max: null, percentiles: Object.fromEntries(percentiles.map((p) => [p, null])) }
+  if (n === 0)
+    return {
+      count: 0,
+      sum: null,
+      avg: null,
+      min: null,
+      max: null,
+      percentiles: Object.fromEntries(percentiles.map((p) => [p, null])),
+    }
   let sum = 0
   let min = values[0]
   let max = values[0]

@@ -10,5 +10,11 @@ export { type KvStore, keySegments, kvKey, lastSegment, update } from './store'
 
 /** The record-like repositories, written once over the key-value primitives of `kv`. */
 export function kvRecords(kv: KvStore): Pick<Storage, 'projects' | 'keys' | 'jobs' | 'rateLimits' | 'metrics'> {
-  return { projects: kvProjects(kv), keys: kvKeys(kv), jobs: kvJobs(kv), rateLimits: kvRateLimits(kv), metrics: kvMetrics(kv) }
+  return {
+    projects: kvProjects(kv),
+    keys: kvKeys(kv),
+    jobs: kvJobs(kv),
+    rateLimits: kvRateLimits(kv),
+    metrics: kvMetrics(kv),
+  }
 }

@@ -20,7 +20,9 @@ export function kvKeys(kv: KvStore): ApiKeyRepository {
     async findByPrefix({ prefix }) {
       const index = await kv.scan(`${kvKey('key-prefix', prefix)}:`)
       const owners = await kv.getMany(index)
-      const keys = await many(index.flatMap((entry, i) => (owners[i] === undefined ? [] : [recordKey(owners[i], lastSegment(entry))])))
+      const keys = await many(
+        index.flatMap((entry, i) => (owners[i] === undefined ? [] : [recordKey(owners[i], lastSegment(entry))])),
+      )
       return keys.filter((k) => k.prefix === prefix)
     },
     async list({ projectId }) {

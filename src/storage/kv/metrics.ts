@@ -42,7 +42,8 @@ export function kvMetrics(kv: KvStore): MetricRepository {
       if (value === undefined) continue
       const holder = parseClaim(value)
       if (holder?.id === id) return true
-      if (holder && (now - holder.at < ORPHAN_GRACE_MS || (await read(projectId, holder.id))?.slug === slug)) return false
+      if (holder && (now - holder.at < ORPHAN_GRACE_MS || (await read(projectId, holder.id))?.slug === slug))
+        return false
       if (await kv.compareAndSet(key, value, claim(id, now))) return true
     }
     throw new Error(`telltale: ${key} changed 100 times while being claimed`)
@@ -119,11 +120,19 @@ export function kvMetrics(kv: KvStore): MetricRepository {
       const unique = new Map(snapshots.map((s) => [`${s.metricId}\u0000${s.day}`, s]))
       await Promise.all(
         [...unique.values()].map((s) => {
-          const snapshot: MetricSnapshot = { metricId: s.metricId, day: s.day, value: s.value, computedAt: s.computedAt }
+          const snapshot: MetricSnapshot = {
+            metricId: s.metricId,
+            day: s.day,
+            value: s.value,
+            computedAt: s.computedAt,
+          }
           const json = JSON.stringify(snapshot)
           // Compare-and-set, so a snapshot computed later is never replaced by an earlier one.
           return update(kv, `${snapPrefix(projectId, s.metricId)}${kvKey(s.day)}`, (current) => ({
-            value: current !== undefined && (JSON.parse(current) as MetricSnapshot).computedAt > snapshot.computedAt ? undefined : json,
+            value:
+              current !== undefined && (JSON.parse(current) as MetricSnapshot).computedAt > snapshot.computedAt
+                ? undefined
+                : json,
             result: undefined,
           }))
         }),
@@ -134,7 +143,9 @@ export function kvMetrics(kv: KvStore): MetricRepository {
         const day = lastSegment(key)
         return day >= fromDay && day <= toDay
       })
-      const snapshots = (await kv.getMany(keys)).flatMap((json) => (json === undefined ? [] : [JSON.parse(json) as MetricSnapshot]))
+      const snapshots = (await kv.getMany(keys)).flatMap((json) =>
+        json === undefined ? [] : [JSON.parse(json) as MetricSnapshot],
+      )
       return snapshots.sort((a, b) => compare(a.day, b.day))
     },
     async markDirty({ projectId, days, at }) {

@@ -48,7 +48,9 @@ export function kvKey(...segments: Array<string | number>): string {
  */
 const EMPTY_SEGMENT = '~'
 const encodeSegment = (segment: string) =>
-  segment === '' ? EMPTY_SEGMENT : encodeURIComponent(segment).replace(/[.!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+  segment === ''
+    ? EMPTY_SEGMENT
+    : encodeURIComponent(segment).replace(/[.!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
 
 const decodeSegment = (segment: string) => (segment === EMPTY_SEGMENT ? '' : decodeURIComponent(segment))
 
@@ -74,7 +76,11 @@ export function keySegments(key: string): string[] {
  * Read-modify-write over compare-and-set: reads, lets `change` compute the next value (or
  * `undefined` to write nothing), and retries when another writer got there first.
  */
-export async function update<T>(kv: KvStore, key: string, change: (current: string | undefined) => { value: string | undefined; result: T }): Promise<T> {
+export async function update<T>(
+  kv: KvStore,
+  key: string,
+  change: (current: string | undefined) => { value: string | undefined; result: T },
+): Promise<T> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const current = await kv.get(key)
     const { value, result } = change(current)

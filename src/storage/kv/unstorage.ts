@@ -20,7 +20,8 @@ interface Stored {
 function decode(raw: unknown, key: string): Stored | null | 'torn' {
   if (raw === null || raw === undefined) return null
   const text = typeof raw === 'string' ? raw : raw instanceof Uint8Array ? new TextDecoder().decode(raw) : undefined
-  if (text === undefined) throw new Error(`telltale: the value at ${key} is not a string (written by something else than telltale?)`)
+  if (text === undefined)
+    throw new Error(`telltale: the value at ${key} is not a string (written by something else than telltale?)`)
   if (text === '') return 'torn'
   if (text[0] !== 'k') throw new Error(`telltale: the value at ${key} is not telltale's (written by something else?)`)
   const bar = text.indexOf('|')
@@ -33,7 +34,8 @@ function decode(raw: unknown, key: string): Stored | null | 'torn' {
   return { value: text.slice(start, start + length), expiresAt: expiry === '' ? undefined : Number(expiry) }
 }
 
-const live = (stored: Stored | null, now: number) => (stored !== null && (stored.expiresAt === undefined || stored.expiresAt > now) ? stored : null)
+const live = (stored: Stored | null, now: number) =>
+  stored !== null && (stored.expiresAt === undefined || stored.expiresAt > now) ? stored : null
 
 /** How often, and how long apart, a torn read is retried before it is reported. */
 const TORN_RETRIES = 50
@@ -61,7 +63,10 @@ export interface UnstorageKvOptions {
 }
 
 /** Per unstorage `Storage`: the write locks, and the KvStore of each base. */
-const sharedState = sharedBy<Unstorage, { lock: KeyedLock; stores: Map<string, KvStore> }>(() => ({ lock: new KeyedLock(), stores: new Map() }))
+const sharedState = sharedBy<Unstorage, { lock: KeyedLock; stores: Map<string, KvStore> }>(() => ({
+  lock: new KeyedLock(),
+  stores: new Map(),
+}))
 
 /**
  * The `KvStore` primitives over any unstorage `Storage`. unstorage has no transactions, so every
@@ -84,7 +89,10 @@ export function unstorageKv(storage: Unstorage, options: UnstorageKvOptions = {}
 
 function normalizeBase(base: string | undefined): string {
   if (base === undefined || base === '') return ''
-  if (!/^[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)*$/.test(base)) throw new Error(`telltale: invalid kv base ${JSON.stringify(base)} (letters, digits, - and _, segments joined by :)`)
+  if (!/^[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)*$/.test(base))
+    throw new Error(
+      `telltale: invalid kv base ${JSON.stringify(base)} (letters, digits, - and _, segments joined by :)`,
+    )
   return `${base}:`
 }
 
@@ -95,7 +103,8 @@ function createUnstorageKv(storage: Unstorage, base: string, lock: KeyedLock): K
     for (let attempt = 0; ; attempt++) {
       const stored = decode(await storage.getItem(full(key)), key)
       if (stored !== 'torn') return live(stored, Date.now())
-      if (attempt >= TORN_RETRIES) throw new Error(`telltale: the value at ${key} stays incomplete (a write that never finished?)`)
+      if (attempt >= TORN_RETRIES)
+        throw new Error(`telltale: the value at ${key} stays incomplete (a write that never finished?)`)
       await new Promise((resolve) => setTimeout(resolve, TORN_WAIT_MS))
     }
   }
@@ -115,8 +124,10 @@ function createUnstorageKv(storage: Unstorage, base: string, lock: KeyedLock): K
     return out
   }
 
-  const write = (key: string, value: string, expiresAt: number | undefined) => storage.setItem(full(key), encode(value, expiresAt))
-  const expiry = (ttlMs: number | undefined) => (ttlMs === undefined ? undefined : Date.now() + Math.max(1, Math.ceil(ttlMs)))
+  const write = (key: string, value: string, expiresAt: number | undefined) =>
+    storage.setItem(full(key), encode(value, expiresAt))
+  const expiry = (ttlMs: number | undefined) =>
+    ttlMs === undefined ? undefined : Date.now() + Math.max(1, Math.ceil(ttlMs))
 
   return {
     get: async (key) => (await read(key))?.value,

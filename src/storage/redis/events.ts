@@ -31,13 +31,22 @@ function packScalar(v: Scalar): string[] {
   if (typeof v === 'string') return ['s', v]
   if (typeof v === 'boolean') return ['b', v ? '1' : '0']
   if (typeof v === 'number' && Number.isFinite(v)) return ['n', String(v)] // shortest text that reads back exactly
-  throw new Error(`telltale: a predicate compares with a JSON scalar, not ${typeof v === 'number' ? String(v) : typeof v}`)
+  throw new Error(
+    `telltale: a predicate compares with a JSON scalar, not ${typeof v === 'number' ? String(v) : typeof v}`,
+  )
 }
 
 /** One predicate for the query script (layout: QUERY_LUA, `passesWhere`). */
 function packPredicate(p: EventPredicate): Record<string, unknown> {
   const field = p.field
-  const f = field.kind === 'value' ? { f: 'v' } : field.kind === 'userId' ? { f: 'u' } : unaddressable(field.key) ? { f: 'x' } : { f: 'p', k: field.key }
+  const f =
+    field.kind === 'value'
+      ? { f: 'v' }
+      : field.kind === 'userId'
+        ? { f: 'u' }
+        : unaddressable(field.key)
+          ? { f: 'x' }
+          : { f: 'p', k: field.key }
   switch (p.op) {
     case 'eq':
     case 'neq':
@@ -49,7 +58,8 @@ function packPredicate(p: EventPredicate): Record<string, unknown> {
     case 'gte':
     case 'lt':
     case 'lte':
-      if (typeof p.value !== 'number' || !Number.isFinite(p.value)) throw new Error(`telltale: a \`${p.op}\` predicate compares with a finite number`)
+      if (typeof p.value !== 'number' || !Number.isFinite(p.value))
+        throw new Error(`telltale: a \`${p.op}\` predicate compares with a finite number`)
       return { ...f, op: p.op, n: String(p.value) }
     default:
       throw new Error(`telltale: unknown predicate op ${JSON.stringify((p as { op: unknown }).op)}`)
@@ -86,7 +96,18 @@ function packEvent(e: NewEvent): unknown[] {
       if (typeof value === 'number' && Number.isFinite(value)) numbers.push(key, String(value))
       else others.push(key, typedProperty(value))
     }
-  return [e.id, String(e.timestamp), e.name, optional(e.clientId), optional(e.userId), optional(e.value), JSON.stringify(stored), tags, numbers, others]
+  return [
+    e.id,
+    String(e.timestamp),
+    e.name,
+    optional(e.clientId),
+    optional(e.userId),
+    optional(e.value),
+    JSON.stringify(stored),
+    tags,
+    numbers,
+    others,
+  ]
 }
 
 /** A non-numeric property as its `s:` field holds it: `s` + a string, `b1`/`b0`, `z` (null), `o` (object or array). */
@@ -122,12 +143,16 @@ export function redisEvents(client: Redis, prefix: string): EventRepository & Ev
   }
   const matchesNothing = (filter: EventFilter) => Object.keys(filter.tags ?? {}).some(unaddressable)
   /** The field an aggregation reads: `{}` for value, `{ property }`, or `undefined` when no event has it. */
-  const fieldSpec = (field: EventField) => (field.kind === 'value' ? {} : unaddressable(field.key) ? undefined : { property: field.key })
+  const fieldSpec = (field: EventField) =>
+    field.kind === 'value' ? {} : unaddressable(field.key) ? undefined : { property: field.key }
 
   return {
     async insert({ projectId, events }) {
       if (events.length === 0) return { ids: [], created: 0 }
-      const [created, ...ids] = (await insertScript(client, [base(projectId), JSON.stringify(events.map(packEvent))])) as string[]
+      const [created, ...ids] = (await insertScript(client, [
+        base(projectId),
+        JSON.stringify(events.map(packEvent)),
+      ])) as string[]
       return { ids, created: Number(created) }
     },
 
@@ -138,8 +163,15 @@ export function redisEvents(client: Redis, prefix: string): EventRepository & Ev
 
     async list({ projectId, filter, limit, offset }) {
       if (matchesNothing(filter)) return { events: [], total: 0 }
-      const [total, ...rows] = (await query(projectId, filter, { op: 'list', limit: String(limit), offset: String(offset) })) as string[]
-      return { events: rows.map((json) => ({ ...(JSON.parse(json) as Omit<StoredEvent, 'projectId'>), projectId })), total: Number(total) }
+      const [total, ...rows] = (await query(projectId, filter, {
+        op: 'list',
+        limit: String(limit),
+        offset: String(offset),
+      })) as string[]
+      return {
+        events: rows.map((json) => ({ ...(JSON.parse(json) as Omit<StoredEvent, 'projectId'>), projectId })),
+        total: Number(total),
+      }
     },
 
     async count({ projectId, filter }) {
@@ -149,7 +181,10 @@ export function redisEvents(client: Redis, prefix: string): EventRepository & Ev
 
     async countSeries({ projectId, filter, bucketMs }) {
       if (matchesNothing(filter)) return []
-      const flat = (await query(projectId, filter, { op: 'countSeries', bucket: String(Math.floor(bucketMs)) })) as string[]
+      const flat = (await query(projectId, filter, {
+        op: 'countSeries',
+        bucket: String(Math.floor(bucketMs)),
+      })) as string[]
       const series: Array<{ start: number; count: number }> = []
       for (let i = 0; i < flat.length; i += 2) series.push({ start: Number(flat[i]), count: Number(flat[i + 1]) })
       return series
@@ -164,10 +199,21 @@ export function redisEvents(client: Redis, prefix: string): EventRepository & Ev
     },
 
     async summarize({ projectId, filter, field, percentiles }) {
-      const none: NumericSummary = { count: 0, sum: null, avg: null, min: null, max: null, percentiles: Object.fromEntries(percentiles.map((p) => [p, null])) }
+      const none: NumericSummary = {
+        count: 0,
+        sum: null,
+        avg: null,
+        min: null,
+        max: null,
+        percentiles: Object.fromEntries(percentiles.map((p) => [p, null])),
+      }
       if (matchesNothing(filter) || (field.kind === 'property' && unaddressable(field.key))) return none
       const property = field.kind === 'property' ? { property: field.key } : {}
-      const out = (await query(projectId, filter, { op: 'summarize', ...property, percentiles: percentiles.map(String) })) as string[]
+      const out = (await query(projectId, filter, {
+        op: 'summarize',
+        ...property,
+        percentiles: percentiles.map(String),
+      })) as string[]
       if (out[0] === '0') return none
       const [count, sum, avg, min, max, ...ranked] = out
       // Lua answers every number as %.17g text (its integer replies would truncate).
@@ -192,7 +238,12 @@ export function redisEvents(client: Redis, prefix: string): EventRepository & Ev
       // One script call for all the filters: the union is taken in Redis, only its size comes back.
       const live = filters.filter((filter) => !matchesNothing(filter))
       if (live.length === 0) return 0
-      return Number(await queryScript(client, [base(projectId), JSON.stringify({ op: 'countDistinctUsersInAny', filters: live.map(filterSpec) })]))
+      return Number(
+        await queryScript(client, [
+          base(projectId),
+          JSON.stringify({ op: 'countDistinctUsersInAny', filters: live.map(filterSpec) }),
+        ]),
+      )
     },
 
     async latest({ projectId, filter, field }) {

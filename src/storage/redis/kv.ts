@@ -74,7 +74,8 @@ export function redisKv(client: Redis, prefix: string, options: { onClose?: () =
   const dataPrefix = `${prefix}kv:`
   const index = `${prefix}kv-index`
   const data = (key: string) => dataPrefix + key
-  const ttl = (options?: { ttlMs?: number }) => (options?.ttlMs === undefined ? '' : String(Math.max(1, Math.ceil(options.ttlMs))))
+  const ttl = (options?: { ttlMs?: number }) =>
+    options?.ttlMs === undefined ? '' : String(Math.max(1, Math.ceil(options.ttlMs)))
   return {
     get: async (key) => (await client.get(data(key))) ?? undefined,
     async getMany(keys) {
@@ -84,9 +85,19 @@ export function redisKv(client: Redis, prefix: string, options: { onClose?: () =
     async set(key, value, options) {
       await set(client, [data(key), index, key, value, ttl(options)])
     },
-    setIfAbsent: async (key, value, options) => (await setIfAbsent(client, [data(key), index, key, value, ttl(options)])) === 1,
-    compareAndSet: async (key, expected, value) => (await compareAndSet(client, [data(key), index, key, expected ?? '', value, expected === undefined ? '0' : '1'])) === 1,
-    increment: async (key, by, options) => Number(await increment(client, [data(key), index, key, String(by), ttl(options)])),
+    setIfAbsent: async (key, value, options) =>
+      (await setIfAbsent(client, [data(key), index, key, value, ttl(options)])) === 1,
+    compareAndSet: async (key, expected, value) =>
+      (await compareAndSet(client, [
+        data(key),
+        index,
+        key,
+        expected ?? '',
+        value,
+        expected === undefined ? '0' : '1',
+      ])) === 1,
+    increment: async (key, by, options) =>
+      Number(await increment(client, [data(key), index, key, String(by), ttl(options)])),
     delete: async (key) => (await remove(client, [data(key), index, key])) === 1,
     scan: async (keyPrefix) => (await scan(client, [dataPrefix, index, keyPrefix])) as string[],
     close: async () => {

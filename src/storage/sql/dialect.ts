@@ -56,7 +56,8 @@ const everyRow = sql<boolean>`1 = 1`
 export const sqliteDialect: SqlDialect = {
   name: 'sqlite',
   types: { id: 'text', text: 'text', int: 'integer', float: 'real', json: 'text', name: 'text' },
-  jsonText: (column, key) => (unaddressable(key) ? absentText : sql<string | null>`json_extract(${sql.ref(column)}, ${jsonKeyPath(key)})`),
+  jsonText: (column, key) =>
+    unaddressable(key) ? absentText : sql<string | null>`json_extract(${sql.ref(column)}, ${jsonKeyPath(key)})`,
   // As real: a sum of 64-bit integer properties would raise `integer overflow`; a real one cannot.
   jsonNumber: (column, key) =>
     unaddressable(key)
@@ -68,22 +69,32 @@ export const sqliteDialect: SqlDialect = {
   jsonString: (column, key) =>
     unaddressable(key)
       ? absentText
-      : sql<string | null>`(case when json_type(${sql.ref(column)}, ${jsonKeyPath(key)}) = 'text' then json_extract(${sql.ref(column)}, ${jsonKeyPath(key)}) end)`,
+      : sql<
+          string | null
+        >`(case when json_type(${sql.ref(column)}, ${jsonKeyPath(key)}) = 'text' then json_extract(${sql.ref(column)}, ${jsonKeyPath(key)}) end)`,
   jsonBoolean: (column, key) =>
     unaddressable(key)
       ? absentText
-      : sql<string | null>`(case when json_type(${sql.ref(column)}, ${jsonKeyPath(key)}) in ('true', 'false') then json_type(${sql.ref(column)}, ${jsonKeyPath(key)}) end)`,
-  jsonIsNull: (column, key) => (unaddressable(key) ? everyRow : sql<boolean>`(coalesce(json_type(${sql.ref(column)}, ${jsonKeyPath(key)}), 'null') = 'null')`),
+      : sql<
+          string | null
+        >`(case when json_type(${sql.ref(column)}, ${jsonKeyPath(key)}) in ('true', 'false') then json_type(${sql.ref(column)}, ${jsonKeyPath(key)}) end)`,
+  jsonIsNull: (column, key) =>
+    unaddressable(key)
+      ? everyRow
+      : sql<boolean>`(coalesce(json_type(${sql.ref(column)}, ${jsonKeyPath(key)}), 'null') = 'null')`,
   jsonContains: (column, pairs) =>
     Object.keys(pairs).some(unaddressable)
       ? noRow
       : (sql.join(
-          Object.entries(pairs).map(([key, value]) => sql`json_extract(${sql.ref(column)}, ${jsonKeyPath(key)}) = ${value}`),
+          Object.entries(pairs).map(
+            ([key, value]) => sql`json_extract(${sql.ref(column)}, ${jsonKeyPath(key)}) = ${value}`,
+          ),
           sql` and `,
         ) as RawBuilder<boolean>),
   // The percentile extension (SQLite 3.51+ built with SQLITE_ENABLE_PERCENTILE, as better-sqlite3
   // 12.x is): the element at 0-based index floor(f * (n - 1)). Callers fall back when it is missing.
-  percentileDisc: (x, rank, n) => sql<number | null>`percentile_disc(${x}, ${n <= 1 ? 0 : rank >= n ? 1 : (rank - 0.5) / (n - 1)})`,
+  percentileDisc: (x, rank, n) =>
+    sql<number | null>`percentile_disc(${x}, ${n <= 1 ? 0 : rank >= n ? 1 : (rank - 0.5) / (n - 1)})`,
   wide: (x) => sql`cast(${x} as real)`,
   isOverflow: (error) => /integer overflow/i.test(String((error as Error)?.message)),
   isUniqueViolation: (error) => String((error as { code?: unknown })?.code ?? '').startsWith('SQLITE_CONSTRAINT'),
@@ -92,18 +103,38 @@ export const sqliteDialect: SqlDialect = {
 export const postgresDialect: SqlDialect = {
   name: 'postgres',
   // `collate "C"` on names: byte order, so name-prefix ranges are index scans.
-  types: { id: 'uuid', text: 'text', int: 'bigint', float: 'double precision', json: 'jsonb', name: 'text collate "C"' },
+  types: {
+    id: 'uuid',
+    text: 'text',
+    int: 'bigint',
+    float: 'double precision',
+    json: 'jsonb',
+    name: 'text collate "C"',
+  },
   jsonText: (column, key) => (unaddressable(key) ? absentText : sql<string | null>`(${sql.ref(column)} ->> ${key})`),
   jsonNumber: (column, key) =>
     unaddressable(key)
       ? absentNumber
-      : sql<number | null>`(case when jsonb_typeof(${sql.ref(column)} -> ${key}) = 'number' then (${sql.ref(column)} ->> ${key})::double precision end)`,
+      : sql<
+          number | null
+        >`(case when jsonb_typeof(${sql.ref(column)} -> ${key}) = 'number' then (${sql.ref(column)} ->> ${key})::double precision end)`,
   // jsonb_typeof: 'object', 'array', 'string', 'number', 'boolean', 'null'; SQL null when absent.
   jsonString: (column, key) =>
-    unaddressable(key) ? absentText : sql<string | null>`(case when jsonb_typeof(${sql.ref(column)} -> ${key}) = 'string' then ${sql.ref(column)} ->> ${key} end)`,
+    unaddressable(key)
+      ? absentText
+      : sql<
+          string | null
+        >`(case when jsonb_typeof(${sql.ref(column)} -> ${key}) = 'string' then ${sql.ref(column)} ->> ${key} end)`,
   jsonBoolean: (column, key) =>
-    unaddressable(key) ? absentText : sql<string | null>`(case when jsonb_typeof(${sql.ref(column)} -> ${key}) = 'boolean' then ${sql.ref(column)} ->> ${key} end)`,
-  jsonIsNull: (column, key) => (unaddressable(key) ? everyRow : sql<boolean>`(coalesce(jsonb_typeof(${sql.ref(column)} -> ${key}), 'null') = 'null')`),
+    unaddressable(key)
+      ? absentText
+      : sql<
+          string | null
+        >`(case when jsonb_typeof(${sql.ref(column)} -> ${key}) = 'boolean' then ${sql.ref(column)} ->> ${key} end)`,
+  jsonIsNull: (column, key) =>
+    unaddressable(key)
+      ? everyRow
+      : sql<boolean>`(coalesce(jsonb_typeof(${sql.ref(column)} -> ${key}), 'null') = 'null')`,
   // `->> key = value` per pair rather than `@> '{...}'`: the same rows for string values (tags
   // are strings) and 15-25% cheaper per row, which is what a scan pays (a list's total over a tag
   // filter is one: test/bench/queries.ts). `@>` only pays with a GIN index; with few distinct tag
@@ -116,7 +147,8 @@ export const postgresDialect: SqlDialect = {
           sql` and `,
         ) as RawBuilder<boolean>),
   // The ordered-set aggregate: the value at rank ceil(f * n).
-  percentileDisc: (x, rank, n) => sql<number | null>`percentile_disc(${(rank - 0.5) / n}::float8) within group (order by ${x})`,
+  percentileDisc: (x, rank, n) =>
+    sql<number | null>`percentile_disc(${(rank - 0.5) / n}::float8) within group (order by ${x})`,
   // numeric sums never overflow; the result comes back as text and may exceed a double (→ null).
   wide: (x) => sql`cast(${x} as numeric)`,
   isOverflow: (error) => (error as { code?: unknown })?.code === '22003',

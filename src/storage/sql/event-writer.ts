@@ -15,7 +15,10 @@ export type RawTransaction = <T>(work: (query: RawQuery) => Promise<T>) => Promi
 
 /** A transaction through kysely, for drivers without a faster path (Postgres). */
 export function kyselyTransaction(db: Kysely<Database>): RawTransaction {
-  return (work) => db.transaction().execute((trx) => work(async (sql, params) => (await trx.executeQuery<Row>(CompiledQuery.raw(sql, params))).rows))
+  return (work) =>
+    db
+      .transaction()
+      .execute((trx) => work(async (sql, params) => (await trx.executeQuery<Row>(CompiledQuery.raw(sql, params))).rows))
 }
 
 /**
@@ -29,7 +32,20 @@ const SELECT_CHUNK = 500
 /** Rows one combined write takes at most; the rest wait for the next. */
 const MAX_ROWS_PER_WRITE = 5000
 
-const COLUMNS = ['id', 'project_id', 'name', 'ts', 'received_at', 'user_id', 'user_email', 'user_name', 'value', 'properties', 'tags', 'client_id'] as const
+const COLUMNS = [
+  'id',
+  'project_id',
+  'name',
+  'ts',
+  'received_at',
+  'user_id',
+  'user_email',
+  'user_name',
+  'value',
+  'properties',
+  'tags',
+  'client_id',
+] as const
 
 /** `?, ?, ?` (SQLite) or `$1, $2, $3` (Postgres) for `count` parameters after `offset`. */
 function placeholders(dialect: DialectName, count: number, offset = 0): string[] {
@@ -47,9 +63,14 @@ function insertStatement(dialect: DialectName): (rows: number, withClientIds: bo
     const key = `${rows} ${withClientIds}`
     let text = cache.get(key)
     if (text === undefined) {
-      const tuples = Array.from({ length: rows }, (_, r) => `(${placeholders(dialect, COLUMNS.length, r * COLUMNS.length).join(', ')})`)
+      const tuples = Array.from(
+        { length: rows },
+        (_, r) => `(${placeholders(dialect, COLUMNS.length, r * COLUMNS.length).join(', ')})`,
+      )
       text = `insert into telltale_events (${COLUMNS.join(', ')}) values ${tuples.join(', ')}`
-      if (withClientIds) text += ' on conflict (project_id, client_id) where client_id is not null do nothing returning id, project_id, client_id'
+      if (withClientIds)
+        text +=
+          ' on conflict (project_id, client_id) where client_id is not null do nothing returning id, project_id, client_id'
       if (cache.size < 64) cache.set(key, text)
     }
     return text
@@ -79,7 +100,11 @@ interface Call {
  * transactions, not n, so a client whose writes the database refuses cannot slow everyone
  * else's ingest to one transaction per request.
  */
-export function createEventWriter(transaction: RawTransaction, dialect: DialectName, options: { onTransaction?: () => void } = {}) {
+export function createEventWriter(
+  transaction: RawTransaction,
+  dialect: DialectName,
+  options: { onTransaction?: () => void } = {},
+) {
   const insertSql = insertStatement(dialect)
   let queue: Call[] = []
   let writing: Promise<void> | undefined
@@ -107,7 +132,8 @@ export function createEventWriter(transaction: RawTransaction, dialect: DialectN
       while (queue.length > 0) {
         let rows = 0
         let take = 0
-        while (take < queue.length && (take === 0 || rows + queue[take].events.length <= MAX_ROWS_PER_WRITE)) rows += queue[take++].events.length
+        while (take < queue.length && (take === 0 || rows + queue[take].events.length <= MAX_ROWS_PER_WRITE))
+          rows += queue[take++].events.length
         const calls = queue.slice(0, take)
         queue = queue.slice(take)
         await writeOrSplit(calls)
@@ -133,14 +159,32 @@ export function createEventWriter(transaction: RawTransaction, dialect: DialectN
 }
 
 /** Writes the calls in one transaction and resolves each; throws (resolving none) on failure. */
-async function writeCalls(transaction: RawTransaction, dialect: DialectName, insertSql: ReturnType<typeof insertStatement>, calls: Call[]): Promise<void> {
+async function writeCalls(
+  transaction: RawTransaction,
+  dialect: DialectName,
+  insertSql: ReturnType<typeof insertStatement>,
+  calls: Call[],
+): Promise<void> {
   const results = await transaction(async (query) => {
     const params: unknown[] = []
     let withClientIds = false
     for (const { projectId, events } of calls) {
       for (const e of events) {
         if (e.clientId !== null) withClientIds = true
-        params.push(e.id, projectId, e.name, e.timestamp, e.receivedAt, e.userId, e.userEmail, e.userName, e.value, encodeJson(e.properties), encodeJson(e.tags), e.clientId)
+        params.push(
+          e.id,
+          projectId,
+          e.name,
+          e.timestamp,
+          e.receivedAt,
+          e.userId,
+          e.userEmail,
+          e.userName,
+          e.value,
+          encodeJson(e.properties),
+          encodeJson(e.tags),
+          e.clientId,
+        )
       }
     }
     const rowCount = params.length / COLUMNS.length
@@ -161,13 +205,15 @@ async function writeCalls(transaction: RawTransaction, dialect: DialectName, ins
     const missing = new Map<string, Set<string>>()
     for (const { projectId, events } of calls) {
       for (const e of events)
-        if (e.clientId !== null && !stored.has(`${projectId} ${e.clientId}`)) (missing.get(projectId) ?? missing.set(projectId, new Set()).get(projectId)!).add(e.clientId)
+        if (e.clientId !== null && !stored.has(`${projectId} ${e.clientId}`))
+          (missing.get(projectId) ?? missing.set(projectId, new Set()).get(projectId)!).add(e.clientId)
     }
     for (const [projectId, clientIds] of missing) {
       const ids = [...clientIds]
       for (let i = 0; i < ids.length; i += SELECT_CHUNK) {
         const chunk = ids.slice(i, i + SELECT_CHUNK)
-        for (const row of await query(selectByClientIds(dialect, chunk.length), [projectId, ...chunk])) stored.set(`${projectId} ${row.client_id}`, row.id as string)
+        for (const row of await query(selectByClientIds(dialect, chunk.length), [projectId, ...chunk]))
+          stored.set(`${projectId} ${row.client_id}`, row.id as string)
       }
     }
     return calls.map(({ projectId, events }) => ({

@@ -1,4 +1,11 @@
-import { type ExpressionBuilder, type Kysely, type RawBuilder, type Selectable, type SelectQueryBuilder, sql } from 'kysely'
+import {
+  type ExpressionBuilder,
+  type Kysely,
+  type RawBuilder,
+  type Selectable,
+  type SelectQueryBuilder,
+  sql,
+} from 'kysely'
 import { type EventPredicate, minEventsOf, type PredicateField, type Scalar } from '../event-predicates'
 import type { EventField, EventFilter, EventRepository, NumericSummary, StoredEvent } from '../events'
 import { decodeJson, type SqlDialect } from './dialect'
@@ -52,7 +59,11 @@ export const eventsDomain: SqlDomain = {
       // `value` last makes the first one covering for stats on `value` as it is for counts and
       // series: no table row is read (summarize 4-5x faster at 100k events per name, see
       // test/bench/queries.ts); 8 more bytes per entry, no extra index, no measurable ingest cost.
-      await db.schema.createIndex('telltale_events_name_ts').on('telltale_events').columns(['project_id', 'name', 'ts', 'value']).execute()
+      await db.schema
+        .createIndex('telltale_events_name_ts')
+        .on('telltale_events')
+        .columns(['project_id', 'name', 'ts', 'value'])
+        .execute()
       await db.schema.createIndex('telltale_events_ts').on('telltale_events').columns(['project_id', 'ts']).execute()
       await db.schema
         .createIndex('telltale_events_client_id')
@@ -86,8 +97,13 @@ function prefixUpperBound(prefix: string): string | undefined {
   return undefined
 }
 
-export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect, writer: ReturnType<typeof createEventWriter>): EventRepository {
-  const scoped = (projectId: string, filter: EventFilter): Events => applyFilter(db.selectFrom(table).where('project_id', '=', projectId), filter, dialect)
+export function sqlEvents(
+  db: Kysely<Database>,
+  dialect: SqlDialect,
+  writer: ReturnType<typeof createEventWriter>,
+): EventRepository {
+  const scoped = (projectId: string, filter: EventFilter): Events =>
+    applyFilter(db.selectFrom(table).where('project_id', '=', projectId), filter, dialect)
   /** Until a query finds it missing (SQLite without the percentile extension). */
   let hasPercentileDisc = true
 
@@ -95,13 +111,24 @@ export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect, writer: Ret
     insert: ({ projectId, events }) => writer.insert(projectId, events),
 
     async get({ projectId, id }) {
-      const row = await db.selectFrom(table).selectAll().where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst()
+      const row = await db
+        .selectFrom(table)
+        .selectAll()
+        .where('project_id', '=', projectId)
+        .where('id', '=', id)
+        .executeTakeFirst()
       return row && toEvent(row)
     },
 
     async list({ projectId, filter, limit, offset }) {
       const [rows, total] = await Promise.all([
-        scoped(projectId, filter).selectAll().orderBy('ts', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute(),
+        scoped(projectId, filter)
+          .selectAll()
+          .orderBy('ts', 'desc')
+          .orderBy('id', 'desc')
+          .limit(limit)
+          .offset(offset)
+          .execute(),
         countRows(scoped(projectId, filter)),
       ])
       return { events: rows.map(toEvent), total }
@@ -128,7 +155,9 @@ export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect, writer: Ret
         // By position: Postgres cannot match two bound `tags ->> $n` expressions to each other.
         .groupBy(sql`1`)
         .execute()
-      return rows.map((r) => ({ value: String(r.value), count: Number(r.count) })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value))
+      return rows
+        .map((r) => ({ value: String(r.value), count: Number(r.count) }))
+        .sort((a, b) => b.count - a.count || a.value.localeCompare(b.value))
     },
 
     async summarize(input) {
@@ -165,7 +194,13 @@ export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect, writer: Ret
 
     async latest({ projectId, filter, field }) {
       const x = fieldExpression(field, dialect)
-      const row = await scoped(projectId, filter).where(x, 'is not', null).select(x.as('x')).orderBy('ts', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst()
+      const row = await scoped(projectId, filter)
+        .where(x, 'is not', null)
+        .select(x.as('x'))
+        .orderBy('ts', 'desc')
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst()
       return row === undefined || row.x === null ? null : Number(row.x)
     },
 
@@ -208,12 +243,20 @@ export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect, writer: Ret
    * Each user's latest numeric `x` (row_number over ts desc, id desc per user; ids compare as
    * text on SQLite, as uuid on Postgres: the same order for the lowercase hex it returns), summed.
    */
-  async function sumLatestWith({ projectId, filter, field }: Parameters<EventRepository['sumLatestPerUser']>[0], wide: boolean) {
+  async function sumLatestWith(
+    { projectId, filter, field }: Parameters<EventRepository['sumLatestPerUser']>[0],
+    wide: boolean,
+  ) {
     const x = fieldExpression(field, dialect)
     const ranked = scoped(projectId, filter)
       .where('user_id', 'is not', null)
       .where(x, 'is not', null)
-      .select([x.as('x'), sql<number>`row_number() over (partition by ${sql.ref('user_id')} order by ${sql.ref('ts')} desc, ${sql.ref('id')} desc)`.as('rn')])
+      .select([
+        x.as('x'),
+        sql<number>`row_number() over (partition by ${sql.ref('user_id')} order by ${sql.ref('ts')} desc, ${sql.ref('id')} desc)`.as(
+          'rn',
+        ),
+      ])
       .as('ranked')
     const latestX = sql<number | null>`${sql.ref('ranked.x')}`
     const row = await db
@@ -252,7 +295,13 @@ export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect, writer: Ret
   /** count, sum, avg, min and max of `x`, for a select list. */
   function totals(eb: ExpressionBuilder<Database, typeof table>, x: RawBuilder<number | null>, wide: boolean) {
     const summed = wide ? dialect.wide(x) : x
-    return [eb.fn.count(x).as('count'), eb.fn.sum(summed).as('sum'), eb.fn.avg(summed).as('avg'), eb.fn.min(x).as('min'), eb.fn.max(x).as('max')]
+    return [
+      eb.fn.count(x).as('count'),
+      eb.fn.sum(summed).as('sum'),
+      eb.fn.avg(summed).as('avg'),
+      eb.fn.min(x).as('min'),
+      eb.fn.max(x).as('max'),
+    ]
   }
 
   /**
@@ -263,25 +312,38 @@ export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect, writer: Ret
    * read one snapshot, so the count is the count the aggregate sees.
    * (At 100k values 2.5-3x faster than totals plus a row_number() window: test/bench/queries.ts.)
    */
-  function summarizeInOnePass({ projectId, filter, field, percentiles }: SummarizeInput, wide: boolean): Promise<NumericSummary> {
+  function summarizeInOnePass(
+    { projectId, filter, field, percentiles }: SummarizeInput,
+    wide: boolean,
+  ): Promise<NumericSummary> {
     const percentileDisc = dialect.percentileDisc!
     const x = fieldExpression(field, dialect)
     return db
       .transaction()
       .setIsolationLevel('repeatable read')
       .execute(async (trx) => {
-        const numbers = applyFilter(trx.selectFrom(table).where('project_id', '=', projectId), filter, dialect).where(x, 'is not', null)
+        const numbers = applyFilter(trx.selectFrom(table).where('project_id', '=', projectId), filter, dialect).where(
+          x,
+          'is not',
+          null,
+        )
         const n = await countRows(numbers)
         const ranks = percentiles.map((p) => nearestRank(p, n))
         const row = await numbers
-          .select((eb) => [...totals(eb, x, wide), ...(n === 0 ? [] : ranks.map((rank, i) => percentileDisc(x, rank, n).as(`p${i}`)))])
+          .select((eb) => [
+            ...totals(eb, x, wide),
+            ...(n === 0 ? [] : ranks.map((rank, i) => percentileDisc(x, rank, n).as(`p${i}`))),
+          ])
           .executeTakeFirstOrThrow()
         return summaryOf(row, percentiles, (i) => (row as Record<string, unknown>)[`p${i}`])
       })
   }
 
   /** Totals, then every requested rank in one sorted pass (window function): any SQL engine. */
-  async function summarizeWithWindow({ projectId, filter, field, percentiles }: SummarizeInput, wide: boolean): Promise<NumericSummary> {
+  async function summarizeWithWindow(
+    { projectId, filter, field, percentiles }: SummarizeInput,
+    wide: boolean,
+  ): Promise<NumericSummary> {
     const x = fieldExpression(field, dialect)
     const numbers = scoped(projectId, filter).where(x, 'is not', null)
     const sums = await numbers.select((eb) => totals(eb, x, wide)).executeTakeFirstOrThrow()
@@ -304,10 +366,15 @@ export function sqlEvents(db: Kysely<Database>, dialect: SqlDialect, writer: Ret
  */
 const nearestRank = (p: number, n: number) => Math.min(n, Math.max(1, Math.ceil((p * n) / 100)))
 
-function summaryOf(totals: Record<'count' | 'sum' | 'avg' | 'min' | 'max', unknown>, percentiles: number[], valueAt: (index: number) => unknown): NumericSummary {
+function summaryOf(
+  totals: Record<'count' | 'sum' | 'avg' | 'min' | 'max', unknown>,
+  percentiles: number[],
+  valueAt: (index: number) => unknown,
+): NumericSummary {
   const count = Number(totals.count)
   // A sum beyond the double range (numeric text on Postgres, infinity on SQLite) is null.
-  const num = (v: unknown) => (count === 0 || v === null || v === undefined || !Number.isFinite(Number(v)) ? null : Number(v))
+  const num = (v: unknown) =>
+    count === 0 || v === null || v === undefined || !Number.isFinite(Number(v)) ? null : Number(v)
   return {
     count,
     sum: num(totals.sum),
@@ -326,7 +393,12 @@ async function countRows(query: Events): Promise<number> {
 function applyFilter(query: Events, filter: EventFilter, dialect: SqlDialect): Events {
   let q = query
   if (filter.names)
-    q = filter.names.length === 0 ? q.where(sql<boolean>`1 = 0`) : filter.names.length === 1 ? q.where('name', '=', filter.names[0]) : q.where('name', 'in', filter.names)
+    q =
+      filter.names.length === 0
+        ? q.where(sql<boolean>`1 = 0`)
+        : filter.names.length === 1
+          ? q.where('name', '=', filter.names[0])
+          : q.where('name', 'in', filter.names)
   if (filter.namePrefix) {
     const upper = prefixUpperBound(filter.namePrefix)
     q = q.where('name', '>=', filter.namePrefix)
@@ -397,7 +469,12 @@ function equalsSql(field: PredicateField, v: Scalar, dialect: SqlDialect): RawBu
     if (!Number.isFinite(v)) return never
     x = numberSql(field, dialect)
   } else if (typeof v === 'string') {
-    x = field.kind === 'userId' ? sql`${sql.ref('user_id')}` : field.kind === 'property' ? dialect.jsonString('properties', field.key) : undefined
+    x =
+      field.kind === 'userId'
+        ? sql`${sql.ref('user_id')}`
+        : field.kind === 'property'
+          ? dialect.jsonString('properties', field.key)
+          : undefined
   } else if (typeof v === 'boolean') {
     x = field.kind === 'property' ? dialect.jsonBoolean('properties', field.key) : undefined
   } else throw new Error(`telltale: a predicate compares with a JSON scalar, not ${typeof v}`)

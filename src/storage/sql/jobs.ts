@@ -69,7 +69,12 @@ export function sqlJobs(db: Kysely<Database>): JobRepository {
       return Number(result.numUpdatedRows) > 0
     },
     async get({ projectId, key }) {
-      const row = await db.selectFrom(table).selectAll().where('project_id', '=', projectId).where('key', '=', key).executeTakeFirst()
+      const row = await db
+        .selectFrom(table)
+        .selectAll()
+        .where('project_id', '=', projectId)
+        .where('key', '=', key)
+        .executeTakeFirst()
       return row && toJob(row)
     },
     async list({ projectId, keyPrefix }) {
@@ -83,7 +88,11 @@ export function sqlJobs(db: Kysely<Database>): JobRepository {
       return rows.map(toJob).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
     },
     async delete({ projectId, key }) {
-      const result = await db.deleteFrom(table).where('project_id', '=', projectId).where('key', '=', key).executeTakeFirst()
+      const result = await db
+        .deleteFrom(table)
+        .where('project_id', '=', projectId)
+        .where('key', '=', key)
+        .executeTakeFirst()
       return Number(result.numDeletedRows) > 0
     },
   }

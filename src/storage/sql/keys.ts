@@ -38,7 +38,11 @@ export const keysDomain: SqlDomain = {
         .addColumn('revoked_at', sql.raw(int))
         .execute()
       await db.schema.createIndex('telltale_api_keys_prefix').on('telltale_api_keys').column('prefix').execute()
-      await db.schema.createIndex('telltale_api_keys_project').on('telltale_api_keys').columns(['project_id', 'created_at']).execute()
+      await db.schema
+        .createIndex('telltale_api_keys_project')
+        .on('telltale_api_keys')
+        .columns(['project_id', 'created_at'])
+        .execute()
     },
   },
 }
@@ -67,12 +71,31 @@ export function sqlKeys(db: Kysely<Database>): ApiKeyRepository {
       return (await db.selectFrom(table).selectAll().where('prefix', '=', prefix).execute()).map(toKey)
     },
     async list({ projectId }) {
-      return (await db.selectFrom(table).selectAll().where('project_id', '=', projectId).orderBy('created_at').orderBy('id').execute()).map(toKey)
+      return (
+        await db
+          .selectFrom(table)
+          .selectAll()
+          .where('project_id', '=', projectId)
+          .orderBy('created_at')
+          .orderBy('id')
+          .execute()
+      ).map(toKey)
     },
     async revoke({ projectId, keyId, at }) {
-      const found = await db.selectFrom(table).select('revoked_at').where('project_id', '=', projectId).where('id', '=', keyId).executeTakeFirst()
+      const found = await db
+        .selectFrom(table)
+        .select('revoked_at')
+        .where('project_id', '=', projectId)
+        .where('id', '=', keyId)
+        .executeTakeFirst()
       if (!found) return false
-      await db.updateTable(table).set({ revoked_at: at }).where('project_id', '=', projectId).where('id', '=', keyId).where('revoked_at', 'is', null).execute()
+      await db
+        .updateTable(table)
+        .set({ revoked_at: at })
+        .where('project_id', '=', projectId)
+        .where('id', '=', keyId)
+        .where('revoked_at', 'is', null)
+        .execute()
       return true
     },
     async touch({ projectId, keyId, at, staleMs }) {

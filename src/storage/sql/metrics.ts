@@ -90,7 +90,15 @@ export function sqlMetrics(db: Kysely<Database>, dialect: SqlDialect): MetricRep
       try {
         await db
           .insertInto(definitions)
-          .values({ id: m.id, project_id: m.projectId, slug: m.slug, name: m.name, spec: JSON.stringify(m.spec), created_at: m.createdAt, updated_at: m.updatedAt })
+          .values({
+            id: m.id,
+            project_id: m.projectId,
+            slug: m.slug,
+            name: m.name,
+            spec: JSON.stringify(m.spec),
+            created_at: m.createdAt,
+            updated_at: m.updatedAt,
+          })
           .execute()
       } catch (error) {
         throw slugConflict(error)
@@ -98,11 +106,21 @@ export function sqlMetrics(db: Kysely<Database>, dialect: SqlDialect): MetricRep
       return m
     },
     async get({ projectId, id }) {
-      const row = await db.selectFrom(definitions).selectAll().where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst()
+      const row = await db
+        .selectFrom(definitions)
+        .selectAll()
+        .where('project_id', '=', projectId)
+        .where('id', '=', id)
+        .executeTakeFirst()
       return row && toDefinition(row)
     },
     async getBySlug({ projectId, slug }) {
-      const row = await db.selectFrom(definitions).selectAll().where('project_id', '=', projectId).where('slug', '=', slug).executeTakeFirst()
+      const row = await db
+        .selectFrom(definitions)
+        .selectAll()
+        .where('project_id', '=', projectId)
+        .where('slug', '=', slug)
+        .executeTakeFirst()
       return row && toDefinition(row)
     },
     async listProjects() {
@@ -111,14 +129,26 @@ export function sqlMetrics(db: Kysely<Database>, dialect: SqlDialect): MetricRep
       return rows.map((r) => r.project_id).sort(compare)
     },
     async list({ projectId }) {
-      const rows = await db.selectFrom(definitions).selectAll().where('project_id', '=', projectId).orderBy('created_at').orderBy('id').execute()
+      const rows = await db
+        .selectFrom(definitions)
+        .selectAll()
+        .where('project_id', '=', projectId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute()
       return rows.map(toDefinition)
     },
     async update({ definition: m }) {
       try {
         const result = await db
           .updateTable(definitions)
-          .set({ slug: m.slug, name: m.name, spec: JSON.stringify(m.spec), created_at: m.createdAt, updated_at: m.updatedAt })
+          .set({
+            slug: m.slug,
+            name: m.name,
+            spec: JSON.stringify(m.spec),
+            created_at: m.createdAt,
+            updated_at: m.updatedAt,
+          })
           .where('project_id', '=', m.projectId)
           .where('id', '=', m.id)
           .executeTakeFirst()
@@ -129,7 +159,11 @@ export function sqlMetrics(db: Kysely<Database>, dialect: SqlDialect): MetricRep
     },
     delete: ({ projectId, id }) =>
       db.transaction().execute(async (trx) => {
-        const result = await trx.deleteFrom(definitions).where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst()
+        const result = await trx
+          .deleteFrom(definitions)
+          .where('project_id', '=', projectId)
+          .where('id', '=', id)
+          .executeTakeFirst()
         if (Number(result.numDeletedRows) === 0) return false
         await trx.deleteFrom(snapshots).where('project_id', '=', projectId).where('metric_id', '=', id).execute()
         return true
@@ -138,7 +172,13 @@ export function sqlMetrics(db: Kysely<Database>, dialect: SqlDialect): MetricRep
       // The last of duplicates in one call wins (Postgres refuses to upsert one row twice in a statement).
       const unique = [...new Map(given.map((s) => [`${s.metricId}\u0000${s.day}`, s])).values()]
       if (unique.length === 0) return
-      const rows = unique.map((s) => ({ project_id: projectId, metric_id: s.metricId, day: s.day, value: s.value, computed_at: s.computedAt }))
+      const rows = unique.map((s) => ({
+        project_id: projectId,
+        metric_id: s.metricId,
+        day: s.day,
+        value: s.value,
+        computed_at: s.computedAt,
+      }))
       await db.transaction().execute(async (trx) => {
         for (let i = 0; i < rows.length; i += CHUNK) {
           await trx
@@ -184,11 +224,22 @@ export function sqlMetrics(db: Kysely<Database>, dialect: SqlDialect): MetricRep
     },
     async listDirty({ projectId, limit }) {
       if (limit <= 0) return []
-      const rows = await db.selectFrom(dirty).select(['day', 'dirty_at']).where('project_id', '=', projectId).orderBy('day').limit(limit).execute()
+      const rows = await db
+        .selectFrom(dirty)
+        .select(['day', 'dirty_at'])
+        .where('project_id', '=', projectId)
+        .orderBy('day')
+        .limit(limit)
+        .execute()
       return rows.map((r): DirtyDay => ({ day: r.day, at: Number(r.dirty_at) }))
     },
     async clearDirty({ projectId, day, at }) {
-      const result = await db.deleteFrom(dirty).where('project_id', '=', projectId).where('day', '=', day).where('dirty_at', '=', at).executeTakeFirst()
+      const result = await db
+        .deleteFrom(dirty)
+        .where('project_id', '=', projectId)
+        .where('day', '=', day)
+        .where('dirty_at', '=', at)
+        .executeTakeFirst()
       return Number(result.numDeletedRows) > 0
     },
   }
@@ -209,5 +260,10 @@ function toDefinition(row: Selectable<MetricDefinitionsTable>): MetricDefinition
 }
 
 function toSnapshot(row: Selectable<MetricSnapshotsTable>): MetricSnapshot {
-  return { metricId: row.metric_id, day: row.day, value: row.value === null ? null : Number(row.value), computedAt: Number(row.computed_at) }
+  return {
+    metricId: row.metric_id,
+    day: row.day,
+    value: row.value === null ? null : Number(row.value),
+    computedAt: Number(row.computed_at),
+  }
 }

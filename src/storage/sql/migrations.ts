@@ -29,7 +29,10 @@ export async function migrateToLatest(db: Kysely<any>, dialect: SqlDialect): Pro
   // Kysely looks for its migration tables in every schema: pin them to ours (Postgres), or a second
   // telltale schema in the same database finds the first one's tables and never creates its own.
   const migrationTableSchema =
-    dialect.name === 'postgres' ? ((await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db)).rows[0]?.schema ?? undefined) : undefined
+    dialect.name === 'postgres'
+      ? ((await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db)).rows[0]?.schema ??
+        undefined)
+      : undefined
   const migrator = new Migrator({
     db,
     migrationTableSchema,
@@ -41,6 +44,8 @@ export async function migrateToLatest(db: Kysely<any>, dialect: SqlDialect): Pro
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName
     const which = failed ? `migration ${failed}` : 'migrating the database'
-    throw new Error(`telltale: ${which} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+    throw new Error(`telltale: ${which} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    })
   }
 }

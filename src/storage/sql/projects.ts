@@ -39,7 +39,16 @@ export function sqlProjects(db: Kysely<Database>, dialect: SqlDialect): ProjectR
   return {
     async create({ project }) {
       try {
-        await db.insertInto(table).values({ id: project.id, name: project.name, slug: project.slug, timezone: project.timezone, created_at: project.createdAt }).execute()
+        await db
+          .insertInto(table)
+          .values({
+            id: project.id,
+            name: project.name,
+            slug: project.slug,
+            timezone: project.timezone,
+            created_at: project.createdAt,
+          })
+          .execute()
       } catch (error) {
         if (dialect.isUniqueViolation(error)) throw new ConflictError('slug')
         throw error

@@ -18,7 +18,11 @@ function fluxCode(issue: ValidationIssue, field: string): string {
     case 'to':
       return 'invalid_timestamp'
     case 'events':
-      return issue.rule === 'max_items' ? 'batch_too_large' : issue.rule === 'required' ? 'missing_events' : 'invalid_batch'
+      return issue.rule === 'max_items'
+        ? 'batch_too_large'
+        : issue.rule === 'required'
+          ? 'missing_events'
+          : 'invalid_batch'
     case 'limit':
     case 'offset':
       return 'invalid_limit'

@@ -28,7 +28,9 @@ export const batchTrack = defineRoute({
   operation: trackEventsEach,
   rateLimit: 'batch',
   body: (body, { batchSize }) => ({
-    events: batchItems(body, { min: 0, max: batchSize }).map((item) => (isPlainObject(item) ? fromWire(item, EVENT_FIELDS) : item)),
+    events: batchItems(body, { min: 0, max: batchSize }).map((item) =>
+      isPlainObject(item) ? fromWire(item, EVENT_FIELDS) : item,
+    ),
   }),
   status: ({ accepted, rejected }) => (accepted.length > 0 || rejected.length === 0 ? 201 : 422),
   reply: ({ accepted, rejected }) => ({

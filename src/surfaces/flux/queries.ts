@@ -39,7 +39,18 @@ export const stats = defineRoute({
   operation: eventStats,
   rateLimit: 'query',
   query: fluxQueryInput,
-  reply: (s) => ({ data: { count: s.count, sum: tidy(s.sum), avg: tidy(s.avg), min: s.min, max: s.max, p50: s.percentiles[50], p95: s.percentiles[95], p99: s.percentiles[99] } }),
+  reply: (s) => ({
+    data: {
+      count: s.count,
+      sum: tidy(s.sum),
+      avg: tidy(s.avg),
+      min: s.min,
+      max: s.max,
+      p50: s.percentiles[50],
+      p95: s.percentiles[95],
+      p99: s.percentiles[99],
+    },
+  }),
 })
 
 /** Drops float noise from sums and averages (0.1 + 0.2 → 0.3), keeping 12 significant digits. */

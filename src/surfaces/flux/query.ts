@@ -37,7 +37,8 @@ export function fluxQueryInput(params: URLSearchParams): Record<string, unknown>
   for (const [key, value] of params) {
     const tag = /^tags\[(.+)\]$/s.exec(key)
     if (tag) tags.push([tag[1], value])
-    else if (key.startsWith('tags')) issues.push({ rule: 'invalid', message: 'Tag filters are written tags[key]=value.', path: ['tags'] })
+    else if (key.startsWith('tags'))
+      issues.push({ rule: 'invalid', message: 'Tag filters are written tags[key]=value.', path: ['tags'] })
   }
   // fromEntries defines own keys: a `__proto__` tag is a tag like any other, not a prototype.
   if (tags.length > 0) filter.tags = Object.fromEntries(tags)
@@ -51,12 +52,18 @@ export function fluxQueryInput(params: URLSearchParams): Record<string, unknown>
   const groupBy = get('group_by')
   if (groupBy !== undefined) {
     if (/^tags\..+/s.test(groupBy)) input.groupByTag = groupBy.slice('tags.'.length)
-    else issues.push({ rule: 'invalid', message: 'The group_by parameter must be tags.<key>, for example tags.plan.', path: ['group_by'] })
+    else
+      issues.push({
+        rule: 'invalid',
+        message: 'The group_by parameter must be tags.<key>, for example tags.plan.',
+        path: ['group_by'],
+      })
   }
   const field = get('field') ?? 'value'
   if (field === 'value') input.field = { kind: 'value' }
   else if (/^properties\..+/s.test(field)) input.field = { kind: 'property', key: field.slice('properties.'.length) }
-  else issues.push({ rule: 'invalid', message: 'The field parameter must be value or properties.<key>.', path: ['field'] })
+  else
+    issues.push({ rule: 'invalid', message: 'The field parameter must be value or properties.<key>.', path: ['field'] })
 
   if (issues.length > 0) throw validationError(issues)
   return input

@@ -8,7 +8,8 @@ import { wireDefinition } from './format'
 
 /** The fields a body may set, by their wire names (the same as the core's); others are ignored. */
 const FIELDS = Object.keys(definitionFields)
-const fields = (body: Record<string, unknown>) => Object.fromEntries(FIELDS.filter((f) => Object.hasOwn(body, f) && body[f] !== undefined).map((f) => [f, body[f]]))
+const fields = (body: Record<string, unknown>) =>
+  Object.fromEntries(FIELDS.filter((f) => Object.hasOwn(body, f) && body[f] !== undefined).map((f) => [f, body[f]]))
 const byUuid = (params: Record<string, string>) => ({ id: params.uuid })
 
 export const listDefinitions = defineRoute({

@@ -19,5 +19,17 @@ export const statusBlocksMetrics = defineSurface({
     write: { limit: 120, windowMs: 60_000 },
     recalculate: { limit: 10, windowMs: 60_000 },
   },
-  routes: [listDefinitions, createDefinition, getDefinition, updateDefinition, deleteDefinition, listTemplates, applyTemplate, listValues, getValue, getHistory, recalculate],
+  routes: [
+    listDefinitions,
+    createDefinition,
+    getDefinition,
+    updateDefinition,
+    deleteDefinition,
+    listTemplates,
+    applyTemplate,
+    listValues,
+    getValue,
+    getHistory,
+    recalculate,
+  ],
 })

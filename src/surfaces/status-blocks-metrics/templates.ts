@@ -14,7 +14,9 @@ export const listTemplates = defineRoute({
       key: t.key,
       name: t.name,
       description: t.description,
-      metrics: t.metrics.map((m) => specFields({ name: m.name, slug: m.slug, ...completeSpec(m, undefined, t.key).spec })),
+      metrics: t.metrics.map((m) =>
+        specFields({ name: m.name, slug: m.slug, ...completeSpec(m, undefined, t.key).spec }),
+      ),
     })),
   }),
 })

@@ -5,7 +5,8 @@ import { wireValue } from './format'
 
 const bySlug = (params: Record<string, string>) => ({ slug: params.slug })
 /** A query parameter as the schema should see it: integers as numbers, anything else as sent. */
-const integerOrText = (text: string | null) => (text === null ? undefined : /^-?\d{1,9}$/.test(text) ? Number(text) : text)
+const integerOrText = (text: string | null) =>
+  text === null ? undefined : /^-?\d{1,9}$/.test(text) ? Number(text) : text
 const optional = (text: string | null) => text ?? undefined
 
 export const listValues = defineRoute({
@@ -35,7 +36,10 @@ export const getHistory = defineRoute({
   params: bySlug,
   // More uncomputed days than a request computes: 202, and the history job computes them.
   status: (history) => (history.pending ? 202 : 200),
-  reply: ({ pending, ...history }) => (pending ? { message: pendingMessage('history', pending), data: { ...history, pending: wirePending(pending) } } : { data: history }),
+  reply: ({ pending, ...history }) =>
+    pending
+      ? { message: pendingMessage('history', pending), data: { ...history, pending: wirePending(pending) } }
+      : { data: history },
 })
 
 /** Optional body `{"from": "2024-01-01", "to": "2024-01-31"}`. */
@@ -48,7 +52,9 @@ export const recalculate = defineRoute({
   params: bySlug,
   status: (value) => (value.pending ? 202 : 200),
   reply: ({ pending, ...value }) =>
-    pending ? { message: pendingMessage('recalculation', pending), data: wireValue(value), pending: wirePending(pending) } : { data: wireValue(value) },
+    pending
+      ? { message: pendingMessage('recalculation', pending), data: wireValue(value), pending: wirePending(pending) }
+      : { data: wireValue(value) },
 })
 
 function pendingMessage(what: 'history' | 'recalculation', pending: PendingHistory): string {
@@ -58,4 +64,8 @@ function pendingMessage(what: 'history' | 'recalculation', pending: PendingHisto
     : `The recalculation from ${days} runs in the history job, a slice every minute.`
 }
 
-const wirePending = (pending: PendingHistory) => ({ from: pending.from, to: pending.to, metric_days: pending.metricDays })
+const wirePending = (pending: PendingHistory) => ({
+  from: pending.from,
+  to: pending.to,
+  metric_days: pending.metricDays,
+})

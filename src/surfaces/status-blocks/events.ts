@@ -22,7 +22,9 @@ export const batchEvents = defineRoute({
   operation: trackEvents,
   rateLimit: 'batch',
   body: (body, { batchSize }) => ({
-    events: batchItems(body, { min: 1, max: batchSize }).map((item) => (isPlainObject(item) ? fromStatusBlocks(item) : item)),
+    events: batchItems(body, { min: 1, max: batchSize }).map((item) =>
+      isPlainObject(item) ? fromStatusBlocks(item) : item,
+    ),
   }),
   status: 201,
   reply: ({ ids }) => ({ success: true, created_count: ids.length, event_ids: ids }),

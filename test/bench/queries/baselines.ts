@@ -3,8 +3,8 @@
 // the same answers telltale's core operations return.
 import type Database from 'better-sqlite3'
 import type pg from 'pg'
-import { DAY, FROM, QUERY, TO } from './generate'
 import type { NumericSummary } from '../../../src/storage'
+import { DAY, FROM, QUERY, TO } from './generate'
 
 export interface Answers {
   /** Per UTC day over [FROM, TO), zero-filled, for QUERY.name. */
@@ -34,11 +34,26 @@ function fillDays(rows: Array<{ start: number; count: number }>) {
 /** Nearest-rank percentiles and the rest from ascending values. */
 function statsOf(sorted: Float64Array): Stats {
   const n = sorted.length
-  if (n === 0) return { count: 0, sum: null, avg: null, min: null, max: null, percentiles: Object.fromEntries(QUERY.percentiles.map((p) => [p, null])) }
+  if (n === 0)
+    return {
+      count: 0,
+      sum: null,
+      avg: null,
+      min: null,
+      max: null,
+      percentiles: Object.fromEntries(QUERY.percentiles.map((p) => [p, null])),
+    }
   let sum = 0
   for (let i = 0; i < n; i++) sum += sorted[i]
   const at = (p: number) => sorted[Math.min(n, Math.max(1, Math.ceil((p * n) / 100))) - 1]
-  return { count: n, sum, avg: sum / n, min: sorted[0], max: sorted[n - 1], percentiles: Object.fromEntries(QUERY.percentiles.map((p) => [p, at(p)])) }
+  return {
+    count: n,
+    sum,
+    avg: sum / n,
+    min: sorted[0],
+    max: sorted[n - 1],
+    percentiles: Object.fromEntries(QUERY.percentiles.map((p) => [p, at(p)])),
+  }
 }
 
 const tagsOf = <T extends { tags: unknown; properties: unknown }>(row: T): T => {
@@ -51,9 +66,13 @@ const tagsOf = <T extends { tags: unknown; properties: unknown }>(row: T): T => 
 export function sqliteAnswers(db: Database.Database, projectId: string): Answers {
   const byName = 'project_id = ? and name = ? and ts >= ? and ts < ?'
   const args = [projectId, QUERY.name, FROM, TO]
-  const series = db.prepare(`select ts / ${DAY} * ${DAY} as start, count(*) as count from telltale_events where ${byName} group by 1 order by 1`)
+  const series = db.prepare(
+    `select ts / ${DAY} * ${DAY} as start, count(*) as count from telltale_events where ${byName} group by 1 order by 1`,
+  )
   // One pass: the null group (events without the tag) gives the rest of the total.
-  const groups = db.prepare(`select json_extract(tags, '$.plan') as plan, count(*) as count from telltale_events where ${byName} group by 1`)
+  const groups = db.prepare(
+    `select json_extract(tags, '$.plan') as plan, count(*) as count from telltale_events where ${byName} group by 1`,
+  )
   // The fastest exact way found on SQLite: one pass fetching the values (pluck: no row objects),
   // sorted as a Float64Array in JS. Faster than ORDER BY, a row_number() window, or a count and
   // then percentile_disc (statsSql below: one native sort per percentile).
@@ -67,7 +86,9 @@ export function sqliteAnswers(db: Database.Database, projectId: string): Answers
      from telltale_events where ${byName} and value is not null`,
   )
   const byPlan = `project_id = ? and json_extract(tags, '$.plan') = ?`
-  const rows = db.prepare(`select * from telltale_events where ${byPlan} order by ts desc, id desc limit ${QUERY.limit}`)
+  const rows = db.prepare(
+    `select * from telltale_events where ${byPlan} order by ts desc, id desc limit ${QUERY.limit}`,
+  )
   const total = db.prepare(`select count(*) from telltale_events where ${byPlan}`).pluck()
   return {
     series: async () => fillDays(series.all(...args) as Array<{ start: number; count: number }>),
@@ -87,13 +108,26 @@ export function sqliteAnswers(db: Database.Database, projectId: string): Answers
         return n <= 1 ? 0 : r >= n ? 1 : (r - 0.5) / (n - 1)
       }
       const r = disc.get(...QUERY.percentiles.map(fraction), ...args) as Record<string, number | null>
-      return { count: Number(r.count), sum: r.sum, avg: r.avg, min: r.min, max: r.max, percentiles: Object.fromEntries(QUERY.percentiles.map((p, i) => [p, r[`p${i}`]])) }
+      return {
+        count: Number(r.count),
+        sum: r.sum,
+        avg: r.avg,
+        min: r.min,
+        max: r.max,
+        percentiles: Object.fromEntries(QUERY.percentiles.map((p, i) => [p, r[`p${i}`]])),
+      }
     },
     async list() {
-      const ids = (rows.all(projectId, QUERY.plan) as Array<{ id: string; tags: unknown; properties: unknown }>).map((r) => tagsOf(r).id)
+      const ids = (rows.all(projectId, QUERY.plan) as Array<{ id: string; tags: unknown; properties: unknown }>).map(
+        (r) => tagsOf(r).id,
+      )
       return { ids, total: total.get(projectId, QUERY.plan) as number }
     },
-    listRows: async () => ({ ids: (rows.all(projectId, QUERY.plan) as Array<{ id: string; tags: unknown; properties: unknown }>).map((r) => tagsOf(r).id) }),
+    listRows: async () => ({
+      ids: (rows.all(projectId, QUERY.plan) as Array<{ id: string; tags: unknown; properties: unknown }>).map(
+        (r) => tagsOf(r).id,
+      ),
+    }),
   }
 }
 
@@ -108,41 +142,64 @@ export function postgresAnswers(client: pg.Client, projectId: string): Answers {
   return {
     series: async () =>
       fillDays(
-        (await q<{ start: string; count: string }>(`select ts / ${DAY} * ${DAY} as start, count(*) as count from telltale_events where ${byName} group by 1 order by 1`, args)).map(
-          (r) => ({ start: Number(r.start), count: Number(r.count) }),
-        ),
+        (
+          await q<{ start: string; count: string }>(
+            `select ts / ${DAY} * ${DAY} as start, count(*) as count from telltale_events where ${byName} group by 1 order by 1`,
+            args,
+          )
+        ).map((r) => ({ start: Number(r.start), count: Number(r.count) })),
       ),
     async groups() {
       const out = { total: 0, groups: {} as Record<string, number> }
-      for (const r of await q<{ plan: string | null; count: string }>(`select tags ->> 'plan' as plan, count(*) as count from telltale_events where ${byName} group by 1`, args)) {
+      for (const r of await q<{ plan: string | null; count: string }>(
+        `select tags ->> 'plan' as plan, count(*) as count from telltale_events where ${byName} group by 1`,
+        args,
+      )) {
         out.total += Number(r.count)
         if (r.plan !== null) out.groups[r.plan] = Number(r.count)
       }
       return out
     },
     async stats() {
-      const [r] = await q<{ count: string; sum: number | null; avg: number | null; min: number | null; max: number | null; pct: number[] | null }>(
+      const [r] = await q<{
+        count: string
+        sum: number | null
+        avg: number | null
+        min: number | null
+        max: number | null
+        pct: number[] | null
+      }>(
         `select count(value) as count, sum(value) as sum, avg(value) as avg, min(value) as min, max(value) as max,
            percentile_disc($5::float8[]) within group (order by value) as pct
          from telltale_events where ${byName} and value is not null`,
         [...args, fractions],
       )
-      return { count: Number(r.count), sum: r.sum, avg: r.avg, min: r.min, max: r.max, percentiles: Object.fromEntries(QUERY.percentiles.map((p, i) => [p, r.pct?.[i] ?? null])) }
+      return {
+        count: Number(r.count),
+        sum: r.sum,
+        avg: r.avg,
+        min: r.min,
+        max: r.max,
+        percentiles: Object.fromEntries(QUERY.percentiles.map((p, i) => [p, r.pct?.[i] ?? null])),
+      }
     },
     async list() {
-      const rows = await q<{ id: string; tags: unknown; properties: unknown }>(`select * from telltale_events where ${byPlan} order by ts desc, id desc limit ${QUERY.limit}`, [
+      const rows = await q<{ id: string; tags: unknown; properties: unknown }>(
+        `select * from telltale_events where ${byPlan} order by ts desc, id desc limit ${QUERY.limit}`,
+        [projectId, QUERY.plan],
+      )
+      const [{ count }] = await q<{ count: string }>(`select count(*) as count from telltale_events where ${byPlan}`, [
         projectId,
         QUERY.plan,
       ])
-      const [{ count }] = await q<{ count: string }>(`select count(*) as count from telltale_events where ${byPlan}`, [projectId, QUERY.plan])
       return { ids: rows.map((r) => tagsOf(r).id), total: Number(count) }
     },
     listRows: async () => ({
       ids: (
-        await q<{ id: string; tags: unknown; properties: unknown }>(`select * from telltale_events where ${byPlan} order by ts desc, id desc limit ${QUERY.limit}`, [
-          projectId,
-          QUERY.plan,
-        ])
+        await q<{ id: string; tags: unknown; properties: unknown }>(
+          `select * from telltale_events where ${byPlan} order by ts desc, id desc limit ${QUERY.limit}`,
+          [projectId, QUERY.plan],
+        )
       ).map((r) => tagsOf(r).id),
     }),
   }

@@ -8,7 +8,18 @@ export const DAY = 86_400_000
 export const TO = Date.UTC(2025, 0, 31)
 export const FROM = TO - 30 * DAY
 
-export const NAMES = ['page.view', 'user.login', 'user.signup', 'search', 'cart.add', 'checkout.start', 'order.placed', 'invoice.paid', 'export.run', 'api.call']
+export const NAMES = [
+  'page.view',
+  'user.login',
+  'user.signup',
+  'search',
+  'cart.add',
+  'checkout.start',
+  'order.placed',
+  'invoice.paid',
+  'export.run',
+  'api.call',
+]
 /** tags.plan, with fixed weights (sum 1): the list filter uses a mid-frequency plan. */
 export const PLANS = [
   { plan: 'free', weight: 0.5 },
@@ -54,7 +65,8 @@ export interface Truth {
 }
 
 /** Nearest rank: the value at 1-based rank ceil(p * n / 100) of the ascending values. */
-export const nearestRank = (sorted: ArrayLike<number>, p: number) => sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p * sorted.length) / 100))) - 1]
+export const nearestRank = (sorted: ArrayLike<number>, p: number) =>
+  sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p * sorted.length) / 100))) - 1]
 
 /**
  * Yields `total` events in chunks of `chunkSize`, ascending in time (as they would arrive):
@@ -62,7 +74,12 @@ export const nearestRank = (sorted: ArrayLike<number>, p: number) => sorted[Math
  * k-th of `total` equal slices). Ids are UUIDv7-shaped from the timestamp plus PRNG bits.
  * `truth` is filled in as events are produced; it is complete once the generator returns.
  */
-export function* generateEvents(total: number, chunkSize: number, truth: Truth, seed = 20250131): Generator<NewEvent[]> {
+export function* generateEvents(
+  total: number,
+  chunkSize: number,
+  truth: Truth,
+  seed = 20250131,
+): Generator<NewEvent[]> {
   const next = prng(seed)
   const span = TO - FROM
   const cumulative = PLANS.map((_, i) => PLANS.slice(0, i + 1).reduce((s, p) => s + p.weight, 0))
@@ -110,13 +127,20 @@ export function* generateEvents(total: number, chunkSize: number, truth: Truth, 
   }
   truth.values = Float64Array.from(values).sort()
   const v = truth.values
-  truth.stats = { ...truth.stats, count: v.length, min: v[0], max: v[v.length - 1], percentiles: Object.fromEntries(QUERY.percentiles.map((p) => [p, nearestRank(v, p)])) }
+  truth.stats = {
+    ...truth.stats,
+    count: v.length,
+    min: v[0],
+    max: v[v.length - 1],
+    percentiles: Object.fromEntries(QUERY.percentiles.map((p) => [p, nearestRank(v, p)])),
+  }
   truth.listIds = newestFirst(newest)
     .slice(0, QUERY.limit)
     .map((e) => e.id)
 }
 
-const newestFirst = (rows: Array<{ ts: number; id: string }>) => [...rows].sort((a, b) => b.ts - a.ts || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+const newestFirst = (rows: Array<{ ts: number; id: string }>) =>
+  [...rows].sort((a, b) => b.ts - a.ts || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
 
 export function emptyTruth(): Truth {
   return {

@@ -12,7 +12,20 @@ import type { NewEvent, Storage } from '../../../src/storage'
 
 export type LoadMode = 'bulk' | 'insert'
 
-const COLUMNS = ['id', 'project_id', 'name', 'ts', 'received_at', 'user_id', 'user_email', 'user_name', 'value', 'properties', 'tags', 'client_id'] as const
+const COLUMNS = [
+  'id',
+  'project_id',
+  'name',
+  'ts',
+  'received_at',
+  'user_id',
+  'user_email',
+  'user_name',
+  'value',
+  'properties',
+  'tags',
+  'client_id',
+] as const
 
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v))
 
@@ -30,10 +43,25 @@ export function storageLoader(storage: Storage, projectId: string): Loader {
 }
 
 export function sqliteBulkLoader(db: Database.Database, projectId: string): Loader {
-  const insert = db.prepare(`insert into telltale_events (${COLUMNS.join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`)
+  const insert = db.prepare(
+    `insert into telltale_events (${COLUMNS.join(', ')}) values (${COLUMNS.map(() => '?').join(', ')})`,
+  )
   const many = db.transaction((events: NewEvent[]) => {
     for (const e of events) {
-      insert.run(e.id, projectId, e.name, e.timestamp, e.receivedAt, e.userId, e.userEmail, e.userName, e.value, json(e.properties), json(e.tags), e.clientId)
+      insert.run(
+        e.id,
+        projectId,
+        e.name,
+        e.timestamp,
+        e.receivedAt,
+        e.userId,
+        e.userEmail,
+        e.userName,
+        e.value,
+        json(e.properties),
+        json(e.tags),
+        e.clientId,
+      )
     }
   })
   return {
@@ -50,7 +78,20 @@ export function postgresBulkLoader(client: pg.Client, projectId: string): Loader
     async load(events) {
       const columns: unknown[][] = COLUMNS.map(() => new Array(events.length))
       events.forEach((e, i) => {
-        const row = [e.id, projectId, e.name, e.timestamp, e.receivedAt, e.userId, e.userEmail, e.userName, e.value, json(e.properties), json(e.tags), e.clientId]
+        const row = [
+          e.id,
+          projectId,
+          e.name,
+          e.timestamp,
+          e.receivedAt,
+          e.userId,
+          e.userEmail,
+          e.userName,
+          e.value,
+          json(e.properties),
+          json(e.tags),
+          e.clientId,
+        ]
         for (let c = 0; c < row.length; c++) columns[c][i] = row[c]
       })
       await client.query(text, columns)

@@ -1,7 +1,7 @@
 // Event aggregations: count series, counts by tag, numeric summaries with percentiles.
 import { beforeAll, describe, expect, it } from 'vitest'
-import { mulberry32 as random } from '../../fuzz/prng'
 import type { NumericSummary } from '../../../src/storage'
+import { mulberry32 as random } from '../../fuzz/prng'
 import { event, type MakeStorage, nearestRank, seedTwoTenants, shuffle, sum, T0, useStorage } from './helpers'
 
 export function aggregationTests(makeStorage: MakeStorage) {
@@ -21,7 +21,9 @@ export function aggregationTests(makeStorage: MakeStorage) {
 
       const next = random(42)
       const base = Date.UTC(2024, 2, 10, 13, 2, 17, 123) // deliberately not aligned to any bucket
-      const events = Array.from({ length: 80 }, (_, i) => event(i % 3 === 0 ? 'page.view' : 'click', base + Math.floor(next() * 86_400_000)))
+      const events = Array.from({ length: 80 }, (_, i) =>
+        event(i % 3 === 0 ? 'page.view' : 'click', base + Math.floor(next() * 86_400_000)),
+      )
       let projectId = ''
       beforeAll(async () => {
         projectId = (await seedTwoTenants(store(), events)).a
@@ -52,7 +54,9 @@ export function aggregationTests(makeStorage: MakeStorage) {
       })
 
       it('returns no buckets for no events', async () => {
-        expect(await store().events.countSeries({ projectId, filter: { names: ['missing'] }, bucketMs: 60_000 })).toEqual([])
+        expect(
+          await store().events.countSeries({ projectId, filter: { names: ['missing'] }, bucketMs: 60_000 }),
+        ).toEqual([])
       })
     })
 
@@ -89,7 +93,13 @@ export function aggregationTests(makeStorage: MakeStorage) {
       })
 
       it('applies the filter', async () => {
-        expect(await store().events.countByTag({ projectId, filter: { names: ['checkout'], tags: { 'geo.country': 'de' } }, tagKey: 'plan' })).toEqual([
+        expect(
+          await store().events.countByTag({
+            projectId,
+            filter: { names: ['checkout'], tags: { 'geo.country': 'de' } },
+            tagKey: 'plan',
+          }),
+        ).toEqual([
           { value: 'pro', count: 2 },
           { value: 'free', count: 1 },
         ])
@@ -140,7 +150,8 @@ export function aggregationTests(makeStorage: MakeStorage) {
       })
 
       it('reads a numeric property, skipping rows where it is not a number', async () => {
-        const withProps = (properties: Record<string, unknown> | null) => event('request', T0, { properties, value: 1000 })
+        const withProps = (properties: Record<string, unknown> | null) =>
+          event('request', T0, { properties, value: 1000 })
         const { a } = await seedTwoTenants(store(), [
           withProps({ ms: 12 }),
           withProps({ ms: 7.5, 'load.ms': 3 }),
@@ -154,9 +165,29 @@ export function aggregationTests(makeStorage: MakeStorage) {
           withProps(null),
           withProps({ 'load.ms': 5 }),
         ])
-        const summarize = (key: string) => store().events.summarize({ projectId: a, filter: {}, field: { kind: 'property', key }, percentiles: [50, 100] })
-        expect(await summarize('ms')).toEqual({ count: 3, sum: 49.75, avg: 49.75 / 3, min: 7.5, max: 30.25, percentiles: { 50: 12, 100: 30.25 } })
-        expect(await summarize('load.ms')).toEqual({ count: 2, sum: 8, avg: 4, min: 3, max: 5, percentiles: { 50: 3, 100: 5 } })
+        const summarize = (key: string) =>
+          store().events.summarize({
+            projectId: a,
+            filter: {},
+            field: { kind: 'property', key },
+            percentiles: [50, 100],
+          })
+        expect(await summarize('ms')).toEqual({
+          count: 3,
+          sum: 49.75,
+          avg: 49.75 / 3,
+          min: 7.5,
+          max: 30.25,
+          percentiles: { 50: 12, 100: 30.25 },
+        })
+        expect(await summarize('load.ms')).toEqual({
+          count: 2,
+          sum: 8,
+          avg: 4,
+          min: 3,
+          max: 5,
+          percentiles: { 50: 3, 100: 5 },
+        })
       })
 
       it('applies the filter', async () => {
@@ -166,7 +197,12 @@ export function aggregationTests(makeStorage: MakeStorage) {
           event('latency', T0 + 2, { value: 40, tags: { region: 'eu' } }),
           event('other', T0 + 3, { value: 1000, tags: { region: 'eu' } }),
         ])
-        const summary = await store().events.summarize({ projectId: a, filter: { names: ['latency'], tags: { region: 'eu' } }, field: { kind: 'value' }, percentiles: [50] })
+        const summary = await store().events.summarize({
+          projectId: a,
+          filter: { names: ['latency'], tags: { region: 'eu' } },
+          field: { kind: 'value' },
+          percentiles: [50],
+        })
         expect(summary).toEqual({ count: 2, sum: 50, avg: 25, min: 10, max: 40, percentiles: { 50: 10 } })
       })
 
@@ -178,7 +214,12 @@ export function aggregationTests(makeStorage: MakeStorage) {
           [[1e200, 1e200, 1e200], { sum: 3e200, avg: 1e200 }],
         ] as Array<[number[], Partial<NumericSummary>]>) {
           const summary = await summarizeValues(values)
-          expect(summary).toMatchObject({ count: values.length, min: Math.min(...values), max: Math.max(...values), ...expected })
+          expect(summary).toMatchObject({
+            count: values.length,
+            min: Math.min(...values),
+            max: Math.max(...values),
+            ...expected,
+          })
           expect(summary.percentiles[50]).toBe(nearestRank(values, 50))
           if (expected.avg === undefined && summary.avg !== null) expect(Number.isFinite(summary.avg)).toBe(true)
           if (expected.sum !== null) expect(summary.sum).toBeCloseTo(expected.sum!, -190)
@@ -192,33 +233,85 @@ export function aggregationTests(makeStorage: MakeStorage) {
           event('n', T0, { properties: { n: big } }),
           event('n', T0, { properties: { n: 9007199254740993 } }),
         ])
-        const summary = await store().events.summarize({ projectId: a, filter: {}, field: { kind: 'property', key: 'n' }, percentiles: [100] })
+        const summary = await store().events.summarize({
+          projectId: a,
+          filter: {},
+          field: { kind: 'property', key: 'n' },
+          percentiles: [100],
+        })
         expect(summary).toMatchObject({ count: 3, min: 9007199254740992, max: big, percentiles: { 100: big } })
         expect(summary.sum).toBeCloseTo(2 * big + 9007199254740992, -4)
       })
 
       it('reads property and tag keys with any characters, and answers "absent" for keys no row can have', async () => {
-        const keys = ['a.b', 'with space', 'quote"d', 'back\\slash', "it's", '__proto__', '$', '[0]', 'ü😀', 'tab\there', 'line\nbreak', '']
+        const keys = [
+          'a.b',
+          'with space',
+          'quote"d',
+          'back\\slash',
+          "it's",
+          '__proto__',
+          '$',
+          '[0]',
+          'ü😀',
+          'tab\there',
+          'line\nbreak',
+          '',
+        ]
         const properties = Object.fromEntries(keys.map((key, i) => [key, i + 1]))
         const tags = Object.fromEntries(keys.map((key, i) => [key, `v${i}`]))
-        const { a } = await seedTwoTenants(store(), [event('k', T0, { properties, tags }), event('k', T0 + 1, { properties: { other: 1 }, tags: { other: 'x' } })])
+        const { a } = await seedTwoTenants(store(), [
+          event('k', T0, { properties, tags }),
+          event('k', T0 + 1, { properties: { other: 1 }, tags: { other: 'x' } }),
+        ])
         for (const [i, key] of keys.entries()) {
-          const summary = await store().events.summarize({ projectId: a, filter: {}, field: { kind: 'property', key }, percentiles: [50] })
+          const summary = await store().events.summarize({
+            projectId: a,
+            filter: {},
+            field: { kind: 'property', key },
+            percentiles: [50],
+          })
           expect(summary, key).toMatchObject({ count: 1, sum: i + 1 })
           expect(await store().events.count({ projectId: a, filter: { tags: { [key]: `v${i}` } } }), key).toBe(1)
-          expect(await store().events.countByTag({ projectId: a, filter: {}, tagKey: key }), key).toEqual([{ value: `v${i}`, count: 1 }])
+          expect(await store().events.countByTag({ projectId: a, filter: {}, tagKey: key }), key).toEqual([
+            { value: `v${i}`, count: 1 },
+          ])
         }
         const nul = 'a\u0000b'
-        expect(await store().events.summarize({ projectId: a, filter: {}, field: { kind: 'property', key: nul }, percentiles: [50] })).toMatchObject({ count: 0, sum: null })
+        expect(
+          await store().events.summarize({
+            projectId: a,
+            filter: {},
+            field: { kind: 'property', key: nul },
+            percentiles: [50],
+          }),
+        ).toMatchObject({ count: 0, sum: null })
         expect(await store().events.count({ projectId: a, filter: { tags: { [nul]: 'x' } } })).toBe(0)
         expect(await store().events.countByTag({ projectId: a, filter: {}, tagKey: nul })).toEqual([])
       })
 
       it('gives count 0 and nulls for an empty set', async () => {
         const { a } = await seedTwoTenants(store(), [event('measure', T0)])
-        const summary = await store().events.summarize({ projectId: a, filter: {}, field: { kind: 'value' }, percentiles: [50, 95] })
-        expect(summary).toEqual({ count: 0, sum: null, avg: null, min: null, max: null, percentiles: { 50: null, 95: null } })
-        const none = await store().events.summarize({ projectId: a, filter: { names: ['missing'] }, field: { kind: 'property', key: 'ms' }, percentiles: [] })
+        const summary = await store().events.summarize({
+          projectId: a,
+          filter: {},
+          field: { kind: 'value' },
+          percentiles: [50, 95],
+        })
+        expect(summary).toEqual({
+          count: 0,
+          sum: null,
+          avg: null,
+          min: null,
+          max: null,
+          percentiles: { 50: null, 95: null },
+        })
+        const none = await store().events.summarize({
+          projectId: a,
+          filter: { names: ['missing'] },
+          field: { kind: 'property', key: 'ms' },
+          percentiles: [],
+        })
         expect(none).toEqual({ count: 0, sum: null, avg: null, min: null, max: null, percentiles: {} })
       })
     })

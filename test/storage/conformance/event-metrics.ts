@@ -2,7 +2,14 @@
 // (countDistinctUsers, latest, sumLatestPerUser): the semantics on `EventPredicate` as tests.
 import { randomUUID } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { EventField, EventFilter, EventPredicate, NewEvent, PredicateField, StoredEvent } from '../../../src/storage'
+import type {
+  EventField,
+  EventFilter,
+  EventPredicate,
+  NewEvent,
+  PredicateField,
+  StoredEvent,
+} from '../../../src/storage'
 import { event, type MakeStorage, newProject, seedTwoTenants, sum, T0, useStorage } from './helpers'
 
 const value: EventField = { kind: 'value' }
@@ -73,12 +80,20 @@ export function metricTests(makeStorage: MakeStorage) {
         ['p eq 5.0', { field: p, op: 'eq', value: 5.0 }, 'm'],
         ['p eq 0', { field: p, op: 'eq', value: 0 }, 'n'],
         ['p eq -2.5', { field: p, op: 'eq', value: -2.5 }, 'k'],
-        ['p eq null (JSON null, missing key, null properties)', { field: p, op: 'eq', value: null }, except('abcdeghklmnoq')],
+        [
+          'p eq null (JSON null, missing key, null properties)',
+          { field: p, op: 'eq', value: null },
+          except('abcdeghklmnoq'),
+        ],
         ['p neq null', { field: p, op: 'neq', value: null }, 'abcdeghklmnoq'],
         ['p neq "abc" (absent included)', { field: p, op: 'neq', value: 'abc' }, except('a')],
         ['p neq 500', { field: p, op: 'neq', value: 500 }, except('b')],
         ['p neq true', { field: p, op: 'neq', value: true }, except('d')],
-        ['p in mixed scalars and null', { field: p, op: 'in', value: ['abc', 500, true, null] }, `abd${except('abcdeghklmnoq')}`],
+        [
+          'p in mixed scalars and null',
+          { field: p, op: 'in', value: ['abc', 500, true, null] },
+          `abd${except('abcdeghklmnoq')}`,
+        ],
         ['p in ["500", false, 0]', { field: p, op: 'in', value: ['500', false, 0] }, 'cln'],
         ['p in [1] (inside an array: no)', { field: p, op: 'in', value: [1] }, ''],
         ['p gt 400 ("500" is not > 400)', { field: p, op: 'gt', value: 400 }, 'b'],
@@ -127,7 +142,11 @@ export function metricTests(makeStorage: MakeStorage) {
         ['userId eq null', { field: user, op: 'eq', value: null }, except('abdefm')],
         ['userId neq "u1"', { field: user, op: 'neq', value: 'u1' }, except('ad')],
         ['userId neq null', { field: user, op: 'neq', value: null }, 'abdefm'],
-        ['userId in ["u1", "u3", null]', { field: user, op: 'in', value: ['u1', 'u3', null] }, `adf${except('abdefm')}`],
+        [
+          'userId in ["u1", "u3", null]',
+          { field: user, op: 'in', value: ['u1', 'u3', null] },
+          `adf${except('abdefm')}`,
+        ],
         ['userId gte 0 (never a number)', { field: user, op: 'gte', value: 0 }, ''],
       ]
       const sorted = (s: string) => [...s].sort().join('')
@@ -174,12 +193,23 @@ export function metricTests(makeStorage: MakeStorage) {
         expect(await store().events.countSeries({ projectId, filter: { where }, bucketMs: 4000 })).toEqual(
           [...buckets].sort(([x], [y]) => x - y).map(([start, count]) => ({ start, count })),
         )
-        expect(await store().events.countByTag({ projectId, filter: { where: [{ field: value, op: 'gte', value: 400 }] }, tagKey: 'plan' })).toEqual([
+        expect(
+          await store().events.countByTag({
+            projectId,
+            filter: { where: [{ field: value, op: 'gte', value: 400 }] },
+            tagKey: 'plan',
+          }),
+        ).toEqual([
           { value: 'pro', count: 2 },
           { value: 'free', count: 1 },
         ])
         const noUser = events.filter((e) => e.userId === null && e.value !== null).map((e) => e.value!)
-        const summary = await store().events.summarize({ projectId, filter: { where: [{ field: user, op: 'eq', value: null }] }, field: value, percentiles: [100] })
+        const summary = await store().events.summarize({
+          projectId,
+          filter: { where: [{ field: user, op: 'eq', value: null }] },
+          field: value,
+          percentiles: [100],
+        })
         expect(summary).toEqual({
           count: noUser.length,
           sum: sum(noUser),
@@ -188,7 +218,12 @@ export function metricTests(makeStorage: MakeStorage) {
           max: Math.max(...noUser),
           percentiles: { 100: 1e6 },
         })
-        const numericP = await store().events.summarize({ projectId, filter: { where: [{ field: p, op: 'neq', value: 5 }] }, field: p, percentiles: [] })
+        const numericP = await store().events.summarize({
+          projectId,
+          filter: { where: [{ field: p, op: 'neq', value: 5 }] },
+          field: p,
+          percentiles: [],
+        })
         expect(numericP).toMatchObject({ count: 3, sum: 497.5, min: -2.5, max: 500 })
       })
     })
@@ -196,7 +231,11 @@ export function metricTests(makeStorage: MakeStorage) {
     it('firstTimestamp: the earliest event of the project, undefined without one', async () => {
       const empty = await newProject(store())
       expect(await store().events.firstTimestamp({ projectId: empty })).toBeUndefined()
-      const { a, b } = await seedTwoTenants(store(), [event('late', T0 + 5_000), event('early', T0 - 3_000, { value: 1 }), event('middle', T0)])
+      const { a, b } = await seedTwoTenants(store(), [
+        event('late', T0 + 5_000),
+        event('early', T0 - 3_000, { value: 1 }),
+        event('middle', T0),
+      ])
       expect(await store().events.firstTimestamp({ projectId: a })).toBe(T0 - 3_000)
       // An earlier event in another project changes nothing here; one in this project does.
       await store().events.insert({ projectId: b, events: [event('older', 0)] })
@@ -247,8 +286,12 @@ export function metricTests(makeStorage: MakeStorage) {
         await store().events.insert({ projectId: a, events })
         // Another project where u1 buys twice more: leaked into a's count, u1 would reach 2 and 3.
         const b = await newProject(store())
-        await store().events.insert({ projectId: b, events: [event('buy', T0, { userId: 'u1', value: 10 }), event('buy', T0 + 1, { userId: 'u1', value: 10 })] })
-        const count = (filter: EventFilter, minEvents?: number) => store().events.countDistinctUsers({ projectId: a, filter, minEvents })
+        await store().events.insert({
+          projectId: b,
+          events: [event('buy', T0, { userId: 'u1', value: 10 }), event('buy', T0 + 1, { userId: 'u1', value: 10 })],
+        })
+        const count = (filter: EventFilter, minEvents?: number) =>
+          store().events.countDistinctUsers({ projectId: a, filter, minEvents })
         // u1: 1 event, u2: 2, u3: 3, u4: 2 buys and a view, '' (a user id all the same): 2; the three without a user never count.
         expect(await count({})).toBe(5)
         expect(await count({}, 1)).toBe(5)
@@ -263,7 +306,12 @@ export function metricTests(makeStorage: MakeStorage) {
         expect(await count({ names: ['buy'], where: [tenOrMore] }, 3)).toBe(1)
         expect(await count({ from: T0 + 2, to: T0 + 6 }, 1)).toBe(2)
         expect(await count({ from: T0 + 2, to: T0 + 6 }, 2)).toBe(1)
-        expect(await count({ names: ['buy'], from: T0 + 2, to: T0 + 11, where: [{ field: value, op: 'gte', value: 20 }] }, 2)).toBe(1)
+        expect(
+          await count(
+            { names: ['buy'], from: T0 + 2, to: T0 + 11, where: [{ field: value, op: 'gte', value: 20 }] },
+            2,
+          ),
+        ).toBe(1)
         expect(await count({ where: [{ field: user, op: 'eq', value: null }] }, 1)).toBe(0)
         expect(await count({ tags: { 'plan\u0000': 'x' } }, 1)).toBe(0)
         expect(await store().events.countDistinctUsers({ projectId: b, filter: {}, minEvents: 2 })).toBe(1)
@@ -272,7 +320,10 @@ export function metricTests(makeStorage: MakeStorage) {
       it('refuses a minEvents that is not an integer >= 1', async () => {
         const projectId = await newProject(store())
         for (const minEvents of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
-          await expect(store().events.countDistinctUsers({ projectId, filter: {}, minEvents }), String(minEvents)).rejects.toThrow(/minEvents/)
+          await expect(
+            store().events.countDistinctUsers({ projectId, filter: {}, minEvents }),
+            String(minEvents),
+          ).rejects.toThrow(/minEvents/)
         }
       })
     })
@@ -309,9 +360,13 @@ export function metricTests(makeStorage: MakeStorage) {
         await store().events.insert({ projectId: a, events })
         // Another project whose users match every filter: none of them may count for a.
         b = await newProject(store())
-        await store().events.insert({ projectId: b, events: [pay('b1', 1, 'monthly'), pay('b2', 1, 'quarterly'), pay('b3', 1, 'yearly'), pay('m2', 1, 'monthly')] })
+        await store().events.insert({
+          projectId: b,
+          events: [pay('b1', 1, 'monthly'), pay('b2', 1, 'quarterly'), pay('b3', 1, 'yearly'), pay('m2', 1, 'monthly')],
+        })
       })
-      const inAny = (filters: EventFilter[], projectId = a) => store().events.countDistinctUsersInAny({ projectId, filters })
+      const inAny = (filters: EventFilter[], projectId = a) =>
+        store().events.countDistinctUsersInAny({ projectId, filters })
 
       it('counts a user matching several filters once (each filter with names, from/to and where)', async () => {
         expect(await inAny([monthly, quarterly, yearly])).toBe(4) // m1, q1, y1, both
@@ -361,7 +416,8 @@ export function metricTests(makeStorage: MakeStorage) {
           event('other', T0 + 30, { value: 1000 }),
         ]
         const { a } = await seedTwoTenants(store(), events)
-        const latest = (filter: EventFilter, field: EventField = value) => store().events.latest({ projectId: a, filter, field })
+        const latest = (filter: EventFilter, field: EventField = value) =>
+          store().events.latest({ projectId: a, filter, field })
         expect(await latest({ names: ['mrr'] })).toBe(expectedLatest(events.slice(0, 7), (e) => e.value))
         expect(await latest({ names: ['mrr'] })).toBe(20)
         expect(await latest({})).toBe(1000)
@@ -372,12 +428,24 @@ export function metricTests(makeStorage: MakeStorage) {
       })
 
       it('is null when no matching event holds a number there', async () => {
-        const { a } = await seedTwoTenants(store(), [event('m', T0, { properties: { x: '1', y: null, z: true, w: [1], v: { n: 1 } } }), event('m', T0 + 1, { value: 3 })])
+        const { a } = await seedTwoTenants(store(), [
+          event('m', T0, { properties: { x: '1', y: null, z: true, w: [1], v: { n: 1 } } }),
+          event('m', T0 + 1, { value: 3 }),
+        ])
         for (const key of ['x', 'y', 'z', 'w', 'v', 'missing', 'x\u0000']) {
-          expect(await store().events.latest({ projectId: a, filter: {}, field: { kind: 'property', key } }), key).toBeNull()
+          expect(
+            await store().events.latest({ projectId: a, filter: {}, field: { kind: 'property', key } }),
+            key,
+          ).toBeNull()
         }
         expect(await store().events.latest({ projectId: a, filter: { names: ['none'] }, field: value })).toBeNull()
-        expect(await store().events.latest({ projectId: a, filter: { where: [{ field: value, op: 'eq', value: null }] }, field: value })).toBeNull()
+        expect(
+          await store().events.latest({
+            projectId: a,
+            filter: { where: [{ field: value, op: 'eq', value: null }] },
+            field: value,
+          }),
+        ).toBeNull()
       })
     })
 
@@ -388,7 +456,8 @@ export function metricTests(makeStorage: MakeStorage) {
         for (const e of events) {
           if (e.userId === null || typeof read(e) !== 'number') continue
           const current = latest.get(e.userId)
-          if (!current || e.timestamp > current.timestamp || (e.timestamp === current.timestamp && e.id > current.id)) latest.set(e.userId, e)
+          if (!current || e.timestamp > current.timestamp || (e.timestamp === current.timestamp && e.id > current.id))
+            latest.set(e.userId, e)
         }
         const values = [...latest.values()].map((e) => read(e) as number)
         return { users: values.length, sum: values.length === 0 ? null : sum(values) }
@@ -409,7 +478,8 @@ export function metricTests(makeStorage: MakeStorage) {
           event('refund', T0 + 9, { userId: 'u1', value: -5 }),
         ]
         const { a } = await seedTwoTenants(store(), events)
-        const sumLatest = (filter: EventFilter, field: EventField = value) => store().events.sumLatestPerUser({ projectId: a, filter, field })
+        const sumLatest = (filter: EventFilter, field: EventField = value) =>
+          store().events.sumLatestPerUser({ projectId: a, filter, field })
         const paid = events.filter((e) => e.name === 'paid')
         expect(await sumLatest({ names: ['paid'] })).toEqual({ users: 3, sum: 137 })
         expect(await sumLatest({ names: ['paid'] })).toEqual(expectedSum(paid, (e) => e.value))
@@ -433,7 +503,10 @@ export function metricTests(makeStorage: MakeStorage) {
           ),
         )
         expect(await sumLatest({ names: ['none'] })).toEqual({ users: 0, sum: null })
-        expect(await sumLatest({ names: ['paid'] }, { kind: 'property', key: 'x\u0000' })).toEqual({ users: 0, sum: null })
+        expect(await sumLatest({ names: ['paid'] }, { kind: 'property', key: 'x\u0000' })).toEqual({
+          users: 0,
+          sum: null,
+        })
       })
 
       it('reports a sum beyond the double range as null, negative and float values exactly', async () => {
@@ -444,8 +517,12 @@ export function metricTests(makeStorage: MakeStorage) {
           event('small', T0 + 1, { userId: 'u2', value: 0.5 }),
           event('small', T0, { userId: 'u2', value: 1e308 }),
         ])
-        expect(await store().events.sumLatestPerUser({ projectId: a, filter: { names: ['big'] }, field: value })).toEqual({ users: 2, sum: null })
-        expect(await store().events.sumLatestPerUser({ projectId: a, filter: { names: ['small'] }, field: value })).toEqual({ users: 2, sum: -1.75 })
+        expect(
+          await store().events.sumLatestPerUser({ projectId: a, filter: { names: ['big'] }, field: value }),
+        ).toEqual({ users: 2, sum: null })
+        expect(
+          await store().events.sumLatestPerUser({ projectId: a, filter: { names: ['small'] }, field: value }),
+        ).toEqual({ users: 2, sum: -1.75 })
       })
     })
   })

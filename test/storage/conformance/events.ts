@@ -16,7 +16,12 @@ export function insertTests(makeStorage: MakeStorage) {
           userEmail: 'ana@example.com',
           userName: 'Ana Ñúñez',
           value: 0.1 + 0.2,
-          properties: { plan: { tier: 'pro', seats: 3, addons: ['sso', null, true, 1.5, { deep: [[]] }] }, quote: 'a "b" \\ c', emoji: '🎉', empty: {} },
+          properties: {
+            plan: { tier: 'pro', seats: 3, addons: ['sso', null, true, 1.5, { deep: [[]] }] },
+            quote: 'a "b" \\ c',
+            emoji: '🎉',
+            empty: {},
+          },
           tags: { plan: 'pro', 'geo.country': 'de', 'with space': 'ja ✓' },
           clientId: 'client-ü-1',
         }),
@@ -65,8 +70,14 @@ export function insertTests(makeStorage: MakeStorage) {
 
       const retry = event('order', T0 + 9, { clientId: 'c-1', value: 2 })
       const fresh = event('order', T0 + 10, { clientId: 'c-2' })
-      expect(await store().events.insert({ projectId, events: [retry, fresh] })).toEqual({ ids: [first.id, fresh.id], created: 1 })
-      expect(await store().events.insert({ projectId, events: [retry, fresh] })).toEqual({ ids: [first.id, fresh.id], created: 0 })
+      expect(await store().events.insert({ projectId, events: [retry, fresh] })).toEqual({
+        ids: [first.id, fresh.id],
+        created: 1,
+      })
+      expect(await store().events.insert({ projectId, events: [retry, fresh] })).toEqual({
+        ids: [first.id, fresh.id],
+        created: 0,
+      })
 
       expect(await store().events.get({ projectId, id: first.id })).toEqual({ ...first, projectId })
       expect(await store().events.count({ projectId, filter: {} })).toBe(2)
@@ -92,8 +103,12 @@ export function insertTests(makeStorage: MakeStorage) {
       }))
       const results = await Promise.all(calls.map((call) => store().events.insert(call)))
       for (const projectId of [a, b]) {
-        const mine = calls.map((call, i) => ({ call, result: results[i] })).filter(({ call }) => call.projectId === projectId)
-        const sameIds = new Set(mine.filter(({ call }) => call.events[0].clientId === 'same').map(({ result }) => result.ids[0]))
+        const mine = calls
+          .map((call, i) => ({ call, result: results[i] }))
+          .filter(({ call }) => call.projectId === projectId)
+        const sameIds = new Set(
+          mine.filter(({ call }) => call.events[0].clientId === 'same').map(({ result }) => result.ids[0]),
+        )
         expect(sameIds.size).toBe(1) // every call naming 'same' got the one stored id
         for (const { call, result } of mine) {
           if (call.events[0].clientId !== 'same') expect(result.ids[0]).toBe(call.events[0].id)
@@ -111,8 +126,16 @@ export function insertTests(makeStorage: MakeStorage) {
       await store().events.insert({ projectId, events: [existing] })
       const good = Array.from({ length: 5 }, (_, i) => [event('good', T0 + i)])
       const bad = [event('bad', T0), { ...event('bad', T0), id: existing.id }] // a primary-key clash
-      const settled = await Promise.allSettled([...good, bad, ...good.map(() => [event('good', T0)])].map((events) => store().events.insert({ projectId, events })))
-      expect(settled.map((r) => r.status)).toEqual([...Array(5).fill('fulfilled'), 'rejected', ...Array(5).fill('fulfilled')])
+      const settled = await Promise.allSettled(
+        [...good, bad, ...good.map(() => [event('good', T0)])].map((events) =>
+          store().events.insert({ projectId, events }),
+        ),
+      )
+      expect(settled.map((r) => r.status)).toEqual([
+        ...Array(5).fill('fulfilled'),
+        'rejected',
+        ...Array(5).fill('fulfilled'),
+      ])
       expect(await store().events.count({ projectId, filter: { names: ['good'] } })).toBe(10)
       expect(await store().events.count({ projectId, filter: { names: ['bad'] } })).toBe(0)
     })
@@ -235,7 +258,9 @@ export function queryTests(makeStorage: MakeStorage) {
 
       it('combines every filter field (AND)', async () => {
         expect(await matching({ namePrefix: 'user.', tags: { plan: 'pro' }, from: T0 + 500 })).toEqual(['user.login'])
-        expect(await matching({ names: ['user.signup', 'users'], userId: 'u2', to: T0 + 3000 })).toEqual(['user.signup'])
+        expect(await matching({ names: ['user.signup', 'users'], userId: 'u2', to: T0 + 3000 })).toEqual([
+          'user.signup',
+        ])
       })
     })
   })

@@ -1,8 +1,8 @@
 // Shared by every domain suite: opening a storage for a describe block, and test data.
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll } from 'vitest'
-import { mulberry32 as random } from '../../fuzz/prng'
 import type { ApiKey, NewEvent, Project, Storage } from '../../../src/storage'
+import { mulberry32 as random } from '../../fuzz/prng'
 
 export interface StorageHandle {
   storage: Storage
@@ -49,7 +49,18 @@ export async function newProject(storage: Storage): Promise<string> {
 export function apiKey(projectId: string, fields: Partial<ApiKey> = {}): ApiKey {
   const id = randomUUID()
   const prefix = `tt_${id.replace(/-/g, '').slice(0, 12)}`
-  return { id, projectId, name: 'ci', prefix, hash: 'ab'.repeat(32), scopes: ['read', 'write'], createdAt: T0, lastUsedAt: null, revokedAt: null, ...fields }
+  return {
+    id,
+    projectId,
+    name: 'ci',
+    prefix,
+    hash: 'ab'.repeat(32),
+    scopes: ['read', 'write'],
+    createdAt: T0,
+    lastUsedAt: null,
+    revokedAt: null,
+    ...fields,
+  }
 }
 
 /** A stored-shape event: nothing set but what `fields` gives (a fresh random id by default). */

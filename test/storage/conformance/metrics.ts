@@ -11,7 +11,14 @@ function definition(projectId: string, fields: Partial<MetricDefinition> = {}): 
     projectId,
     slug: `mrr-${id.slice(0, 8)}`,
     name: 'MRR',
-    spec: { kind: 'events', event: 'subscription.paid', aggregation: 'sum', field: { kind: 'value' }, window: '30d', format: 'currency' },
+    spec: {
+      kind: 'events',
+      event: 'subscription.paid',
+      aggregation: 'sum',
+      field: { kind: 'value' },
+      window: '30d',
+      format: 'currency',
+    },
     createdAt: T0,
     updatedAt: T0,
     ...fields,
@@ -34,7 +41,8 @@ export function metricDefinitionTests(makeStorage: MakeStorage) {
   describe('metrics', () => {
     const store = useStorage(makeStorage)
     const other = useStorage(makeStorage)
-    const create = async (storage: Storage, projectId: string, fields: Partial<MetricDefinition> = {}) => storage.metrics.create({ definition: definition(projectId, fields) })
+    const create = async (storage: Storage, projectId: string, fields: Partial<MetricDefinition> = {}) =>
+      storage.metrics.create({ definition: definition(projectId, fields) })
 
     it('creates a definition and reads it by id, by slug and in the list, spec JSON intact', async () => {
       const p = await newProject(store())
@@ -45,7 +53,16 @@ export function metricDefinitionTests(makeStorage: MakeStorage) {
           { field: 'plan', op: 'eq', value: 'pro' },
           { field: 'country', op: 'in', value: ['DE', 'FR', null] },
         ],
-        nested: { deep: { list: [1, 2.5, -3, 0, 1e21, 1234567890123], none: null, yes: true, no: false, empty: {}, nothing: [] } },
+        nested: {
+          deep: {
+            list: [1, 2.5, -3, 0, 1e21, 1234567890123],
+            none: null,
+            yes: true,
+            no: false,
+            empty: {},
+            nothing: [],
+          },
+        },
         description: 'Ünïcode 🚀 “quotes” \\ back\nslash \u00e9',
         template: '{{value}} €',
       }
@@ -85,7 +102,11 @@ export function metricDefinitionTests(makeStorage: MakeStorage) {
 
     it('lets exactly one of concurrent creates with the same slug win', async () => {
       const p = await newProject(store())
-      const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => (i % 2 ? other() : store()).metrics.create({ definition: definition(p, { slug: 'race' }) })))
+      const results = await Promise.allSettled(
+        Array.from({ length: 6 }, (_, i) =>
+          (i % 2 ? other() : store()).metrics.create({ definition: definition(p, { slug: 'race' }) }),
+        ),
+      )
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
       for (const r of results) if (r.status === 'rejected') expectSlugConflict(r.reason)
       expect(await store().metrics.list({ projectId: p })).toHaveLength(1)
@@ -94,7 +115,13 @@ export function metricDefinitionTests(makeStorage: MakeStorage) {
     it('update replaces the definition; a renamed slug frees the old one', async () => {
       const p = await newProject(store())
       const m = await create(store(), p, { slug: 'old' })
-      const renamed = { ...m, slug: 'new', name: 'Renamed', spec: { kind: 'events', window: '7d', filters: [] }, updatedAt: T0 + 1 }
+      const renamed = {
+        ...m,
+        slug: 'new',
+        name: 'Renamed',
+        spec: { kind: 'events', window: '7d', filters: [] },
+        updatedAt: T0 + 1,
+      }
       expect(await store().metrics.update({ definition: renamed })).toBe(true)
       expect(await other().metrics.get({ projectId: p, id: m.id })).toEqual(renamed)
       expect(await store().metrics.getBySlug({ projectId: p, slug: 'new' })).toEqual(renamed)
@@ -139,8 +166,22 @@ export function metricDefinitionTests(makeStorage: MakeStorage) {
       expect(await store().metrics.get({ projectId: p, id: m.id })).toBeUndefined()
       expect(await store().metrics.getBySlug({ projectId: p, slug: 'gone' })).toBeUndefined()
       expect(await store().metrics.list({ projectId: p })).toEqual([kept])
-      expect(await store().metrics.listSnapshots({ projectId: p, metricId: m.id, fromDay: '2000-01-01', toDay: '2999-12-31' })).toEqual([])
-      expect(await store().metrics.listSnapshots({ projectId: p, metricId: kept.id, fromDay: '2000-01-01', toDay: '2999-12-31' })).toHaveLength(1)
+      expect(
+        await store().metrics.listSnapshots({
+          projectId: p,
+          metricId: m.id,
+          fromDay: '2000-01-01',
+          toDay: '2999-12-31',
+        }),
+      ).toEqual([])
+      expect(
+        await store().metrics.listSnapshots({
+          projectId: p,
+          metricId: kept.id,
+          fromDay: '2000-01-01',
+          toDay: '2999-12-31',
+        }),
+      ).toHaveLength(1)
       const again = await create(other(), p, { slug: 'gone' })
       expect(await store().metrics.getBySlug({ projectId: p, slug: 'gone' })).toEqual(again)
     })
@@ -152,7 +193,10 @@ export function metricDefinitionTests(makeStorage: MakeStorage) {
       const [p1, p2] = [await create(store(), p), await create(store(), p)]
       const q1 = await create(store(), q)
       // Snapshots and dirty days alone do not list a project.
-      await store().metrics.putSnapshots({ projectId: none, snapshots: [{ metricId: randomUUID(), day: '2024-01-01', value: 1, computedAt: T0 }] })
+      await store().metrics.putSnapshots({
+        projectId: none,
+        snapshots: [{ metricId: randomUUID(), day: '2024-01-01', value: 1, computedAt: T0 }],
+      })
       await store().metrics.markDirty({ projectId: none, days: ['2024-01-01'], at: T0 })
       // The store is shared with the other tests: theirs are listed too, and every list must be sorted and unique.
       const listProjects = async (storage: Storage) => {
@@ -182,18 +226,35 @@ export function metricDefinitionTests(makeStorage: MakeStorage) {
       const a = await newProject(store())
       const b = await newProject(store())
       const m = await create(store(), a, { slug: 'shared' })
-      await store().metrics.putSnapshots({ projectId: a, snapshots: [{ metricId: m.id, day: '2024-01-01', value: 5, computedAt: T0 }] })
+      await store().metrics.putSnapshots({
+        projectId: a,
+        snapshots: [{ metricId: m.id, day: '2024-01-01', value: 5, computedAt: T0 }],
+      })
       await store().metrics.markDirty({ projectId: a, days: ['2024-01-01'], at: T0 })
       expect(await store().metrics.get({ projectId: b, id: m.id })).toBeUndefined()
       expect(await store().metrics.getBySlug({ projectId: b, slug: 'shared' })).toBeUndefined()
       expect(await store().metrics.list({ projectId: b })).toEqual([])
       expect(await store().metrics.update({ definition: { ...m, projectId: b, name: 'hijack' } })).toBe(false)
       expect(await store().metrics.delete({ projectId: b, id: m.id })).toBe(false)
-      expect(await store().metrics.listSnapshots({ projectId: b, metricId: m.id, fromDay: '2000-01-01', toDay: '2999-12-31' })).toEqual([])
+      expect(
+        await store().metrics.listSnapshots({
+          projectId: b,
+          metricId: m.id,
+          fromDay: '2000-01-01',
+          toDay: '2999-12-31',
+        }),
+      ).toEqual([])
       expect(await store().metrics.listDirty({ projectId: b, limit: 10 })).toEqual([])
       expect(await store().metrics.clearDirty({ projectId: b, day: '2024-01-01', at: T0 })).toBe(false)
       expect(await store().metrics.get({ projectId: a, id: m.id })).toEqual(m)
-      expect(await store().metrics.listSnapshots({ projectId: a, metricId: m.id, fromDay: '2000-01-01', toDay: '2999-12-31' })).toHaveLength(1)
+      expect(
+        await store().metrics.listSnapshots({
+          projectId: a,
+          metricId: m.id,
+          fromDay: '2000-01-01',
+          toDay: '2999-12-31',
+        }),
+      ).toHaveLength(1)
       expect(await store().metrics.listDirty({ projectId: a, limit: 10 })).toEqual([{ day: '2024-01-01', at: T0 }])
     })
 
@@ -201,42 +262,98 @@ export function metricDefinitionTests(makeStorage: MakeStorage) {
       const p = await newProject(store())
       const m = await create(store(), p)
       const n = await create(store(), p)
-      const snap = (metricId: string, day: string, value: number | null, computedAt = T0) => ({ metricId, day, value, computedAt })
+      const snap = (metricId: string, day: string, value: number | null, computedAt = T0) => ({
+        metricId,
+        day,
+        value,
+        computedAt,
+      })
       await store().metrics.putSnapshots({
         projectId: p,
-        snapshots: [snap(m.id, '2024-01-05', 5), snap(m.id, '2024-01-01', 1.25), snap(m.id, '2024-01-03', null), snap(m.id, '2023-12-31', -7), snap(n.id, '2024-01-02', 99)],
+        snapshots: [
+          snap(m.id, '2024-01-05', 5),
+          snap(m.id, '2024-01-01', 1.25),
+          snap(m.id, '2024-01-03', null),
+          snap(m.id, '2023-12-31', -7),
+          snap(n.id, '2024-01-02', 99),
+        ],
       })
-      await other().metrics.putSnapshots({ projectId: p, snapshots: [snap(m.id, '2024-01-05', 50, T0 + 1), snap(m.id, '2024-01-06', 6)] })
+      await other().metrics.putSnapshots({
+        projectId: p,
+        snapshots: [snap(m.id, '2024-01-05', 50, T0 + 1), snap(m.id, '2024-01-06', 6)],
+      })
       await store().metrics.putSnapshots({ projectId: p, snapshots: [] })
-      expect(await store().metrics.listSnapshots({ projectId: p, metricId: m.id, fromDay: '2024-01-01', toDay: '2024-01-05' })).toEqual([
-        snap(m.id, '2024-01-01', 1.25),
-        snap(m.id, '2024-01-03', null),
-        snap(m.id, '2024-01-05', 50, T0 + 1),
-      ])
-      expect(await other().metrics.listSnapshots({ projectId: p, metricId: m.id, fromDay: '2000-01-01', toDay: '2999-12-31' })).toEqual([
+      expect(
+        await store().metrics.listSnapshots({
+          projectId: p,
+          metricId: m.id,
+          fromDay: '2024-01-01',
+          toDay: '2024-01-05',
+        }),
+      ).toEqual([snap(m.id, '2024-01-01', 1.25), snap(m.id, '2024-01-03', null), snap(m.id, '2024-01-05', 50, T0 + 1)])
+      expect(
+        await other().metrics.listSnapshots({
+          projectId: p,
+          metricId: m.id,
+          fromDay: '2000-01-01',
+          toDay: '2999-12-31',
+        }),
+      ).toEqual([
         snap(m.id, '2023-12-31', -7),
         snap(m.id, '2024-01-01', 1.25),
         snap(m.id, '2024-01-03', null),
         snap(m.id, '2024-01-05', 50, T0 + 1),
         snap(m.id, '2024-01-06', 6),
       ])
-      expect(await store().metrics.listSnapshots({ projectId: p, metricId: m.id, fromDay: '2024-01-04', toDay: '2024-01-04' })).toEqual([])
-      expect(await store().metrics.listSnapshots({ projectId: p, metricId: n.id, fromDay: '2024-01-02', toDay: '2024-01-02' })).toEqual([snap(n.id, '2024-01-02', 99)])
+      expect(
+        await store().metrics.listSnapshots({
+          projectId: p,
+          metricId: m.id,
+          fromDay: '2024-01-04',
+          toDay: '2024-01-04',
+        }),
+      ).toEqual([])
+      expect(
+        await store().metrics.listSnapshots({
+          projectId: p,
+          metricId: n.id,
+          fromDay: '2024-01-02',
+          toDay: '2024-01-02',
+        }),
+      ).toEqual([snap(n.id, '2024-01-02', 99)])
     })
 
     it('keeps the snapshot computed last: an earlier computation written after it is ignored, an equal time replaces', async () => {
       const p = await newProject(store())
       const m = await create(store(), p)
       const snap = (value: number, computedAt: number) => ({ metricId: m.id, day: '2024-01-05', value, computedAt })
-      const stored = async () => (await store().metrics.listSnapshots({ projectId: p, metricId: m.id, fromDay: '2024-01-05', toDay: '2024-01-05' }))[0]
+      const stored = async () =>
+        (
+          await store().metrics.listSnapshots({
+            projectId: p,
+            metricId: m.id,
+            fromDay: '2024-01-05',
+            toDay: '2024-01-05',
+          })
+        )[0]
       await store().metrics.putSnapshots({ projectId: p, snapshots: [snap(1, T0 + 10)] })
       await other().metrics.putSnapshots({ projectId: p, snapshots: [snap(2, T0 + 5)] })
       expect(await stored()).toEqual(snap(1, T0 + 10))
       await store().metrics.putSnapshots({ projectId: p, snapshots: [snap(3, T0 + 10)] })
       expect(await stored()).toEqual(snap(3, T0 + 10))
-      await other().metrics.putSnapshots({ projectId: p, snapshots: [snap(4, T0 + 11), { ...snap(9, T0 + 1), day: '2024-01-06' }] })
+      await other().metrics.putSnapshots({
+        projectId: p,
+        snapshots: [snap(4, T0 + 11), { ...snap(9, T0 + 1), day: '2024-01-06' }],
+      })
       expect(await stored()).toEqual(snap(4, T0 + 11))
-      expect(await store().metrics.listSnapshots({ projectId: p, metricId: m.id, fromDay: '2024-01-06', toDay: '2024-01-06' })).toEqual([{ ...snap(9, T0 + 1), day: '2024-01-06' }])
+      expect(
+        await store().metrics.listSnapshots({
+          projectId: p,
+          metricId: m.id,
+          fromDay: '2024-01-06',
+          toDay: '2024-01-06',
+        }),
+      ).toEqual([{ ...snap(9, T0 + 1), day: '2024-01-06' }])
     })
 
     it('marks days dirty (the later mark wins), lists them ascending up to a limit', async () => {
@@ -266,7 +383,9 @@ export function metricDefinitionTests(makeStorage: MakeStorage) {
       expect(await store().metrics.clearDirty({ projectId: p, day: '2024-02-02', at: T0 })).toBe(true)
       expect(await store().metrics.clearDirty({ projectId: p, day: '2024-02-02', at: T0 })).toBe(false)
       expect(await store().metrics.clearDirty({ projectId: p, day: '2024-02-03', at: T0 })).toBe(false)
-      expect(await store().metrics.listDirty({ projectId: p, limit: 10 })).toEqual([{ day: '2024-02-01', at: T0 + 100 }])
+      expect(await store().metrics.listDirty({ projectId: p, limit: 10 })).toEqual([
+        { day: '2024-02-01', at: T0 + 100 },
+      ])
       expect(await other().metrics.clearDirty({ projectId: p, day: '2024-02-01', at: T0 + 100 })).toBe(true)
       expect(await store().metrics.listDirty({ projectId: p, limit: 10 })).toEqual([])
       // A cleared day can be marked again.
@@ -277,8 +396,14 @@ export function metricDefinitionTests(makeStorage: MakeStorage) {
     it('loses no mark among concurrent markDirty calls from two instances', async () => {
       const p = await newProject(store())
       const days = Array.from({ length: 8 }, (_, i) => `2024-03-${String(i + 1).padStart(2, '0')}`)
-      await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? other() : store()).metrics.markDirty({ projectId: p, days: [...days].reverse(), at: T0 + i })))
-      expect(await store().metrics.listDirty({ projectId: p, limit: 100 })).toEqual(days.map((day) => ({ day, at: T0 + 19 })))
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 ? other() : store()).metrics.markDirty({ projectId: p, days: [...days].reverse(), at: T0 + i }),
+        ),
+      )
+      expect(await store().metrics.listDirty({ projectId: p, limit: 100 })).toEqual(
+        days.map((day) => ({ day, at: T0 + 19 })),
+      )
     })
   })
 }

@@ -24,10 +24,13 @@ export function rateLimitTests(makeStorage: MakeStorage) {
 
     it('adds a count of several at once (a lease), atomically, and a new window starts from it', async () => {
       const projectId = randomUUID()
-      const hit = (now: number, count: number) => store().rateLimits.hit({ projectId, bucket: 'lease', windowMs, now, count })
+      const hit = (now: number, count: number) =>
+        store().rateLimits.hit({ projectId, bucket: 'lease', windowMs, now, count })
       expect(await hit(W + 1, 60)).toEqual({ count: 60, resetAt: W + windowMs })
       const concurrent = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => (i % 2 ? store() : other()).rateLimits.hit({ projectId, bucket: 'lease', windowMs, now: W + 2, count: 5 })),
+        Array.from({ length: 10 }, (_, i) =>
+          (i % 2 ? store() : other()).rateLimits.hit({ projectId, bucket: 'lease', windowMs, now: W + 2, count: 5 }),
+        ),
       )
       expect(concurrent.map((h) => h.count).sort((x, y) => x - y)).toEqual([65, 70, 75, 80, 85, 90, 95, 100, 105, 110])
       expect(await hit(W + windowMs, 7)).toEqual({ count: 7, resetAt: W + 2 * windowMs })
@@ -35,7 +38,8 @@ export function rateLimitTests(makeStorage: MakeStorage) {
 
     it('counts each project and bucket separately', async () => {
       const [a, b] = [randomUUID(), randomUUID()]
-      const hit = (projectId: string, bucket: string) => store().rateLimits.hit({ projectId, bucket, windowMs, now: W + 10 })
+      const hit = (projectId: string, bucket: string) =>
+        store().rateLimits.hit({ projectId, bucket, windowMs, now: W + 10 })
       expect((await hit(a, 'ingest')).count).toBe(1)
       expect((await hit(a, 'ingest')).count).toBe(2)
       expect((await hit(a, 'query')).count).toBe(1)
@@ -45,7 +49,11 @@ export function rateLimitTests(makeStorage: MakeStorage) {
 
     it('never loses or repeats a count under 20 concurrent hits from two instances', async () => {
       const projectId = randomUUID()
-      const hits = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? store() : other()).rateLimits.hit({ projectId, bucket: 'ingest', windowMs, now: W + i })))
+      const hits = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 ? store() : other()).rateLimits.hit({ projectId, bucket: 'ingest', windowMs, now: W + i }),
+        ),
+      )
       expect(hits.map((h) => h.count).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
       for (const h of hits) expect(h.resetAt).toBe(W + windowMs)
     })
