@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis'
 import { type EventMetricAggregations, type EventPredicate, minEventsOf, type Scalar } from '../event-predicates'
 import type { EventField, EventFilter, EventRepository, NewEvent, NumericSummary, StoredEvent } from '../events'
 import { kvKey } from '../kv'
-import { INSERT_LUA, QUERY_LUA } from './events-lua'
+import { INSERT_LUA } from './lua/insert'
+import { QUERY_LUA } from './lua/query'
 import { redisScript } from './script'
 
 const insertScript = redisScript(INSERT_LUA)
@@ -118,7 +119,7 @@ function typedProperty(value: unknown): string {
   return 'o'
 }
 
-/** Events in Redis: one script call per insert and per query (layout and plans: events-lua.ts). */
+/** Events in Redis: one script call per insert and per query (layout: lua/layout.ts; scripts: lua/insert.ts, lua/query.ts). */
 export function redisEvents(client: Redis, prefix: string): EventRepository & EventMetricAggregations {
   const base = (projectId: string) => `${prefix}e:${kvKey(projectId)}:`
 
