@@ -12,7 +12,7 @@ import { METRIC_HISTORY_EVERY_MS } from '../src/core/metric-history'
 import { type Storage, SYSTEM_PROJECT } from '../src/storage'
 import { testAdapters } from './helpers/adapters'
 import { NOW, reply } from './helpers/app'
-import { event } from './storage/conformance/helpers'
+import { event } from './helpers/records'
 
 const MINUTE = 60_000
 const EVENT_LIMIT = 30

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url'
 import { Redis } from 'ioredis'
 import { redisStorage } from '../../adapters/redis'
 import type { NewEvent, Storage } from '../../src/storage'
-import { mulberry32 } from '../fuzz/prng'
+import { mulberry32 } from '../helpers/prng'
 import { dropRedisPrefix } from '../helpers/redis'
 
 const URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'

@@ -2,9 +2,9 @@ import { createFakeClock, createTelltale, type EventInput, type Telltale } from 
 import { manualScheduler } from 'telltale/adapters/manual'
 import { postgresStorage } from 'telltale/adapters/postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mulberry32 as random } from '../fuzz/prng'
 import { testAdapters } from '../helpers/adapters'
 import { createSchema, dropSchema, postgresTestUrl, testSchemaName } from '../helpers/postgres'
+import { mulberry32 as random } from '../helpers/prng'
 
 // Counts, groups and percentiles from the store, checked against answers computed here from the
 // inserted data, on every adapter.

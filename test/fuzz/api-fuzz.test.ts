@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { operations } from '../../src/core/operations'
 import { type TestStorage, testAdapters } from '../helpers/adapters'
 import { makeTelltale, type TestApp } from '../helpers/app'
-import { Rng, seedFromEnv } from './prng'
+import { Rng, seedFromEnv } from '../helpers/prng'
 
 const SEED = seedFromEnv()
 const CALLS = 1500

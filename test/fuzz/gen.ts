@@ -1,8 +1,9 @@
 // Hostile requests over every route, from a seeded `Rng`. A run is a targeted corpus (one request
 // per known-dangerous input, so every seed covers them) shuffled into random requests built from
 // the same pools.
+
+import type { Rng } from '../helpers/prng'
 import { type J, nested, Obj, obj, Raw, toJson } from './json'
-import type { Rng } from './prng'
 
 export const ROUTES = {
   sbEvent: 'POST /api/events',

@@ -1,6 +1,8 @@
 // The fuzz loop: sends every planned request to the child server, checks each reply, keeps a
 // model of what the project stores, shrinks the first request of each new failure, and finishes
 // with a full readback.
+
+import { Rng } from '../helpers/prng'
 import { FuzzServer, type Outcome, SideChannelError, type SideEvent } from './child'
 import { type FuzzRequest, type GenContext, plan, QUERY_ROUTES, ROUTES, WRITE_ROUTES } from './gen'
 import { type J, Obj, Raw, toJson } from './json'
@@ -23,7 +25,6 @@ import {
   tainted,
   UUID,
 } from './oracle'
-import { Rng } from './prng'
 import type { ServerSpec } from './server'
 
 export interface RunOptions {

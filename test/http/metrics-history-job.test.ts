@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, expect, test, vi } from 'vitest'
 import { METRIC_HISTORY_EVERY_MS } from '../../src/core/metric-history'
 import { makeTelltale, reply, type TestApp } from '../helpers/app'
-import { event } from '../storage/conformance/helpers'
+import { event } from '../helpers/records'
 
 let t: TestApp
 beforeEach(async () => {

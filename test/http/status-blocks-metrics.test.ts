@@ -3,7 +3,7 @@
 // packs' numbers are checked against hand-computed fixtures in metrics-{saas,ecommerce,api}.test.ts.
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
 import { makeTelltale, reply, type TestApp, UUID } from '../helpers/app'
-import { event } from '../storage/conformance/helpers'
+import { event } from '../helpers/records'
 
 let t: TestApp
 beforeEach(async () => {

@@ -8,7 +8,7 @@ import type { EventField, EventFilter, NewEvent } from '../../src/storage'
 import { matchesPredicate, predicateFieldValue } from '../../src/storage/event-predicate-match'
 import type { EventPredicate, PredicateField, Scalar } from '../../src/storage/event-predicates'
 import { redisEvents } from '../../src/storage/redis/events'
-import { mulberry32 as random } from '../fuzz/prng'
+import { mulberry32 as random } from '../helpers/prng'
 import { dropRedisPrefix, redisSkipReason, redisTestUrl, testRedisPrefix } from '../helpers/redis'
 import { event } from './conformance'
 

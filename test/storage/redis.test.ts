@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import type { EventFilter, NewEvent } from '../../src/storage'
 import { kvKey } from '../../src/storage/kv'
 import { redisKv } from '../../src/storage/redis'
-import { mulberry32 as random } from '../fuzz/prng'
+import { mulberry32 as random } from '../helpers/prng'
 import { dropRedisPrefix, redisSkipReason, redisTestUrl, testRedisPrefix } from '../helpers/redis'
 import { event, storageConformance } from './conformance'
 

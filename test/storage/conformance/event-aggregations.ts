@@ -1,7 +1,7 @@
 // Event aggregations: count series, counts by tag, numeric summaries with percentiles.
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { NumericSummary } from '../../../src/storage'
-import { mulberry32 as random } from '../../fuzz/prng'
+import { mulberry32 as random } from '../../helpers/prng'
 import { event, type MakeStorage, nearestRank, seedTwoTenants, shuffle, sum, T0, useStorage } from './helpers'
 
 export function aggregationTests(makeStorage: MakeStorage) {

@@ -1,8 +1,9 @@
 // Shared by every domain suite: opening a storage for a describe block, and test data.
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll } from 'vitest'
-import type { ApiKey, NewEvent, Project, Storage } from '../../../src/storage'
-import { mulberry32 as random } from '../../fuzz/prng'
+import type { NewEvent, Storage } from '../../../src/storage'
+import { mulberry32 as random } from '../../helpers/prng'
+import { project } from '../../helpers/records'
 
 export interface StorageHandle {
   storage: Storage
@@ -33,52 +34,12 @@ export function useStorage(makeStorage: MakeStorage): () => Storage {
   }
 }
 
-/** 2024-01-15T10:30:00.000Z */
-export const T0 = Date.UTC(2024, 0, 15, 10, 30)
-
-export function project(fields: Partial<Project> = {}): Project {
-  const id = randomUUID()
-  return { id, name: 'Acme', slug: `acme-${id}`, timezone: 'Europe/Berlin', createdAt: T0, ...fields }
-}
+// The test data every suite builds from (shared with tests outside this folder).
+export { apiKey, event, project, T0 } from '../../helpers/records'
 
 export async function newProject(storage: Storage): Promise<string> {
   const { id } = await storage.projects.create({ project: project() })
   return id
-}
-
-export function apiKey(projectId: string, fields: Partial<ApiKey> = {}): ApiKey {
-  const id = randomUUID()
-  const prefix = `tt_${id.replace(/-/g, '').slice(0, 12)}`
-  return {
-    id,
-    projectId,
-    name: 'ci',
-    prefix,
-    hash: 'ab'.repeat(32),
-    scopes: ['read', 'write'],
-    createdAt: T0,
-    lastUsedAt: null,
-    revokedAt: null,
-    ...fields,
-  }
-}
-
-/** A stored-shape event: nothing set but what `fields` gives (a fresh random id by default). */
-export function event(name: string, timestamp: number, fields: Partial<NewEvent> = {}): NewEvent {
-  return {
-    id: randomUUID(),
-    name,
-    timestamp,
-    receivedAt: timestamp + 5,
-    userId: null,
-    userEmail: null,
-    userName: null,
-    value: null,
-    properties: null,
-    tags: null,
-    clientId: null,
-    ...fields,
-  }
 }
 
 /**
