@@ -24,6 +24,8 @@ export function turnsOf(storage: Storage): Turns {
     let previous: Promise<unknown> = Promise.resolve()
     turns = {
       run(read) {
+        /** How long the next read waits after this one: as long as this one took. */
+        let rest = 0
         // A setImmediate queued while immediates run waits for the next pass, after its I/O.
         const result = previous
           .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
@@ -35,7 +37,6 @@ export function turnsOf(storage: Storage): Turns {
               rest = Math.min(performance.now() - started, MAX_REST_MS)
             }
           })
-        let rest = 0
         previous = result.then(
           () => sleep(rest),
           () => sleep(rest),
