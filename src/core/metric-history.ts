@@ -5,7 +5,7 @@
  * day whose window reaches back to them. A day with a current snapshot is never computed again,
  * so across instances each project-day is computed once.
  */
-import { addDays, dayRange, localDay } from '../metrics/calendar'
+import { addDays, dayRange, localDay, maxDay, minDay } from '../metrics/calendar'
 import { toMetric } from '../metrics/evaluate'
 import { computeSnapshots, firstEventDay, HISTORY_MAX_DAYS, MetricSet, runQueuedHistoryWork } from '../metrics/history'
 import { invalidateValues } from '../metrics/values'
@@ -80,14 +80,11 @@ export async function updateProjectHistory(ctx: CoreContext, projectId: string):
   const written = await computeSnapshots(ctx, set, work)
   for (const { day, at } of dirty) if (day <= yesterday) await ctx.storage.metrics.clearDirty({ projectId, day, at })
   // Then what requests left to the job (a long history, a large recalculation), a slice per tick.
-  return written.length + (await runQueuedHistoryWork(ctx, set, yesterday, QUEUED_PER_TICK))
+  return written.length + (await runQueuedHistoryWork(ctx, set, { yesterday, firstDay }, QUEUED_PER_TICK))
 }
 
 /** Metric-days of queued request work one tick computes per project. */
 const QUEUED_PER_TICK = 2000
-
-const minDay = (a: string, b: string) => (a < b ? a : b)
-const maxDay = (a: string, b: string) => (a > b ? a : b)
 
 /** Today's bounds per time zone, so telling a late event costs a comparison, not a zone lookup. */
 const todays = new Map<string, { start: number; end: number }>()

@@ -33,6 +33,10 @@ export function daysBetween(a: string, b: string): number {
   return Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / DAY_MS)
 }
 
+/** The earlier and the later of two `YYYY-MM-DD` days (they sort as text). */
+export const minDay = (a: string, b: string): string => (a < b ? a : b)
+export const maxDay = (a: string, b: string): string => (a > b ? a : b)
+
 /** Every `YYYY-MM-DD` from `from` to `to`, inclusive. */
 export function dayRange(from: string, to: string): string[] {
   const n = daysBetween(from, to)

@@ -6,7 +6,7 @@
  */
 import type { CoreContext } from '../core/context'
 import type { MetricSnapshot, Project } from '../storage'
-import { addDays, dayEnd, dayRange, localDay, windowReachDays } from './calendar'
+import { addDays, dayEnd, dayRange, localDay, minDay, windowReachDays } from './calendar'
 import { POINT_IN_TIME } from './definition'
 import { Evaluator, type Metric } from './evaluate'
 import { formulaSlugs } from './formula'
@@ -199,8 +199,6 @@ export function daysWithEvents(days: string[], firstDay: string | undefined): st
   return firstDay === undefined ? [] : days.filter((day) => day >= firstDay)
 }
 
-const minDay = (a: string, b: string) => (a < b ? a : b)
-
 /**
  * Work queued for the history job, one job per request in the store (`jobs`, so every instance
  * sees it): `fill` computes the metric's days that have no current snapshot; `recalc` recomputes
@@ -237,14 +235,13 @@ export function parseHistoryWork(key: string): HistoryWork | undefined {
 export async function runQueuedHistoryWork(
   ctx: CoreContext,
   set: MetricSet,
-  yesterday: string,
+  days: { yesterday: string; firstDay: string | undefined },
   budget: number,
 ): Promise<number> {
   const projectId = set.project.id
+  const { yesterday, firstDay } = days
   let computed = 0
-  const jobs = await ctx.storage.jobs.list({ projectId, keyPrefix: HISTORY_WORK_PREFIX })
-  const firstDay = jobs.length > 0 ? await firstEventDay(ctx, set) : undefined
-  for (const job of jobs) {
+  for (const job of await ctx.storage.jobs.list({ projectId, keyPrefix: HISTORY_WORK_PREFIX })) {
     if (budget <= 0) break
     const work = parseHistoryWork(job.key)
     const metric = work && set.metrics.find((m) => m.definition.id === work.metricId)
