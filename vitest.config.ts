@@ -11,8 +11,8 @@ const r = (p: string) => fileURLToPath(new URL(p, import.meta.url))
  */
 const SURFACE_TESTS = [
   'test/http/**/*.test.ts',
-  'test/flux/flux-http.test.ts',
   'test/surfaces/**/*.test.ts',
+  'test/domains/**/*.test.ts',
   'test/api.test.ts',
 ]
 const withPostgres = Boolean(process.env.TELLTALE_TEST_POSTGRES_URL) || process.env.CI === 'true'

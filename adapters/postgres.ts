@@ -11,8 +11,8 @@ import {
 } from 'kysely'
 import { configError, TelltaleError } from '../src/core/errors'
 import type { Storage } from '../src/storage'
-import { driverErrorCode, driverErrorMessage, importDriver, requireDriver } from '../src/storage/driver'
 import { createSqlStorage, postgresDialect } from '../src/storage/sql'
+import { driverErrorCode, driverErrorMessage, importDriver, requireDriver } from './driver'
 
 /** The driver, imported with this module; the factory reports it missing (see `importDriver`). */
 const driver = await importDriver(() => import('pg'))

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis'
 import { configError, TelltaleError } from '../src/core/errors'
 import type { Storage } from '../src/storage'
-import { importDriver, requireDriver } from '../src/storage/driver'
-import { createRedisStorage } from '../src/storage/redis'
+import { createRedisStorage, NewerSchemaError } from '../src/storage/redis'
+import { importDriver, requireDriver } from './driver'
 
 /** The driver, imported with this module; the factory reports it missing (see `importDriver`). */
 const driver = await importDriver(() => import('ioredis'))
@@ -90,7 +90,9 @@ export function redisStorage(options: RedisStorageOptions): Storage {
         if (owned) redis.disconnect() // nothing may be written to database 0 instead
         throw error
       })
-      await storage.migrate()
+      await storage.migrate().catch((error) => {
+        throw error instanceof NewerSchemaError ? configError(error.message, error) : error
+      })
     },
   }
 }

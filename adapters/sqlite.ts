@@ -4,9 +4,9 @@ import type BetterSqlite3 from 'better-sqlite3'
 import { Kysely, type SqliteDatabase, SqliteDialect, sql } from 'kysely'
 import { configError } from '../src/core/errors'
 import type { Storage } from '../src/storage'
-import { driverErrorCode, driverErrorMessage, importDriver, requireDriver } from '../src/storage/driver'
 import { createSqlStorage, type RawTransaction, sqliteDialect } from '../src/storage/sql'
 import { migrateToLatest } from '../src/storage/sql/migrations'
+import { driverErrorCode, driverErrorMessage, importDriver, requireDriver } from './driver'
 
 /** The driver, imported with this module; the factory reports it missing (see `importDriver`). */
 const driver = await importDriver(() => import('better-sqlite3'))

@@ -2,8 +2,8 @@
 // the fix, no stack. Errors not recognised here are unexpected and keep their stack.
 import { existsSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
+import { driverErrorCode, driverErrorMessage } from '../adapters/driver'
 import { isTelltaleError } from '../src/core/errors'
-import { driverErrorCode, driverErrorMessage } from '../src/storage/driver'
 
 /** A misconfiguration, already worded for the person starting the playground. */
 export class StartupError extends Error {

@@ -2,9 +2,7 @@ import type { z } from 'zod'
 import type { CoreContext } from './core/context'
 import { isTelltaleError, TelltaleError } from './core/errors'
 import { type Operation, runOperation } from './core/operation'
-import { operations } from './core/operations'
-
-type Operations = typeof operations
+import type { Operations } from './domains'
 
 /** Each operation as a function: input as its schema accepts it, output as its `run` returns it. */
 export type TelltaleApi = {
@@ -14,13 +12,17 @@ export type TelltaleApi = {
 }
 
 /**
- * Every operation, callable in-process, built from the registry the HTTP routes use. Each call
- * waits for `ready()`, is validated by the operation's schema, and fails only with a
+ * Every operation of the domains, callable in-process: the same objects the HTTP routes call.
+ * Each call waits for `ready()`, is validated by the operation's schema, and fails only with a
  * `TelltaleError`: a store failure becomes `internal`, with the driver error as its `cause`.
  */
-export function createApi(ctx: CoreContext, ready: () => Promise<void>): TelltaleApi {
+export function createApi(
+  ctx: CoreContext,
+  operations: Record<string, Operation>,
+  ready: () => Promise<void>,
+): TelltaleApi {
   const api: Record<string, (input: unknown) => Promise<unknown>> = {}
-  for (const [name, operation] of Object.entries(operations) as Array<[string, Operation]>) {
+  for (const [name, operation] of Object.entries(operations)) {
     api[name] = async (input) => {
       try {
         await ready()

@@ -1,21 +1,6 @@
+import type { Limits } from './core/context'
 import { configError } from './core/errors'
-import type { RateLimitRule } from './core/rate-limit'
 import type { BatchSizes, RateLimits, Surface } from './surfaces'
-
-/** Request size, batch and rate limits, resolved: every field has a value. */
-export interface Limits {
-  /** Largest request body accepted, in bytes (413 above it). Default 1 MiB. */
-  maxBodyBytes: number
-  /** Items per batch request, by surface id (each surface's own `batchSize` by default). */
-  batchSize: Record<string, number>
-  /** How far in the future an event timestamp may be (clock skew). Default 1 hour. */
-  futureToleranceMs: number
-  /**
-   * Per-credential request limits by surface and rule, counted in the store (so they hold across
-   * instances). `false` turns one off. Defaults live with each surface (`src/surfaces/<id>/index.ts`).
-   */
-  rateLimits: Record<string, Record<string, RateLimitRule | false>>
-}
 
 /** What a host may set; the rest keeps its default. Surfaces and rules are typed from the surfaces themselves. */
 export interface LimitsOption {
@@ -25,7 +10,7 @@ export interface LimitsOption {
   rateLimits?: RateLimits
 }
 
-export type { BatchSizes, RateLimits }
+export type { BatchSizes, Limits, RateLimits }
 
 const DEFAULTS = { maxBodyBytes: 1024 * 1024, futureToleranceMs: 60 * 60 * 1000 }
 

@@ -9,7 +9,10 @@ const OPTIONS: ReadonlyArray<keyof TelltaleOptions> = [
   'auth',
   'limits',
   'surfaces',
+  'domains',
 ]
+/** The internal options (tests only), left out of the list an error shows. */
+const INTERNAL = 2
 const EXAMPLE =
   "createTelltale({ storage: sqliteStorage({ file: './telltale.db' }) }) with sqliteStorage from 'telltale/adapters/sqlite'"
 
@@ -23,7 +26,7 @@ export function checkOptions(options: unknown): asserts options is TelltaleOptio
     if (OPTIONS.includes(name as keyof TelltaleOptions)) continue
     const near = OPTIONS.find((known) => known.toLowerCase() === name.toLowerCase() || editDistance(known, name) <= 2)
     throw configError(
-      `createTelltale has no option "${name}"${near ? `: did you mean "${near}"?` : ''} (the options are ${OPTIONS.slice(0, -1).join(', ')})`,
+      `createTelltale has no option "${name}"${near ? `: did you mean "${near}"?` : ''} (the options are ${OPTIONS.slice(0, -INTERNAL).join(', ')})`,
     )
   }
   const { storage, scheduler, basePath, clock, auth, limits } = options as Record<string, unknown>

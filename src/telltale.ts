@@ -2,10 +2,11 @@ import { cronerScheduler } from '../adapters/croner'
 import { createApi, type TelltaleApi } from './api'
 import { type Clock, systemClock } from './core/clock'
 import type { CoreContext } from './core/context'
+import type { Domain } from './core/domain'
 import { isTelltaleError, TelltaleError } from './core/errors'
 import { HOUSEKEEPING_EVERY_MS, housekeeping } from './core/housekeeping'
 import { randomBase62 } from './core/ids'
-import { METRIC_HISTORY_EVERY_MS, metricHistoryTick } from './core/metric-history'
+import { DOMAINS, operationsOf } from './domains'
 import { createHttpApp, normalizeBasePath, routePath } from './http/app'
 import type { AuthResolver } from './http/auth'
 import type { RouteRunner } from './http/route'
@@ -33,6 +34,11 @@ export interface TelltaleOptions {
    * this way to prove that a surface is a folder and a line.
    */
   surfaces?: Surface[]
+  /**
+   * @internal The domains to run. Default: all of them. Tests add a domain of their own this way
+   * to prove that a domain is a folder and a line.
+   */
+  domains?: readonly Domain[]
 }
 
 /**
@@ -72,10 +78,13 @@ export function createTelltale(options: TelltaleOptions): Telltale {
   checkOptions(options)
   const surfaces = options.surfaces ?? SURFACES
   checkSurfaces(surfaces)
+  const domains = options.domains ?? DOMAINS
+  const operations = operationsOf(domains)
   const ctx: CoreContext = {
     storage: options.storage,
     clock: options.clock ?? systemClock,
     limits: resolveLimits(options.limits, surfaces),
+    hooks: { onEventsStored: domains.flatMap((d) => (d.onEventsStored ? [d.onEventsStored] : [])) },
   }
   const scheduler = options.scheduler ?? cronerScheduler()
   /** Identifies this instance's claims on shared jobs. */
@@ -83,9 +92,8 @@ export function createTelltale(options: TelltaleOptions): Telltale {
   scheduler.every('telltale:housekeeping', { intervalMs: HOUSEKEEPING_EVERY_MS }, () =>
     housekeeping(ctx, instanceId).then(() => {}),
   )
-  scheduler.every('telltale:metric-history', { intervalMs: METRIC_HISTORY_EVERY_MS }, () =>
-    metricHistoryTick(ctx, instanceId).then(() => {}),
-  )
+  for (const job of domains.flatMap((d) => d.jobs ?? []))
+    scheduler.every(`telltale:${job.name}`, { intervalMs: job.everyMs }, () => job.run(ctx, instanceId).then(() => {}))
 
   let readying: Promise<void> | undefined
   let closed = false
@@ -126,7 +134,7 @@ export function createTelltale(options: TelltaleOptions): Telltale {
   return {
     app,
     fetch: async (request) => app.fetch(request),
-    api: createApi(ctx, ready),
+    api: createApi(ctx, operations, ready),
     ready,
     handles: (pathname, method) => servesRoute(routePath(pathname, basePath), method),
     routeFor,

@@ -6,7 +6,7 @@ import { createTelltale, isTelltaleError, type TelltaleError } from 'telltale'
 import { manualScheduler } from 'telltale/adapters/manual'
 import { sqliteStorage } from 'telltale/adapters/sqlite'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { operations } from '../src/core/operations'
+import { operations } from '../src/domains'
 import { makeTelltale, type TestApp } from './helpers/app'
 
 let t: TestApp

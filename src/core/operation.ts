@@ -1,9 +1,9 @@
 import type { z } from 'zod'
-import { toValidationIssues } from '../schemas/issues'
+import type { CoreContext } from '../core/context'
+import { validationError } from '../core/errors'
+import { requireProject } from '../core/project-cache'
 import type { Scope } from '../storage'
-import type { CoreContext } from './context'
-import { validationError } from './errors'
-import { requireProject } from './project-cache'
+import { toValidationIssues } from './issues'
 
 /**
  * One operation, defined once: its input schema, the scope a caller over HTTP needs, and its

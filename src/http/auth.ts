@@ -1,16 +1,11 @@
 import type { CoreContext } from '../core/context'
 import { TelltaleError } from '../core/errors'
-import { verifyApiKey } from '../core/keys'
+import { verifyApiKey } from '../keys'
 import type { Scope } from '../storage'
+import type { AuthContext } from '../surfaces'
 import type { RouteRequest } from './route'
 
-/** Who a request acts for. Every route reads and writes only `projectId`'s data. */
-export interface AuthContext {
-  projectId: string
-  scopes: Scope[]
-  /** The API key used, when the request authenticated with one. */
-  keyId?: string
-}
+export type { AuthContext }
 
 /**
  * The `auth` option: maps a request to a project with the host app's own session logic.

@@ -12,7 +12,7 @@ export const USER_FIELD_MAX = 255
 
 /**
  * `null` means absent (Laravel's `nullable`). The schema lets it through and the core drops it
- * once per event (`withDefaults` in core/events.ts): a zod transform on each field made
+ * once per event (`withDefaults` in events/track.ts): a zod transform on each field made
  * validation cost more than everything else telltale does for an event (measured: 11,900 →
  * 14,500 single events per server CPU-second without the transforms).
  */

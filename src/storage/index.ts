@@ -9,9 +9,10 @@
  * - doc comments on each method state its atomicity and idempotency;
  * - nothing here needs SQL: Redis and a plain key-value store can implement all of it.
  *
- * Domains that later issues add (stats, monitors, users, webhooks, alerts, dashboards,
- * annotations) have draft repositories in this folder; they join `Storage` and the public types
- * with their issue.
+ * A domain's storage is its contract here (`<domain>.ts`), one implementation per backend family
+ * (`sql/<domain>.ts`, `kv/<domain>.ts`, and `redis/<domain>.ts` where Redis needs native
+ * structures) and one conformance file in `test/storage/conformance/`. Nothing in this folder
+ * imports from the rest of `src/`: it is the bottom layer.
  */
 
 import type { EventRepository } from './events'
@@ -53,8 +54,6 @@ export class ConflictError extends Error {
   }
 }
 
-// Only the implemented repositories are public. The planned ones (stats, monitors,
-// users, webhooks, alerts, dashboards, annotations) stay internal until their issue builds them.
 export type * from './event-predicates'
 export type * from './events'
 export type * from './jobs'

@@ -2,8 +2,15 @@ import type { z } from 'zod'
 import type { TelltaleError } from '../core/errors'
 import type { Operation } from '../core/operation'
 import type { RateLimitRule } from '../core/rate-limit'
-import type { AuthContext } from '../http/auth'
 import type { Scope } from '../storage'
+
+/** Who a request acts for. Every route reads and writes only `projectId`'s data. */
+export interface AuthContext {
+  projectId: string
+  scopes: Scope[]
+  /** The API key used, when the request authenticated with one. */
+  keyId?: string
+}
 
 /** What a route's input mapping may look at besides the request's body or query. */
 export interface RouteContext {

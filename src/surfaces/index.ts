@@ -93,5 +93,5 @@ export function routeMatcher(surfaces: readonly Surface[]): (pathname: string, m
   }
 }
 
-export type { ErrorFormatter, Route, RouteContext, Surface } from './define'
+export type { AuthContext, ErrorFormatter, Route, RouteContext, Surface } from './define'
 export { defineRoute, defineSurface } from './define'

@@ -21,10 +21,10 @@ import { sqliteStorage } from '../../adapters/sqlite'
 import { createFakeClock } from '../../src/core/clock'
 import type { CoreContext } from '../../src/core/context'
 import { uuidv7 } from '../../src/core/ids'
-import { applyMetricTemplate, metricSet } from '../../src/core/metrics'
 import { runOperation } from '../../src/core/operation'
-import { countEvents } from '../../src/core/queries'
+import { countEvents } from '../../src/events'
 import { resolveLimits } from '../../src/limits'
+import { applyMetricTemplate, metricSet } from '../../src/metrics'
 import { addDays, dayRange, dayStart, localDay } from '../../src/metrics/calendar'
 import { computeSnapshots } from '../../src/metrics/history'
 import type { NewEvent, Storage } from '../../src/storage'
@@ -113,7 +113,7 @@ async function benchOne(target: Target): Promise<void> {
   await target.settle?.()
   const loadS = (performance.now() - loadStart) / 1000
   const clock = createFakeClock(TO + 60_000)
-  const ctx: CoreContext = { storage, clock, limits: resolveLimits() }
+  const ctx: CoreContext = { storage, clock, limits: resolveLimits(), hooks: { onEventsStored: [] } }
   await runOperation(ctx, applyMetricTemplate, { projectId: PROJECT_ID, template: 'saas' })
   const set = await metricSet(ctx, PROJECT_ID)
   const yesterday = addDays(localDay(clock.now(), TIME_ZONE), -1)

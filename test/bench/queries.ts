@@ -26,7 +26,7 @@ import { sqliteStorage } from '../../adapters/sqlite'
 import { systemClock } from '../../src/core/clock'
 import type { CoreContext } from '../../src/core/context'
 import { runOperation } from '../../src/core/operation'
-import { countEvents, eventStats, listEvents } from '../../src/core/queries'
+import { countEvents, eventStats, listEvents } from '../../src/events'
 import { resolveLimits } from '../../src/limits'
 import type { Storage } from '../../src/storage'
 import { dropRedisPrefix } from '../helpers/redis'
@@ -162,7 +162,12 @@ async function benchBackend(name: string, backend: Backend, truth: Truth, s: Set
   const settled = await backend.settle()
   if (settled) console.log(`  ${settled}`)
   console.log(`  size: ${await backend.size()}`)
-  const ctx: CoreContext = { storage: backend.storage, clock: systemClock, limits: resolveLimits() }
+  const ctx: CoreContext = {
+    storage: backend.storage,
+    clock: systemClock,
+    limits: resolveLimits(),
+    hooks: { onEventsStored: [] },
+  }
   const tt = telltaleAnswers(ctx)
   const hw = backend.answers
 
@@ -358,7 +363,7 @@ async function benchRedis(s: Settings): Promise<boolean[]> {
     console.log(
       `  memory: redis used_memory +${after.used - before.used > 0 ? (after.used - before.used).toFixed(0) : '?'} MiB for these events (${(((after.used - before.used) * 2 ** 20) / s.events).toFixed(0)} B/event); redis-server RSS ${after.rss.toFixed(0)} MiB, peak used ${after.peak.toFixed(0)} MiB; this process peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
     )
-    const tt = telltaleAnswers({ storage, clock: systemClock, limits: resolveLimits() })
+    const tt = telltaleAnswers({ storage, clock: systemClock, limits: resolveLimits(), hooks: { onEventsStored: [] } })
     await checkTelltale(tt, truth)
     console.log('  answers: equal to the ones computed from the generated events (as on SQLite and Postgres)')
     const [series, groups, stats, list] = await timeEach([tt.series, tt.groups, tt.stats, tt.list], s.warmups, s.runs)

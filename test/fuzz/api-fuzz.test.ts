@@ -4,7 +4,7 @@
 
 import { isTelltaleError } from 'telltale'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { operations } from '../../src/core/operations'
+import { operations } from '../../src/domains'
 import { type TestStorage, testAdapters } from '../helpers/adapters'
 import { makeTelltale, type TestApp } from '../helpers/app'
 import { Rng, seedFromEnv } from '../helpers/prng'

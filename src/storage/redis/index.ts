@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis'
-import { configError } from '../../core/errors'
 import type { Storage } from '../index'
 import { kvRecords } from '../kv'
 import { redisEvents } from './events'
@@ -23,6 +22,19 @@ if current > target then return 'newer:' .. current end
 if current < target then redis.call('SET', ARGV[1], ARGV[2]) end
 return 'ok'`)
 
+/** Data under `prefix` written by a newer telltale: the adapter reports it as a configuration error. */
+export class NewerSchemaError extends Error {
+  constructor(
+    readonly prefix: string,
+    readonly version: number,
+  ) {
+    super(
+      `the Redis data under prefix "${prefix}" has schema version ${version}, newer than this telltale knows (${REDIS_SCHEMA_VERSION}): upgrade telltale`,
+    )
+    this.name = 'NewerSchemaError'
+  }
+}
+
 /** The Storage contract on one ioredis client; every key starts with `prefix`. */
 export function createRedisStorage(options: { client: Redis; prefix: string; onClose?: () => Promise<void> }): Storage {
   const { client, prefix } = options
@@ -30,11 +42,7 @@ export function createRedisStorage(options: { client: Redis; prefix: string; onC
     name: 'redis',
     async migrate() {
       const answer = String(await migrateScript(client, [`${prefix}schema`, String(REDIS_SCHEMA_VERSION)]))
-      if (answer.startsWith('newer:')) {
-        throw configError(
-          `the Redis data under prefix "${prefix}" has schema version ${answer.slice(6)}, newer than this telltale knows (${REDIS_SCHEMA_VERSION}): upgrade telltale`,
-        )
-      }
+      if (answer.startsWith('newer:')) throw new NewerSchemaError(prefix, Number(answer.slice(6)))
     },
     close: async () => {
       await options.onClose?.()

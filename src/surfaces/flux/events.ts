@@ -1,4 +1,4 @@
-import { trackEvent, trackEventsEach } from '../../core/events'
+import { trackEvent, trackEventsEach } from '../../events'
 import { isPlainObject } from '../../schemas/text'
 import { defineRoute } from '../define'
 import { batchItems, fromWire } from '../wire'

@@ -1,5 +1,5 @@
-import { countEvents, eventStats, listEvents } from '../../core/queries'
 import { formatLocalIso, formatUtcIso } from '../../core/time-zones'
+import { countEvents, eventStats, listEvents } from '../../events'
 import { defineRoute } from '../define'
 import { fluxEvent } from './format'
 import { fluxQueryInput } from './query'

@@ -1,5 +1,4 @@
-import { createMetric, deleteMetric, getMetric, listMetrics, updateMetric } from '../../core/metrics'
-import { definitionFields } from '../../metrics/definition'
+import { createMetric, definitionFields, deleteMetric, getMetric, listMetrics, updateMetric } from '../../metrics'
 import { defineRoute } from '../define'
 import { wireDefinition } from './format'
 

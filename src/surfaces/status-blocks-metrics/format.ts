@@ -1,6 +1,4 @@
-import type { MetricView } from '../../core/metrics'
-import type { MetricSpec } from '../../metrics/definition'
-import type { MetricValue } from '../../metrics/values'
+import type { MetricSpec, MetricValue, MetricView } from '../../metrics'
 
 /** Laravel's default date serialization: `2024-01-15T10:30:00.000000Z`. */
 export const laravelDate = (ms: number): string => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z')

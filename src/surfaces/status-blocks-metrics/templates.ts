@@ -1,5 +1,4 @@
-import { applyMetricTemplate, listMetricTemplates } from '../../core/metrics'
-import { completeSpec } from '../../metrics/definition'
+import { applyMetricTemplate, completeSpec, listMetricTemplates } from '../../metrics'
 import { defineRoute } from '../define'
 import { specFields } from './format'
 

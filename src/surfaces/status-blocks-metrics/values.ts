@@ -1,5 +1,10 @@
-import { getMetricHistory, getMetricValue, getMetricValues, recalculateMetric } from '../../core/metrics'
-import type { PendingHistory } from '../../metrics/history'
+import {
+  getMetricHistory,
+  getMetricValue,
+  getMetricValues,
+  type PendingHistory,
+  recalculateMetric,
+} from '../../metrics'
 import { defineRoute } from '../define'
 import { wireValue } from './format'
 

@@ -1,4 +1,4 @@
-import { trackEvent, trackEvents } from '../../core/events'
+import { trackEvent, trackEvents } from '../../events'
 import { isPlainObject } from '../../schemas/text'
 import { defineRoute } from '../define'
 import { batchItems, fromWire } from '../wire'

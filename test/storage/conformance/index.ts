@@ -6,12 +6,12 @@
 // `describe`. A new domain adds its file and one entry in `domainSuites`: every adapter runs it.
 import { describe } from 'vitest'
 import { aggregationTests } from './event-aggregations'
-import { metricTests } from './event-metrics'
+import { eventMetricAggregationTests } from './event-metric-aggregations'
 import { insertTests, queryTests } from './events'
 import type { MakeStorage } from './helpers'
 import { jobTests } from './jobs'
 import { keyTests } from './keys'
-import { metricDefinitionTests } from './metrics'
+import { metricDefinitionTests } from './metric-definitions'
 import { migrateTests } from './migrate'
 import { projectTests } from './projects'
 import { rateLimitTests } from './rate-limits'
@@ -29,7 +29,7 @@ export const domainSuites: readonly DomainSuite[] = [
   insertTests,
   queryTests,
   aggregationTests,
-  metricTests,
+  eventMetricAggregationTests,
   rateLimitTests,
   jobTests,
   metricDefinitionTests,

@@ -1,7 +1,6 @@
 // A surface that exists only in tests, to prove that adding one is a folder and a line in the
 // registry: two routes over existing operations, StatusCore's error shape, one rate limit.
-import { trackEvent } from '../../../src/core/events'
-import { countEvents } from '../../../src/core/queries'
+import { countEvents, trackEvent } from '../../../src/events'
 import { defineRoute, defineSurface } from '../../../src/surfaces'
 import { plainErrors } from '../../../src/surfaces/errors'
 
