@@ -68,7 +68,9 @@ function toRequest(event: H3V1Event, prefix?: string): Request {
     headers.delete('content-length')
     headers.delete('transfer-encoding')
   }
-  return new Request(url, { method, headers, body, duplex: 'half' } as RequestInit)
+  const request = new Request(url, { method, headers, body, duplex: 'half' } as RequestInit)
+  // The socket's address, where srvx puts it (`request.ip`), for public routes' rate limits.
+  return Object.defineProperty(request, 'ip', { value: req.socket?.remoteAddress, enumerable: false })
 }
 
 /**

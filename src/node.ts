@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { toNodeHandler as toStreamingNodeHandler } from 'srvx/node'
 import { readNodeText } from './http/body'
-import type { RouteReply, RouteRunner } from './http/route'
+import { type RouteReply, type RouteRunner, rawHeaders } from './http/route'
+import { isRawReply, type RawReply } from './surfaces'
 import type { Telltale } from './telltale'
 
 type ParsedRequest = IncomingMessage & { body?: unknown; _body?: boolean }
@@ -51,8 +52,9 @@ async function runDirect(run: RouteRunner, req: IncomingMessage, res: ServerResp
     webRequest: () => {
       throw new Error('telltale: routes with an auth resolver go through telltale.fetch')
     },
+    socketAddress: () => req.socket?.remoteAddress,
   })
-  send(res, reply)
+  await send(res, reply)
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {
@@ -60,13 +62,57 @@ function headerOf(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value
 }
 
-function send(res: ServerResponse, reply: RouteReply): void {
+async function send(res: ServerResponse, reply: RouteReply): Promise<void> {
+  const raw = reply.body
+  if (isRawReply(raw)) return sendRaw(res, reply.status, rawHeaders(reply, raw), raw.body)
   const body = JSON.stringify(reply.body)
   res.statusCode = reply.status
   res.setHeader('content-type', 'application/json;charset=UTF-8')
   res.setHeader('content-length', Buffer.byteLength(body))
   for (const name in reply.headers) res.setHeader(name, reply.headers[name])
   res.end(body)
+}
+
+/**
+ * HTML, CSV, a stream... as the route gave it. A stream is written a chunk at a time, waiting for
+ * `drain` when the socket's buffer is full (so a large export never sits in memory), and stops
+ * pulling chunks when the client goes away.
+ */
+async function sendRaw(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: RawReply['body'],
+): Promise<void> {
+  res.statusCode = status
+  for (const name in headers) res.setHeader(name, headers[name])
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    res.setHeader('content-length', Buffer.byteLength(body))
+    res.end(body)
+    return
+  }
+  try {
+    for await (const chunk of body) {
+      if (res.destroyed) break // leaving the loop ends the iterator: the producer stops
+      if (!res.write(chunk)) await drained(res)
+    }
+    res.end()
+  } catch (error) {
+    // The status line is gone: all that is left is to cut the response short, so the client sees it incomplete.
+    console.error('[telltale] a streamed reply failed', error)
+    res.destroy()
+  }
+}
+
+/** Resolves when the response can take more (`drain`) or is gone (`close`). */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done).off('close', done)
+      resolve()
+    }
+    res.on('drain', done).on('close', done)
+  })
 }
 
 function bodyWasConsumed(req: ParsedRequest): boolean {

@@ -9,6 +9,8 @@ const OPTIONS: ReadonlyArray<keyof TelltaleOptions> = [
   'auth',
   'limits',
   'surfaces',
+  'trustProxy',
+  'surfaceList',
   'domains',
 ]
 /** The internal options (tests only), left out of the list an error shows. */
@@ -29,7 +31,7 @@ export function checkOptions(options: unknown): asserts options is TelltaleOptio
       `createTelltale has no option "${name}"${near ? `: did you mean "${near}"?` : ''} (the options are ${OPTIONS.slice(0, -INTERNAL).join(', ')})`,
     )
   }
-  const { storage, scheduler, basePath, clock, auth, limits } = options as Record<string, unknown>
+  const { storage, scheduler, basePath, clock, auth, limits, surfaces, trustProxy } = options as Record<string, unknown>
   if (storage === undefined || storage === null)
     throw configError(`createTelltale needs a storage: ${EXAMPLE} (or postgresStorage, redisStorage, kvStorage)`)
   if (typeof storage === 'function')
@@ -50,6 +52,12 @@ export function checkOptions(options: unknown): asserts options is TelltaleOptio
     throw configError('createTelltale auth must be a function (request) => ({ projectId, scopes }) | undefined')
   if (limits !== undefined && (typeof limits !== 'object' || limits === null))
     throw configError('createTelltale limits must be an object, e.g. { maxBodyBytes: 1048576 }')
+  if (surfaces !== undefined && (typeof surfaces !== 'object' || surfaces === null || Array.isArray(surfaces)))
+    throw configError('createTelltale surfaces must be an object of surface ids, e.g. { surfaces: { flux: false } }')
+  if (trustProxy !== undefined && !(Number.isSafeInteger(trustProxy) && (trustProxy as number) >= 0))
+    throw configError(
+      `createTelltale trustProxy must be the number of proxies in front of the host, e.g. 1 (got ${JSON.stringify(trustProxy)}): true would trust addresses the client wrote`,
+    )
 }
 
 function isStorage(value: unknown): boolean {

@@ -14,7 +14,7 @@ import { type LimitsOption, resolveLimits } from './limits'
 import { checkOptions } from './options'
 import type { Scheduler } from './scheduler'
 import type { Storage } from './storage'
-import { checkSurfaces, routeMatcher, SURFACES, type Surface } from './surfaces'
+import { checkSurfaces, routeMatcher, SURFACES, type Surface, type SurfaceSwitches, servedSurfaces } from './surfaces'
 
 export interface TelltaleOptions {
   /** Where everything is kept: `sqliteStorage(...)`, `postgresStorage(...)`. */
@@ -30,10 +30,21 @@ export interface TelltaleOptions {
   /** Body size, batch sizes, timestamp tolerance, rate limits per surface and rule. */
   limits?: LimitsOption
   /**
+   * Leaves a surface out (`{ flux: false }`): its routes are not served or claimed, so a host
+   * whose own app owns those paths keeps them. Keyed by surface id; every surface is on by default.
+   */
+  surfaces?: SurfaceSwitches
+  /**
+   * How many proxies stand in front of the host (as Express's `trust proxy` counts them). Then
+   * the client address of public routes' rate limits is the one those proxies report in
+   * `X-Forwarded-For`, never an entry the client could have written. Default 0: the socket's.
+   */
+  trustProxy?: number
+  /**
    * @internal The API surfaces to serve. Default: all of them. Tests add a surface of their own
    * this way to prove that a surface is a folder and a line.
    */
-  surfaces?: Surface[]
+  surfaceList?: readonly Surface[]
   /**
    * @internal The domains to run. Default: all of them. Tests add a domain of their own this way
    * to prove that a domain is a folder and a line.
@@ -76,14 +87,15 @@ export interface Telltale {
 
 export function createTelltale(options: TelltaleOptions): Telltale {
   checkOptions(options)
-  const surfaces = options.surfaces ?? SURFACES
-  checkSurfaces(surfaces)
+  const allSurfaces = options.surfaceList ?? SURFACES
+  checkSurfaces(allSurfaces)
+  const surfaces = servedSurfaces(allSurfaces, options.surfaces)
   const domains = options.domains ?? DOMAINS
   const operations = operationsOf(domains)
   const ctx: CoreContext = {
     storage: options.storage,
     clock: options.clock ?? systemClock,
-    limits: resolveLimits(options.limits, surfaces),
+    limits: resolveLimits(options.limits, allSurfaces),
     hooks: { onEventsStored: domains.flatMap((d) => (d.onEventsStored ? [d.onEventsStored] : [])) },
   }
   const scheduler = options.scheduler ?? cronerScheduler()
@@ -129,7 +141,13 @@ export function createTelltale(options: TelltaleOptions): Telltale {
     })
 
   const basePath = normalizeBasePath(options.basePath)
-  const { app, routeFor } = createHttpApp(ctx, { basePath, auth: options.auth, ready: readyForRequests, surfaces })
+  const { app, routeFor } = createHttpApp(ctx, {
+    basePath,
+    auth: options.auth,
+    ready: readyForRequests,
+    surfaces,
+    trustProxy: options.trustProxy ?? 0,
+  })
   const servesRoute = routeMatcher(surfaces)
   return {
     app,

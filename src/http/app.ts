@@ -11,6 +11,8 @@ export interface HttpOptions {
   auth?: AuthResolver
   ready: () => Promise<void>
   surfaces: readonly Surface[]
+  /** See `RouteOptions.trustProxy`. */
+  trustProxy: number
 }
 
 /** Errors outside every surface's prefixes (telltale served on its own): Laravel's `{message}`. */

@@ -2,14 +2,18 @@ import type { H3Event } from 'h3'
 import type { CoreContext } from '../core/context'
 import { parseInput, runParsed } from '../core/operation'
 import { consumeRateLimit, rateLimitHeaders } from '../core/rate-limit'
-import type { Route, RouteContext, Surface } from '../surfaces'
+import { SYSTEM_PROJECT } from '../storage'
+import { isRawReply, type RawReply, type Route, type RouteContext, type Surface } from '../surfaces'
 import { type AuthContext, type AuthResolver, authenticate, requireScope } from './auth'
 import { readJsonObject, readWebText } from './body'
+import { addressBucket, clientAddressOf } from './client-address'
 import { toErrorReply } from './reply'
 
 export interface RouteOptions {
   auth?: AuthResolver
   ready: () => Promise<void>
+  /** Proxies in front of the host whose `X-Forwarded-For` entries are trusted (the `trustProxy` option). */
+  trustProxy: number
 }
 
 /**
@@ -29,9 +33,11 @@ export interface RouteRequest {
   text(maxBytes: number): Promise<string>
   /** The request as a web `Request`, for the host's `auth` resolver. */
   webRequest(): Request
+  /** The address of the peer the request came from (a proxy, with `trustProxy`), if the server knows it. */
+  socketAddress(): string | undefined
 }
 
-/** A route's answer: a status, headers, and a JSON body. */
+/** A route's answer: a status, headers, and a JSON body or a `RawReply` (HTML, CSV, a stream). */
 export interface RouteReply {
   status: number
   headers: Record<string, string>
@@ -58,28 +64,34 @@ export function createRouteRunner(
     let headers: Record<string, string> = {}
     try {
       await options.ready()
-      const auth = await authenticate(ctx, request, options.auth)
-      requireScope(auth, scope)
+      const clientAddress = clientAddressOf(
+        request.socketAddress(),
+        request.header('x-forwarded-for'),
+        options.trustProxy,
+      )
+      const auth = route.public ? undefined : await authenticate(ctx, request, options.auth)
+      if (auth) requireScope(auth, scope)
       if (limit)
         headers = rateLimitHeaders(
           await consumeRateLimit(ctx, {
-            projectId: auth.projectId,
-            bucket: bucketOf(surface, route, auth),
+            projectId: auth?.projectId ?? SYSTEM_PROJECT,
+            bucket: bucketOf(surface, route, auth, clientAddress),
             rule: limit,
           }),
         )
-      const routeContext: RouteContext = { auth, batchSize: ctx.limits.batchSize[surface.id] ?? 1 }
+      const routeContext: RouteContext = { auth, batchSize: ctx.limits.batchSize[surface.id] ?? 1, clientAddress }
       const wire = route.body
         ? route.body(await readJsonObject(request, ctx.limits.maxBodyBytes), routeContext)
         : route.query
           ? route.query(request.query(), routeContext)
           : {}
       // Path parameters after the body (a body cannot rename the resource in the path), and the
-      // caller's project last: no body, query or path can name another project.
+      // caller's project last: no body, query or path can name another project. A public route's
+      // operation finds its project from the path itself, so no `projectId` reaches it at all.
       const input = parseInput(route.operation, {
         ...wire,
         ...route.params?.(request.params()),
-        projectId: auth.projectId,
+        projectId: auth?.projectId,
       })
       const output = await runParsed(ctx, route.operation, input)
       return {
@@ -94,9 +106,12 @@ export function createRouteRunner(
   }
 }
 
-/** Rate limits count per API key (per project for host sessions), per surface and rule. */
-const bucketOf = (surface: Surface, route: Route, auth: AuthContext) =>
-  `${surface.id}.${route.rateLimit}:${auth.keyId ?? 'session'}`
+/**
+ * Rate limits count per API key (per project for host sessions), per surface and rule; a public
+ * route's per client address (an IPv6 client per /64).
+ */
+const bucketOf = (surface: Surface, route: Route, auth: AuthContext | undefined, clientAddress: string | undefined) =>
+  `${surface.id}.${route.rateLimit}:${auth ? (auth.keyId ?? 'session') : `address:${addressBucket(clientAddress)}`}`
 
 /** The runner as an h3 handler. */
 export function toH3Handler(run: RouteRunner) {
@@ -108,11 +123,41 @@ export function toH3Handler(run: RouteRunner) {
       params: () => decodedParams(event.context.params),
       text: (maxBytes) => readWebText(event.req, maxBytes),
       webRequest: () => event.req,
+      // srvx (Node, Nitro 3) and toNitroHandler set `ip`; some runtimes put it on the context.
+      socketAddress: () => {
+        const req = event.req as Request & { ip?: string; context?: { clientAddress?: string } }
+        return req.ip ?? req.context?.clientAddress
+      },
     })
+    const body = reply.body
+    if (isRawReply(body))
+      return new Response(toBodyInit(body.body), { status: reply.status, headers: rawHeaders(reply, body) })
     event.res.status = reply.status
     for (const name in reply.headers) event.res.headers.set(name, reply.headers[name])
     return reply.body
   }
+}
+
+/** A raw reply's headers: the route's own, its content type, and the rate-limit headers counted. */
+export function rawHeaders(reply: RouteReply, raw: RawReply): Record<string, string> {
+  return { ...reply.headers, ...raw.headers, 'content-type': raw.contentType }
+}
+
+/** A raw body as a web body; an async iterable becomes a stream that pulls one chunk at a time. */
+function toBodyInit(body: RawReply['body']): BodyInit {
+  if (typeof body === 'string' || body instanceof Uint8Array) return body as string | Uint8Array<ArrayBuffer>
+  const iterator = body[Symbol.asyncIterator]()
+  const encoder = new TextEncoder()
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await iterator.next()
+      if (done) controller.close()
+      else controller.enqueue(typeof value === 'string' ? encoder.encode(value) : value)
+    },
+    async cancel() {
+      await iterator.return?.()
+    },
+  })
 }
 
 /** h3 leaves path parameters percent-encoded; a parameter that does not decode stays as sent. */

@@ -14,10 +14,34 @@ export interface AuthContext {
 
 /** What a route's input mapping may look at besides the request's body or query. */
 export interface RouteContext {
-  auth: AuthContext
+  /** The caller; `undefined` on a public route. */
+  auth: AuthContext | undefined
   /** Items a batch request of this route's surface may hold (its `batchSize`, or the host's `limits.batchSize[id]`). */
   batchSize: number
+  /**
+   * The client's address (the socket's, or with `trustProxy` the one the host's proxies report);
+   * `undefined` where the host gives none (a bare `telltale.fetch`).
+   */
+  clientAddress: string | undefined
 }
+
+/**
+ * A reply that is not JSON: HTML, SVG, CSV... with its own `Content-Type` and headers
+ * (`Cache-Control`, `Content-Disposition`). An async iterable body is streamed with backpressure,
+ * so a large export is never built in memory.
+ */
+export interface RawReply {
+  readonly raw: true
+  contentType: string
+  body: string | Uint8Array | AsyncIterable<string | Uint8Array>
+  headers?: Record<string, string>
+}
+
+/** A route's reply that is sent as it is instead of as JSON (see `RawReply`). */
+export const rawReply = (reply: Omit<RawReply, 'raw'>): RawReply => ({ raw: true, ...reply })
+
+export const isRawReply = (body: unknown): body is RawReply =>
+  typeof body === 'object' && body !== null && (body as { raw?: unknown }).raw === true && 'contentType' in body
 
 /**
  * One endpoint: which operation it calls, how the request becomes the operation's input, and how
@@ -33,6 +57,12 @@ export interface Route<Schema extends z.ZodType = z.ZodType, Output = unknown, R
   operation: Operation<Schema, Output>
   /** The scope a credential needs. Default: the operation's. */
   scope?: Scope
+  /**
+   * No credential is asked for. The operation names its project itself, from the path (a slug or
+   * an unguessable token), since no caller's project is added to its input; the route's
+   * `rateLimit` counts per client address.
+   */
+  public?: boolean
   /** A rule of the surface's `rateLimits`, counted per credential before the body is read. */
   rateLimit?: Rule
   /**
@@ -42,10 +72,14 @@ export interface Route<Schema extends z.ZodType = z.ZodType, Output = unknown, R
   body?: (body: Record<string, unknown>, route: RouteContext) => Record<string, unknown>
   /** Wire → operation input from the query string. */
   query?: (params: URLSearchParams, route: RouteContext) => Record<string, unknown>
-  /** Path parameters (`:uuid`, `:slug`) → operation input, merged over the body's or query's. */
+  /**
+   * Path parameters (`:uuid`, `:slug`) → operation input, merged over the body's or query's. A
+   * parameter may be followed by a literal suffix in its segment (`/d/:token.html`).
+   */
   params?: (params: Record<string, string>) => Record<string, unknown>
   /** Success status. Default 200. */
   status?: number | ((output: Output) => number)
+  /** The documented reply: a JSON value, or a `rawReply(...)` for HTML, SVG, CSV and streams. */
   reply: (output: Output, input: z.output<Schema>) => unknown
 }
 

@@ -15,7 +15,7 @@ type TallyApi = { tallyEvents(input: unknown): Promise<{ stored: number; seenByH
 
 let t: TestApp
 beforeEach(async () => {
-  t = await makeTelltale({ domains: [...DOMAINS, tally], surfaces: [...SURFACES, tallySurface] })
+  t = await makeTelltale({ domains: [...DOMAINS, tally], surfaceList: [...SURFACES, tallySurface] })
 })
 afterEach(() => t.close())
 

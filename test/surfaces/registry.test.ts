@@ -11,7 +11,7 @@ import { echo } from './echo'
 
 let t: TestApp
 beforeEach(async () => {
-  t = await makeTelltale({ surfaces: [...SURFACES, echo] })
+  t = await makeTelltale({ surfaceList: [...SURFACES, echo] })
 })
 afterEach(() => t.close())
 
@@ -55,7 +55,7 @@ describe('a surface added in one line', () => {
     expect(limited.status).toBe(429)
     expect(limited.headers.get('retry-after')).toBe('60')
     await t.close()
-    t = await makeTelltale({ surfaces: [...SURFACES, echo], limits: { rateLimits: { echo: { write: false } } } })
+    t = await makeTelltale({ surfaceList: [...SURFACES, echo], limits: { rateLimits: { echo: { write: false } } } })
     for (let i = 0; i < 5; i++) expect((await t.post('/echo/notes', { title: 'n' })).status).toBe(201)
   })
 
@@ -83,7 +83,7 @@ test('without the line, the surface does not exist', async () => {
 describe('surfaces that check themselves at createTelltale', () => {
   const failure = (surfaces: Surface[]) => {
     try {
-      createTelltale({ storage: sqliteStorage({ file: ':memory:' }), surfaces })
+      createTelltale({ storage: sqliteStorage({ file: ':memory:' }), surfaceList: surfaces })
     } catch (error) {
       if (isTelltaleError(error) && error.kind === 'config') return error.message
       throw error
