@@ -20,6 +20,7 @@ const LAYERS: Record<string, number> = {
   keys: 3,
   events: 3,
   metrics: 3,
+  accounts: 3,
   surfaces: 4,
   http: 5,
   '(root)': 6, // src/*.ts: createTelltale, api, limits, options, domains, node, nitro, index
