@@ -1,0 +1,27 @@
+// The egress guard: every outbound connection telltale makes (HTTP(S) checks, webhooks, RDAP,
+// WHOIS, TCP and SIP checks, ping, importers) goes through createEgress. README, "Outbound network".
+import { budget } from './deadline'
+import { type NetworkOptions, networkPolicy } from './options'
+import { type CheckedAddress, resolveChecked } from './resolve'
+
+export { EgressError, type EgressReason, isEgressError } from './errors'
+export { checkNetworkOption, type NetworkOptions, type ResolvedAddress } from './options'
+export type { CheckedAddress } from './resolve'
+
+export interface Egress {
+  /** Every address `host` resolves to, each checked; an EgressError if one is refused. */
+  resolve(host: string, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<CheckedAddress[]>
+  /**
+   * The checked address to send to: for a dgram socket (SIP over UDP), or the IP literal to hand
+   * to the system `ping`, never the name (which `ping` would look up again).
+   */
+  target(host: string, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<CheckedAddress>
+}
+
+/** The egress guard for one `network` option (checked: a mistake is a config error). */
+export function createEgress(options?: NetworkOptions): Egress {
+  const policy = networkPolicy(options)
+  const resolve: Egress['resolve'] = async (host, { timeoutMs = 10_000, signal } = {}) =>
+    (await resolveChecked(host, policy, budget(timeoutMs, signal))).addresses
+  return { resolve, target: async (host, lookup) => (await resolve(host, lookup))[0] }
+}
