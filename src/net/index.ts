@@ -1,10 +1,13 @@
 // The egress guard: every outbound connection telltale makes (HTTP(S) checks, webhooks, RDAP,
 // WHOIS, TCP and SIP checks, ping, importers) goes through createEgress. README, "Outbound network".
 import { budget } from './deadline'
+import { type FetchOptions, type FetchResponse, fetchChecked } from './fetch'
 import { type NetworkOptions, networkPolicy } from './options'
 import { type CheckedAddress, resolveChecked } from './resolve'
 
 export { EgressError, type EgressReason, isEgressError } from './errors'
+export type { FetchOptions, FetchResponse } from './fetch'
+export type { Certificate, Timings } from './http'
 export { checkNetworkOption, type NetworkOptions, type ResolvedAddress } from './options'
 export type { CheckedAddress } from './resolve'
 
@@ -16,6 +19,8 @@ export interface Egress {
    * to the system `ping`, never the name (which `ping` would look up again).
    */
   target(host: string, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<CheckedAddress>
+  /** An HTTP(S) request; redirects are followed by hand, each one checked. */
+  fetch(url: string | URL, options?: FetchOptions): Promise<FetchResponse>
 }
 
 /** The egress guard for one `network` option (checked: a mistake is a config error). */
@@ -23,5 +28,9 @@ export function createEgress(options?: NetworkOptions): Egress {
   const policy = networkPolicy(options)
   const resolve: Egress['resolve'] = async (host, { timeoutMs = 10_000, signal } = {}) =>
     (await resolveChecked(host, policy, budget(timeoutMs, signal))).addresses
-  return { resolve, target: async (host, lookup) => (await resolve(host, lookup))[0] }
+  return {
+    resolve,
+    target: async (host, lookup) => (await resolve(host, lookup))[0],
+    fetch: (url, fetchOptions = {}) => fetchChecked(url, fetchOptions, policy),
+  }
 }

@@ -45,9 +45,12 @@ export async function listen<S extends Server>(server: S, host = '127.0.0.1', po
 export const httpServer = (handler: http.RequestListener, host?: string, port?: number) =>
   listen(http.createServer(handler), host, port)
 
-/** A TCP server that accepts and does nothing (a trap: a test expects it never to be reached). */
-export const tcpServer = (onSocket: (socket: Socket) => void = () => {}, host?: string, port?: number) =>
-  listen(netServer(onSocket), host, port)
+/** A TCP server; by default it reads and never answers (a silent server, or a trap nothing should reach). */
+export const tcpServer = (
+  onSocket: (socket: Socket) => void = (socket) => socket.resume(),
+  host?: string,
+  port?: number,
+) => listen(netServer(onSocket), host, port)
 
 /** `network.resolve` from a map of names; counts its calls. Unknown names fail like DNS does. */
 export function resolver(names: Record<string, string | string[] | (() => string)>) {
