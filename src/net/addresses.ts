@@ -65,7 +65,8 @@ function embedded(b: Uint8Array): Array<{ form: string; ipv4: Uint8Array }> {
  */
 export function normalizeHost(host: string): string | undefined {
   const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host
-  if (isIP(withoutZone(bare)) === 6) return bare.toLowerCase()
+  // An IPv6 literal; its zone (`%eth0`) names an interface, and keeps its case.
+  if (isIP(withoutZone(bare)) === 6) return bare.replace(/^[^%]*/, (address) => address.toLowerCase())
   // Whitespace, controls, and what a URL would read as something else than the host.
   if (bare === '' || bare.length > 253 || /[\s/\\?#@:%[\]\p{Cc}]/u.test(bare)) return undefined
   try {

@@ -47,8 +47,8 @@ export const FETCH_DEFAULTS = {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
-/** Headers that do not follow a redirect to another origin. */
-const CREDENTIALS = ['authorization', 'cookie', 'proxy-authorization']
+/** Headers that do not follow a redirect to another origin (a caller's Host would also name its SNI). */
+const ORIGIN_BOUND = ['authorization', 'cookie', 'proxy-authorization', 'host']
 
 /**
  * An HTTP(S) request through the guard: the host is resolved and checked before each connection,
@@ -93,7 +93,7 @@ export async function fetchChecked(
       body = undefined
       headers = omit(headers, ['content-type', 'content-length'])
     }
-    if (next.origin !== url.origin) headers = omit(headers, CREDENTIALS)
+    if (next.origin !== url.origin) headers = omit(headers, ORIGIN_BOUND)
     url = next
   }
 }

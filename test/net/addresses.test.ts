@@ -155,7 +155,8 @@ describe('the address check', () => {
     ['[::1]', '::1'],
     ['0:0:0:0:0:0:0:1', '0:0:0:0:0:0:0:1'],
     ['[::FFFF:127.0.0.1]', '::ffff:127.0.0.1'],
-  ])('reads the IPv4 spelling %s as %s before the check', async (host, address) => {
+    ['FE80::1%Eth0', 'fe80::1%Eth0'],
+  ])('reads the spelling %s as %s before the check', async (host, address) => {
     const literal = resolver({})
     await expect(createEgress({ resolve: literal.resolve }).resolve(host)).rejects.toMatchObject({
       reason: 'private_address',

@@ -119,7 +119,9 @@ describe('fetch: redirects', () => {
   })
 
   it('follows allowed redirects: 303 turns a POST into a GET, credentials stay on their origin', async () => {
-    const other = await serve(httpServer((req, res) => res.end(`${req.method} ${req.headers.authorization ?? '-'}`)))
+    const other = await serve(
+      httpServer((req, res) => res.end(`${req.method} ${req.headers.authorization ?? '-'} ${req.headers.host}`)),
+    )
     const first = await serve(
       httpServer((req, res) => {
         if (req.url === '/post') return res.writeHead(303, { location: '/same' }).end()
@@ -131,10 +133,14 @@ describe('fetch: redirects', () => {
     const response = await createEgress(options).fetch(`http://public.test:${first.port}/post`, {
       method: 'POST',
       body: 'x=1',
-      headers: { Authorization: 'Bearer secret', 'Content-Type': 'application/x-www-form-urlencoded' },
+      headers: {
+        Authorization: 'Bearer secret',
+        'Content-Type': 'application/x-www-form-urlencoded',
+        Host: `public.test:${first.port}`,
+      },
     })
     expect(response.url).toBe(`http://other.test:${other.port}/there`)
-    expect(response.body.toString()).toBe('GET -')
+    expect(response.body.toString()).toBe(`GET - other.test:${other.port}`)
   })
 
   it('stops after maxRedirects, and returns a redirect as it is with redirect: manual', async () => {
