@@ -146,7 +146,7 @@ export function hop(host: string, target: CheckedAddress, request: HopRequest, l
         certificate = certificateOf(socket as TLSSocket)
       })
     })
-    req.once('error', fail)
+    req.on('error', fail)
     req.once('response', (response) => {
       times.firstByte = performance.now()
       if (request.skipBody(response.statusCode ?? 0, response.headers)) return done(response, Buffer.alloc(0))
@@ -160,7 +160,7 @@ export function hop(host: string, target: CheckedAddress, request: HopRequest, l
         else chunks.push(chunk)
       })
       response.once('end', () => done(response, Buffer.concat(chunks)))
-      response.once('error', fail)
+      response.on('error', fail)
       response.once('close', () => {
         if (!response.complete)
           fail(new EgressError('connect', host, `${host}: the connection closed before the end of the response`))

@@ -60,7 +60,7 @@ async function open(options: Target, policy: NetworkPolicy, limits: Budget): Pro
       reject(toEgressError(error, host, address))
     }
     const unwatch = watch(limits, host, fail, 'no connection')
-    socket.once('error', fail)
+    socket.on('error', fail)
     socket.once('connect', () => {
       if (!sameAddress(socket.remoteAddress ?? '', address))
         return fail(
@@ -107,7 +107,7 @@ export async function exchange(options: ExchangeOptions, policy: NetworkPolicy):
       if (options.until?.(Buffer.concat(chunks))) settle()
     })
     socket.once('end', () => settle())
-    socket.once('error', settle)
+    socket.on('error', settle)
     if (options.send !== undefined) socket.write(options.send)
   })
 }
