@@ -15,6 +15,7 @@ const LAYERS: Record<string, number> = {
   scheduler: 0,
   core: 1,
   schemas: 2,
+  net: 2, // the egress guard: core only, used by domains
   // domains
   projects: 3,
   keys: 3,
