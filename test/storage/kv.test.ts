@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -148,6 +149,34 @@ describe('kv adapter', () => {
       })
     }
     expect(await metrics.listProjects()).toEqual([...ids].sort())
+  })
+
+  describe('claims stored by earlier versions', () => {
+    // Event client ids held JSON `[id, claimedAt]`; the new code writes `{claimedAt} {owner}`.
+    const open = async () => {
+      const storage = createStorage()
+      const telltale = kvStorage({ storage })
+      await telltale.migrate()
+      return { telltale, kv: unstorageKv(storage) }
+    }
+
+    it('event client ids: JSON `[id, at]` answers while its event exists or it is young; else it is taken over', async () => {
+      const { telltale, kv } = await open()
+      const clientKey = (clientId: string) =>
+        kvKey('event-client', 'p', createHash('sha256').update(clientId).digest('hex'))
+      const e = (id: string, clientId: string) => ({ ...stored, id, clientId })
+      await kv.set(kvKey('event', 'p', 'old'), JSON.stringify(e('old', 'stored')))
+      await kv.set(clientKey('stored'), JSON.stringify(['old', 1]))
+      await kv.set(clientKey('in-flight'), JSON.stringify(['flying', Date.now()]))
+      await kv.set(clientKey('crashed'), JSON.stringify(['dead', Date.now() - 120_000]))
+      const batch = [e('a', 'stored'), e('b', 'in-flight'), e('c', 'crashed')]
+      expect(await telltale.events.insert({ projectId: 'p', events: batch })).toEqual({
+        ids: ['old', 'flying', 'c'],
+        created: 1,
+      })
+      expect(await kv.get(clientKey('crashed'))).toMatch(/^\d+ c$/)
+      expect(await kv.get(clientKey('stored'))).toBe('["old",1]')
+    })
   })
 
   describe('event batches that fail half-way', () => {
