@@ -152,13 +152,40 @@ describe('kv adapter', () => {
   })
 
   describe('claims stored by earlier versions', () => {
-    // Event client ids held JSON `[id, claimedAt]`; the new code writes `{claimedAt} {owner}`.
+    // Project slugs held the plain id, metric slugs `{claimedAt} {id}`, event client ids JSON
+    // `[id, claimedAt]`. The new code writes `{claimedAt} {owner}` and reads all three.
     const open = async () => {
       const storage = createStorage()
       const telltale = kvStorage({ storage })
       await telltale.migrate()
       return { telltale, kv: unstorageKv(storage) }
     }
+
+    it('project slugs: the plain id is read; one whose project is missing is taken over at once', async () => {
+      const { telltale, kv } = await open()
+      await kv.set(kvKey('project', project.id), JSON.stringify(project))
+      await kv.set(kvKey('project-slug', project.slug), project.id)
+      expect(await telltale.projects.getBySlug({ slug: project.slug })).toEqual(project)
+      const other = { ...project, id: 'p-other', slug: 'orphan' }
+      await expect(telltale.projects.create({ project: { ...other, slug: project.slug } })).rejects.toThrow(
+        'slug is already taken',
+      )
+      await kv.set(kvKey('project-slug', 'orphan'), 'p-crashed') // a claim with no time is old enough
+      expect(await telltale.projects.create({ project: other })).toEqual(other)
+      expect(await telltale.projects.getBySlug({ slug: 'orphan' })).toEqual(other)
+    })
+
+    it('metric slugs: `{at} {id}` is read, renamed away from and released', async () => {
+      const { telltale, kv } = await open()
+      const definition = { id: 'm1', projectId: 'p', slug: 'mrr', name: 'M', spec: {}, createdAt: 0, updatedAt: 0 }
+      await kv.set(kvKey('metric', 'p', 'm1'), JSON.stringify(definition))
+      await kv.set(kvKey('metric-slug', 'p', 'mrr'), `${Date.now() - 3_600_000} m1`)
+      expect(await telltale.metrics.getBySlug({ projectId: 'p', slug: 'mrr' })).toEqual(definition)
+      await expect(telltale.metrics.create({ definition: { ...definition, id: 'm2' } })).rejects.toThrow('slug')
+      expect(await telltale.metrics.update({ definition: { ...definition, slug: 'arr' } })).toBe(true)
+      expect(await kv.get(kvKey('metric-slug', 'p', 'mrr'))).toBe('')
+      expect(await telltale.metrics.create({ definition: { ...definition, id: 'm2' } })).toMatchObject({ id: 'm2' })
+    })
 
     it('event client ids: JSON `[id, at]` answers while its event exists or it is young; else it is taken over', async () => {
       const { telltale, kv } = await open()

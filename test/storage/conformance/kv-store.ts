@@ -1,12 +1,13 @@
 // The KvStore conformance suite: what every key-value backend passes before anything is built on
 // it. First the eight primitives themselves (values, getMany, setIfAbsent, compare-and-set races,
 // counters, sorted scans, TTLs), then what is written once over them for every backend: unique
-// claims (claims.ts). kv-store.test.ts runs it on unstorage's memory and fs drivers (unstorageKv)
-// and on Redis (redisKv).
+// claims (claims.ts) and record repositories (records.ts). kv-store.test.ts runs it on unstorage's
+// memory and fs drivers (unstorageKv) and on Redis (redisKv).
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { type KvStore, kvKey } from '../../../src/storage/kv'
 import { claimTests } from './kv-claims'
+import { recordTests } from './kv-records'
 
 /** A KvStore over the suite's backing store; every call may return the same object. */
 export type MakeKv = () => KvStore
@@ -15,6 +16,7 @@ export type MakeKv = () => KvStore
 export function kvStoreConformance(makeKv: MakeKv): void {
   primitiveTests(makeKv)
   claimTests(makeKv)
+  recordTests(makeKv)
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
