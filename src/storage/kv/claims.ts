@@ -12,11 +12,14 @@ import type { KvStore } from './store'
  * by compare-and-set, once it is older than the grace period. A younger claim is never taken
  * over: its record may still be on its way (a create between its two writes, an update between
  * claiming the new value and writing it). Every path that gives a value up releases its claim
- * itself (`releaseUnique`).
+ * itself (`releaseUnique`). The grace is also the bound: a writer that stalls longer than it
+ * between its claim and its record can be overtaken, and both records then say the value (reads
+ * through the claim find the newer one).
  *
  * Claims written by earlier versions are read as they are: a plain owner (project slugs), `{at}
  * {owner}` (metric slugs) and JSON `[owner, at]` (event client ids). A claim with no time counts
- * as older than any grace period.
+ * as older than any grace period. Only a plain owner could be misread (one made of digits, a space
+ * and more, or a JSON `[string, number]`): those were project ids, which telltale makes UUIDs.
  */
 
 /**
