@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -148,6 +149,61 @@ describe('kv adapter', () => {
       })
     }
     expect(await metrics.listProjects()).toEqual([...ids].sort())
+  })
+
+  describe('claims stored by earlier versions', () => {
+    // Project slugs held the plain id, metric slugs `{claimedAt} {id}`, event client ids JSON
+    // `[id, claimedAt]`. The new code writes `{claimedAt} {owner}` and reads all three.
+    const open = async () => {
+      const storage = createStorage()
+      const telltale = kvStorage({ storage })
+      await telltale.migrate()
+      return { telltale, kv: unstorageKv(storage) }
+    }
+
+    it('project slugs: the plain id is read; one whose project is missing is taken over at once', async () => {
+      const { telltale, kv } = await open()
+      await kv.set(kvKey('project', project.id), JSON.stringify(project))
+      await kv.set(kvKey('project-slug', project.slug), project.id)
+      expect(await telltale.projects.getBySlug({ slug: project.slug })).toEqual(project)
+      const other = { ...project, id: 'p-other', slug: 'orphan' }
+      await expect(telltale.projects.create({ project: { ...other, slug: project.slug } })).rejects.toThrow(
+        'slug is already taken',
+      )
+      await kv.set(kvKey('project-slug', 'orphan'), 'p-crashed') // a claim with no time is old enough
+      expect(await telltale.projects.create({ project: other })).toEqual(other)
+      expect(await telltale.projects.getBySlug({ slug: 'orphan' })).toEqual(other)
+    })
+
+    it('metric slugs: `{at} {id}` is read, renamed away from and released', async () => {
+      const { telltale, kv } = await open()
+      const definition = { id: 'm1', projectId: 'p', slug: 'mrr', name: 'M', spec: {}, createdAt: 0, updatedAt: 0 }
+      await kv.set(kvKey('metric', 'p', 'm1'), JSON.stringify(definition))
+      await kv.set(kvKey('metric-slug', 'p', 'mrr'), `${Date.now() - 3_600_000} m1`)
+      expect(await telltale.metrics.getBySlug({ projectId: 'p', slug: 'mrr' })).toEqual(definition)
+      await expect(telltale.metrics.create({ definition: { ...definition, id: 'm2' } })).rejects.toThrow('slug')
+      expect(await telltale.metrics.update({ definition: { ...definition, slug: 'arr' } })).toBe(true)
+      expect(await kv.get(kvKey('metric-slug', 'p', 'mrr'))).toBe('')
+      expect(await telltale.metrics.create({ definition: { ...definition, id: 'm2' } })).toMatchObject({ id: 'm2' })
+    })
+
+    it('event client ids: JSON `[id, at]` answers while its event exists or it is young; else it is taken over', async () => {
+      const { telltale, kv } = await open()
+      const clientKey = (clientId: string) =>
+        kvKey('event-client', 'p', createHash('sha256').update(clientId).digest('hex'))
+      const e = (id: string, clientId: string) => ({ ...stored, id, clientId })
+      await kv.set(kvKey('event', 'p', 'old'), JSON.stringify(e('old', 'stored')))
+      await kv.set(clientKey('stored'), JSON.stringify(['old', 1]))
+      await kv.set(clientKey('in-flight'), JSON.stringify(['flying', Date.now()]))
+      await kv.set(clientKey('crashed'), JSON.stringify(['dead', Date.now() - 120_000]))
+      const batch = [e('a', 'stored'), e('b', 'in-flight'), e('c', 'crashed')]
+      expect(await telltale.events.insert({ projectId: 'p', events: batch })).toEqual({
+        ids: ['old', 'flying', 'c'],
+        created: 1,
+      })
+      expect(await kv.get(clientKey('crashed'))).toMatch(/^\d+ c$/)
+      expect(await kv.get(clientKey('stored'))).toBe('["old",1]')
+    })
   })
 
   describe('event batches that fail half-way', () => {

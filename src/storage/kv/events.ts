@@ -10,19 +10,19 @@ import type {
   NumericSummary,
   StoredEvent,
 } from '../events'
+import { claimUnique, readClaims } from './claims'
 import { KeyedLock, sharedBy } from './lock'
-import type { KvStore } from './store'
-import { kvKey } from './store'
+import { type KvStore, kvKey } from './store'
 
 /**
  * Events over the key-value primitives alone, so any `KvStore` can hold them.
  *
  * Layout, per project `p`:
  * - `event:{p}:{id}` → the event (JSON, without `projectId`);
- * - `event-client:{p}:{sha256(clientId)}` → `[id, claimedAt]`: the id stored for that client id,
- *   claimed with set-if-absent before the event is written (hashed: a client id is up to 255
- *   characters of anything, which encoded could pass a file name's length, and could differ only
- *   in case on a case-insensitive file system);
+ * - `event-client:{p}:{sha256(clientId)}` → the claim of that client id (`claims.ts`), owned by
+ *   the id of the event stored for it and written before the event (hashed: a client id is up to
+ *   255 characters of anything, which encoded could pass a file name's length, and could differ
+ *   only in case on a case-insensitive file system);
  * - `event-gen:{p}` → a counter incremented after every write to the project's events.
  *
  * A key-value store cannot index, so queries read every event of the project and filter and
@@ -38,8 +38,8 @@ import { kvKey } from './store'
  *
  * Inserts to one project take turns in this process (a per-project lock shared like the cache),
  * so client-id claims, the duplicate-id check, the writes and an undo never interleave with
- * another insert of this process. Across processes the claims are set-if-absent: exact where the
- * store's set-if-absent is atomic, best-effort where it is not (unstorage).
+ * another insert of this process. Across processes the claims are set-if-absent or compare-and-set:
+ * exact where the store's are atomic, best-effort where they are not (unstorage).
  */
 export function kvEvents(kv: KvStore): EventRepository {
   const shared = sharedEventState(kv)
@@ -47,6 +47,8 @@ export function kvEvents(kv: KvStore): EventRepository {
   const clientKey = (projectId: string, clientId: string) =>
     kvKey('event-client', projectId, createHash('sha256').update(clientId).digest('hex'))
   const genKey = (projectId: string) => kvKey('event-gen', projectId)
+  /** A client id's event holds it once written: events never change. */
+  const holdsEvent = (projectId: string) => async (id: string) => isStored(await kv.get(eventKey(projectId, id)))
 
   /** Every event of the project: from the cache while the project's token is unchanged. */
   async function load(projectId: string): Promise<StoredEvent[]> {
@@ -205,23 +207,25 @@ export function kvEvents(kv: KvStore): EventRepository {
     }
 
     // Client ids stored before: their event's id answers. A claim whose event is missing is
-    // another process's batch still being written (its id answers, as the first), or, once older
-    // than ORPHAN_AFTER_MS, the leftover of a crash between the claim and the event: taken over.
+    // another process's batch still being written (its id answers, as the first), or, once past
+    // the claims' grace period, the leftover of a crash between the claim and the event: taken over.
     const clientIds = [...firstOfClient.keys()]
-    const claims = (await kv.getMany(clientIds.map((c) => clientKey(projectId, c)))).map(parseClaim)
-    const claimedEvents = await kv.getMany(claims.map((claim) => eventKey(projectId, claim?.id ?? '')))
+    const claims = await readClaims(
+      kv,
+      clientIds.map((c) => clientKey(projectId, c)),
+      { holdsMany: async (ids) => (await kv.getMany(ids.map((id) => eventKey(projectId, id)))).map(isStored) },
+    )
     const ids = events.map((e) => e.id)
     const stored = new Set<number>() // indexes answered by an earlier event
-    const orphans = new Map<number, string>() // index → the orphan claim, as stored
-    const now = Date.now()
+    const claimable = new Map<number, { value: string | undefined }>() // index → the claim's value, as read
     for (const [j, clientId] of clientIds.entries()) {
       const i = firstOfClient.get(clientId)!
       const claim = claims[j]
-      if (claim === undefined) continue
-      if (claimedEvents[j] !== undefined || claim.at > now - ORPHAN_AFTER_MS) {
-        ids[i] = claim.id
+      if (claim.holder === undefined) claimable.set(i, claim.current)
+      else {
+        ids[i] = claim.holder
         stored.add(i)
-      } else orphans.set(i, claim.raw)
+      }
     }
 
     const fresh = events.flatMap((_, i) => (stored.has(i) || repeatOf.has(i) ? [] : [i]))
@@ -237,25 +241,18 @@ export function kvEvents(kv: KvStore): EventRepository {
     // Claims first, then events: a crash in between leaves claims without events (taken over by
     // the retry), never events without their claim (which a retry would store twice).
     const written: string[] = []
+    const holds = holdsEvent(projectId)
     try {
       const toWrite: number[] = []
       await inChunks(fresh, async (i) => {
         const e = events[i]
         if (e.clientId === null || e.clientId === undefined) return void toWrite.push(i)
         const key = clientKey(projectId, e.clientId)
-        const orphan = orphans.get(i)
-        const claim = JSON.stringify([e.id, Date.now()])
-        const won = orphan === undefined ? await kv.setIfAbsent(key, claim) : await kv.compareAndSet(key, orphan, claim)
-        if (won) {
+        const outcome = await claimUnique(kv, key, e.id, { holds, current: claimable.get(i) })
+        if (outcome.claimed) {
           written.push(key)
           toWrite.push(i)
-          return
-        }
-        // Another process claimed it in the meantime: its id answers.
-        const holder = parseClaim(await kv.get(key))
-        if (holder === undefined)
-          throw new Error(`telltale: the claim of client id ${e.clientId} changed while being written`)
-        ids[i] = holder.id
+        } else ids[i] = outcome.holder // another process claimed it in the meantime: its id answers
       })
       await inChunks(toWrite, async (i) => {
         const key = eventKey(projectId, events[i].id)
@@ -321,15 +318,7 @@ const sharedEventState = sharedBy<KvStore, { inserts: KeyedLock; caches: Map<str
   caches: new Map(),
 }))
 
-/** A client-id claim without its event is a crash's leftover after this long (ms), not a batch in flight. */
-const ORPHAN_AFTER_MS = 60_000
-
-/** A claim is `[eventId, claimedAt]` (JSON). */
-function parseClaim(json: string | undefined): { id: string; at: number; raw: string } | undefined {
-  if (json === undefined) return undefined
-  const [id, at] = JSON.parse(json) as [string, number]
-  return { id, at, raw: json }
-}
+const isStored = (json: string | undefined) => json !== undefined
 
 /** Writes spread over this many concurrent primitive calls at most. */
 const WRITE_CHUNK = 100

@@ -6,6 +6,8 @@ import { kvProjects } from './projects'
 import { kvRateLimits } from './rate-limits'
 import type { KvStore } from './store'
 
+export { type ClaimOutcome, claimHolder, claimUnique, readClaims, releaseUnique } from './claims'
+export { type KvRecords, kvRecordType, type RecordSpec } from './records'
 export { type KvStore, keySegments, kvKey, lastSegment, update } from './store'
 
 /** The record-like repositories, written once over the key-value primitives of `kv`. */
