@@ -1,4 +1,5 @@
 import { configError } from './core/errors'
+import { checkNetworkOption } from './net'
 import type { TelltaleOptions } from './telltale'
 
 const OPTIONS: ReadonlyArray<keyof TelltaleOptions> = [
@@ -10,6 +11,7 @@ const OPTIONS: ReadonlyArray<keyof TelltaleOptions> = [
   'limits',
   'surfaces',
   'trustProxy',
+  'network',
   'surfaceList',
   'domains',
 ]
@@ -31,7 +33,10 @@ export function checkOptions(options: unknown): asserts options is TelltaleOptio
       `createTelltale has no option "${name}"${near ? `: did you mean "${near}"?` : ''} (the options are ${OPTIONS.slice(0, -INTERNAL).join(', ')})`,
     )
   }
-  const { storage, scheduler, basePath, clock, auth, limits, surfaces, trustProxy } = options as Record<string, unknown>
+  const { storage, scheduler, basePath, clock, auth, limits, surfaces, trustProxy, network } = options as Record<
+    string,
+    unknown
+  >
   if (storage === undefined || storage === null)
     throw configError(`createTelltale needs a storage: ${EXAMPLE} (or postgresStorage, redisStorage, kvStorage)`)
   if (typeof storage === 'function')
@@ -58,6 +63,7 @@ export function checkOptions(options: unknown): asserts options is TelltaleOptio
     throw configError(
       `createTelltale trustProxy must be the number of proxies in front of the host, e.g. 1 (got ${JSON.stringify(trustProxy)}): true would trust addresses the client wrote`,
     )
+  checkNetworkOption(network)
 }
 
 function isStorage(value: unknown): boolean {

@@ -1,7 +1,7 @@
 import { cronerScheduler } from '../adapters/croner'
 import { createApi, type TelltaleApi } from './api'
 import { type Clock, systemClock } from './core/clock'
-import type { CoreContext } from './core/context'
+import type { CoreContext, NetworkOptions } from './core/context'
 import type { Domain } from './core/domain'
 import { isTelltaleError, TelltaleError } from './core/errors'
 import { HOUSEKEEPING_EVERY_MS, housekeeping } from './core/housekeeping'
@@ -40,6 +40,12 @@ export interface TelltaleOptions {
    * `X-Forwarded-For`, never an entry the client could have written. Default 0: the socket's.
    */
   trustProxy?: number
+  /**
+   * The egress policy of every outbound connection (monitor checks, webhooks, WHOIS/RDAP, imports):
+   * `{ allowPrivateAddresses: true }` opens loopback and private ranges (tests, intranets);
+   * `resolve` answers host names instead of DNS. Cloud metadata addresses stay refused.
+   */
+  network?: NetworkOptions
   /**
    * @internal The API surfaces to serve. Default: all of them. Tests add a surface of their own
    * this way to prove that a surface is a folder and a line.
@@ -97,6 +103,7 @@ export function createTelltale(options: TelltaleOptions): Telltale {
     clock: options.clock ?? systemClock,
     limits: resolveLimits(options.limits, allSurfaces),
     hooks: { onEventsStored: domains.flatMap((d) => (d.onEventsStored ? [d.onEventsStored] : [])) },
+    network: options.network ?? {},
   }
   const scheduler = options.scheduler ?? cronerScheduler()
   /** Identifies this instance's claims on shared jobs. */

@@ -9,6 +9,8 @@ export interface CoreContext {
   clock: Clock
   limits: Limits
   hooks: DomainHooks
+  /** The egress policy of every outbound connection (the `network` option); `src/net` enforces it. */
+  network: NetworkOptions
 }
 
 /**
@@ -27,4 +29,26 @@ export interface Limits {
    * instances). `false` turns one off. Defaults live with each surface (`src/surfaces/<id>/index.ts`).
    */
   rateLimits: Record<string, Record<string, RateLimitRule | false>>
+}
+
+/** One answer for a name, as `dns.lookup(name, { all: true })` gives it. */
+export interface ResolvedAddress {
+  address: string
+  family: number
+}
+
+/** The `network` option: the egress policy of every outbound connection telltale makes. */
+export interface NetworkOptions {
+  /**
+   * `true` opens loopback, private (10/8, 172.16/12, 192.168/16), CGNAT (100.64/10), benchmarking
+   * (198.18/15), unique-local (fc00::/7) and link-local IPv6 (fe80::/10): for tests and self-hosted
+   * intranets. A list of addresses and ranges (`['10.1.0.0/16', '127.0.0.1']`) opens only those.
+   * Cloud metadata and reserved addresses stay refused whatever this says. Default `false`.
+   */
+  allowPrivateAddresses?: boolean | string[]
+  /**
+   * Answers a host name (default `dns.lookup(name, { all: true })`). Tests map names to local
+   * addresses with it; a host may plug in a resolver of its own. Every answer is checked.
+   */
+  resolve?: (hostname: string) => Promise<ResolvedAddress[]>
 }

@@ -43,3 +43,12 @@ export function createEgress(options?: NetworkOptions): Egress {
     exchange: (exchangeOptions) => exchange(exchangeOptions, policy),
   }
 }
+
+const egresses = new WeakMap<NetworkOptions, Egress>()
+
+/** The egress guard of a telltale instance's `network` option (`ctx.network`), made once. */
+export function egressOf(ctx: { network: NetworkOptions }): Egress {
+  let egress = egresses.get(ctx.network)
+  if (!egress) egresses.set(ctx.network, (egress = createEgress(ctx.network)))
+  return egress
+}

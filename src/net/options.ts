@@ -1,28 +1,9 @@
 import { lookup } from 'node:dns/promises'
+import type { NetworkOptions, ResolvedAddress } from '../core/context'
 import { configError } from '../core/errors'
 import { type Prefix, parseCidr } from './ip'
 
-/** One answer for a name, as `dns.lookup(name, { all: true })` gives it. */
-export interface ResolvedAddress {
-  address: string
-  family: number
-}
-
-/** The `network` option: the egress policy of every outbound connection telltale makes. */
-export interface NetworkOptions {
-  /**
-   * `true` opens loopback, private (10/8, 172.16/12, 192.168/16), CGNAT (100.64/10), benchmarking
-   * (198.18/15), unique-local (fc00::/7) and link-local IPv6 (fe80::/10): for tests and self-hosted
-   * intranets. A list of addresses and ranges (`['10.1.0.0/16', '127.0.0.1']`) opens only those.
-   * Cloud metadata and reserved addresses stay refused whatever this says. Default `false`.
-   */
-  allowPrivateAddresses?: boolean | string[]
-  /**
-   * Answers a host name (default `dns.lookup(name, { all: true })`). Tests map names to local
-   * addresses with it; a host may plug in a resolver of its own. Every answer is checked.
-   */
-  resolve?: (hostname: string) => Promise<ResolvedAddress[]>
-}
+export type { NetworkOptions, ResolvedAddress }
 
 /** NetworkOptions with its defaults. */
 export interface NetworkPolicy {

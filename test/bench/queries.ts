@@ -167,6 +167,7 @@ async function benchBackend(name: string, backend: Backend, truth: Truth, s: Set
     clock: systemClock,
     limits: resolveLimits(),
     hooks: { onEventsStored: [] },
+    network: {},
   }
   const tt = telltaleAnswers(ctx)
   const hw = backend.answers
@@ -363,7 +364,13 @@ async function benchRedis(s: Settings): Promise<boolean[]> {
     console.log(
       `  memory: redis used_memory +${after.used - before.used > 0 ? (after.used - before.used).toFixed(0) : '?'} MiB for these events (${(((after.used - before.used) * 2 ** 20) / s.events).toFixed(0)} B/event); redis-server RSS ${after.rss.toFixed(0)} MiB, peak used ${after.peak.toFixed(0)} MiB; this process peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
     )
-    const tt = telltaleAnswers({ storage, clock: systemClock, limits: resolveLimits(), hooks: { onEventsStored: [] } })
+    const tt = telltaleAnswers({
+      storage,
+      clock: systemClock,
+      limits: resolveLimits(),
+      hooks: { onEventsStored: [] },
+      network: {},
+    })
     await checkTelltale(tt, truth)
     console.log('  answers: equal to the ones computed from the generated events (as on SQLite and Postgres)')
     const [series, groups, stats, list] = await timeEach([tt.series, tt.groups, tt.stats, tt.list], s.warmups, s.runs)
