@@ -48,7 +48,9 @@ const egresses = new WeakMap<NetworkOptions, Egress>()
 
 /** The egress guard of a telltale instance's `network` option (`ctx.network`), made once. */
 export function egressOf(ctx: { network: NetworkOptions }): Egress {
-  let egress = egresses.get(ctx.network)
-  if (!egress) egresses.set(ctx.network, (egress = createEgress(ctx.network)))
+  const made = egresses.get(ctx.network)
+  if (made) return made
+  const egress = createEgress(ctx.network)
+  egresses.set(ctx.network, egress)
   return egress
 }
