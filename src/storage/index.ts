@@ -21,6 +21,7 @@ import type { ApiKeyRepository } from './keys'
 import type { MetricRepository } from './metrics'
 import type { ProjectRepository } from './projects'
 import type { RateLimitRepository } from './rate-limits'
+import type { SequenceRepository, SettingRepository, UserRepository } from './users'
 
 export interface Storage {
   /** Adapter name, for logs and error messages (`sqlite`, `postgres`, ...). */
@@ -41,6 +42,9 @@ export interface Storage {
   rateLimits: RateLimitRepository
   jobs: JobRepository
   metrics: MetricRepository
+  users: UserRepository
+  sequences: SequenceRepository
+  settings: SettingRepository
 }
 
 /** Thrown by repositories when a unique value (a slug, an email) is already taken. */
@@ -62,3 +66,5 @@ export type * from './keys'
 export type * from './metrics'
 export type * from './projects'
 export type * from './rate-limits'
+export type * from './users'
+export { emailKey } from './users'

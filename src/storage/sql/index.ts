@@ -10,6 +10,9 @@ import { migrateToLatest } from './migrations'
 import { sqlProjects } from './projects'
 import { sqlRateLimits } from './rate-limits'
 import type { Database } from './schema'
+import { sqlSequences } from './sequences'
+import { sqlSettings } from './settings'
+import { sqlUsers } from './users'
 
 export { postgresDialect, sqliteDialect } from './dialect'
 export type { RawQuery, RawTransaction } from './event-writer'
@@ -40,5 +43,8 @@ export function createSqlStorage(options: {
     rateLimits: sqlRateLimits(db),
     jobs: sqlJobs(db),
     metrics: sqlMetrics(db, dialect),
+    users: sqlUsers(db, dialect),
+    sequences: sqlSequences(db),
+    settings: sqlSettings(db),
   }
 }

@@ -5,6 +5,9 @@ import { type KeysTables, keysDomain } from './keys'
 import { type MetricsTables, metricsDomain } from './metrics'
 import { type ProjectsTables, projectsDomain } from './projects'
 import { type RateLimitsTables, rateLimitsDomain } from './rate-limits'
+import { type SequencesTables, sequencesDomain } from './sequences'
+import { type SettingsTables, settingsDomain } from './settings'
+import { type UsersTables, usersDomain } from './users'
 
 /**
  * Every SQL storage domain. Each named migration runs the domains' steps in this order, so a
@@ -18,6 +21,9 @@ export const sqlDomains: readonly SqlDomain[] = [
   rateLimitsDomain,
   jobsDomain,
   metricsDomain,
+  sequencesDomain,
+  settingsDomain,
+  usersDomain,
 ]
 
 /** Kysely's view of the database: every domain's tables. */
@@ -27,4 +33,7 @@ export interface Database
     EventsTables,
     RateLimitsTables,
     JobsTables,
-    MetricsTables {}
+    MetricsTables,
+    SequencesTables,
+    SettingsTables,
+    UsersTables {}

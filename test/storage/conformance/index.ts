@@ -15,6 +15,7 @@ import { metricDefinitionTests } from './metric-definitions'
 import { migrateTests } from './migrate'
 import { projectTests } from './projects'
 import { rateLimitTests } from './rate-limits'
+import { userTests } from './users'
 
 export { event, type MakeStorage, type StorageHandle } from './helpers'
 
@@ -33,6 +34,7 @@ export const domainSuites: readonly DomainSuite[] = [
   rateLimitTests,
   jobTests,
   metricDefinitionTests,
+  userTests,
 ]
 
 export function storageConformance(name: string, makeStorage: MakeStorage): void {
