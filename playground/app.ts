@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import express from 'express'
 import { createTelltale, type LimitsOption, type Telltale } from 'telltale'
@@ -24,9 +25,14 @@ export interface PlaygroundOptions {
  * The demo host: an Express app with telltale mounted at `/`. It makes sure a demo project exists
  * and returns a key that works for it.
  */
-export async function createPlayground(
-  options: PlaygroundOptions = {},
-): Promise<{ app: express.Express; telltale: Telltale; apiKey: string; projectId: string; firstStart: boolean }> {
+export async function createPlayground(options: PlaygroundOptions = {}): Promise<{
+  app: express.Express
+  telltale: Telltale
+  apiKey: string
+  login: { email: string; password: string }
+  projectId: string
+  firstStart: boolean
+}> {
   const telltale = createTelltale({
     storage: options.storage ?? sqliteStorage({ file: './telltale.db' }),
     limits: options.limits,
@@ -35,6 +41,7 @@ export async function createPlayground(
 
   const { project, created } = await telltale.api.ensureProject({ name: 'Demo', slug: 'demo' })
   const apiKey = await demoKey(telltale, project.id, options.apiKey)
+  const login = await demoLogin(telltale, project.id)
   if (created && options.seed !== false) {
     await seedDemoData(telltale, project.id)
     // MRR, signups, active users and the rest, computed from the demo events.
@@ -54,7 +61,7 @@ export async function createPlayground(
   )
   app.get('/readme', (_req, res) => void res.type('html').send(readmePage(readme)))
   app.use(toNodeHandler(telltale))
-  return { app, telltale, apiKey, projectId: project.id, firstStart: created }
+  return { app, telltale, apiKey, login, projectId: project.id, firstStart: created }
 }
 
 /**
@@ -71,4 +78,17 @@ async function demoKey(telltale: Telltale, projectId: string, known?: string): P
   for (const k of keys)
     if (k.name === 'playground' && k.revokedAt === null) await telltale.api.revokeApiKey({ projectId, keyId: k.id })
   return (await telltale.api.createApiKey({ projectId, name: 'playground' })).key
+}
+
+/**
+ * The demo user (StatusCore accounts: POST /api/auth/login), an admin of the demo project, with a
+ * fresh random password each start, so no password is known before the playground prints it.
+ */
+async function demoLogin(telltale: Telltale, projectId: string): Promise<{ email: string; password: string }> {
+  const email = 'demo@example.com'
+  const password = randomBytes(12).toString('base64url')
+  const existing = (await telltale.api.listUsers({ projectId })).find((user) => user.email === email)
+  if (existing) await telltale.api.updateUser({ projectId, id: existing.id, password })
+  else await telltale.api.createUser({ projectId, email, password, fullName: 'Demo User', role: 'admin' })
+  return { email, password }
 }

@@ -28,8 +28,12 @@ try {
   const { apiKey } = playground
   console.log(`telltale playground on ${base} (database ${shown}${playground.firstStart ? ', demo data seeded' : ''})`)
   console.log(`API key for the demo project: ${apiKey}`)
+  console.log(`Demo login (StatusCore): ${playground.login.email} / ${playground.login.password}`)
   console.log(
     `\nTry it:\n  curl -X POST ${base}/api/events \\\n    -H "Authorization: Bearer ${apiKey}" \\\n    -H "Content-Type: application/json" \\\n    -d '{"event": "user_signup", "user_id": "123", "user_email": "john@example.com"}'`,
+  )
+  console.log(
+    `\nSign in:\n  curl -X POST ${base}/api/auth/login \\\n    -H "Content-Type: application/json" \\\n    -d '{"email": "${playground.login.email}", "password": "${playground.login.password}"}'`,
   )
   console.log(`\nOpen ${base}/ in a browser: what runs, on which store, and links into the README.`)
   console.log(

@@ -1,3 +1,4 @@
+import { accounts } from './accounts'
 import type { Domain } from './core/domain'
 import { configError } from './core/errors'
 import type { Operation } from './core/operation'
@@ -10,7 +11,7 @@ import { projects } from './projects'
  * Every domain telltale has. `createTelltale` builds `api`, the scheduler's jobs and the
  * after-ingest hooks from this list: adding a domain is its folder and a line here.
  */
-export const DOMAINS = [projects, keys, events, metrics] as const
+export const DOMAINS = [projects, keys, events, metrics, accounts] as const
 
 type UnionToIntersection<U> = (U extends unknown ? (union: U) => void : never) extends (all: infer I) => void
   ? I

@@ -7,12 +7,14 @@ export interface LimitsOption {
   maxBodyBytes?: number
   batchSize?: BatchSizes
   futureToleranceMs?: number
+  /** How long a user token (StatusCore login) is valid. Default 7 days. */
+  tokenTtlMs?: number
   rateLimits?: RateLimits
 }
 
 export type { BatchSizes, Limits, RateLimits }
 
-const DEFAULTS = { maxBodyBytes: 1024 * 1024, futureToleranceMs: 60 * 60 * 1000 }
+const DEFAULTS = { maxBodyBytes: 1024 * 1024, futureToleranceMs: 60 * 60 * 1000, tokenTtlMs: 7 * 24 * 60 * 60 * 1000 }
 
 /** The option merged over the defaults, which are the surfaces' own (`rateLimits`, `batchSize`). */
 export function resolveLimits(
@@ -57,6 +59,7 @@ export function resolveLimits(
   }
   whole('maxBodyBytes', option.maxBodyBytes, 1)
   whole('futureToleranceMs', option.futureToleranceMs, 0)
+  whole('tokenTtlMs', option.tokenTtlMs, 1000)
   for (const [surface, size] of Object.entries(option.batchSize ?? {})) {
     if (!(surface in batchSize))
       throw configError(
@@ -68,6 +71,7 @@ export function resolveLimits(
   return {
     maxBodyBytes: option.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
     futureToleranceMs: option.futureToleranceMs ?? DEFAULTS.futureToleranceMs,
+    tokenTtlMs: option.tokenTtlMs ?? DEFAULTS.tokenTtlMs,
     batchSize,
     rateLimits,
   }

@@ -12,6 +12,7 @@ const OPTIONS: ReadonlyArray<keyof TelltaleOptions> = [
   'surfaces',
   'trustProxy',
   'network',
+  'secret',
   'surfaceList',
   'domains',
 ]
@@ -33,10 +34,8 @@ export function checkOptions(options: unknown): asserts options is TelltaleOptio
       `createTelltale has no option "${name}"${near ? `: did you mean "${near}"?` : ''} (the options are ${OPTIONS.slice(0, -INTERNAL).join(', ')})`,
     )
   }
-  const { storage, scheduler, basePath, clock, auth, limits, surfaces, trustProxy, network } = options as Record<
-    string,
-    unknown
-  >
+  const { storage, scheduler, basePath, clock, auth, limits, surfaces, trustProxy, network, secret } =
+    options as Record<string, unknown>
   if (storage === undefined || storage === null)
     throw configError(`createTelltale needs a storage: ${EXAMPLE} (or postgresStorage, redisStorage, kvStorage)`)
   if (typeof storage === 'function')
@@ -64,6 +63,10 @@ export function checkOptions(options: unknown): asserts options is TelltaleOptio
       `createTelltale trustProxy must be the number of proxies in front of the host, e.g. 1 (got ${JSON.stringify(trustProxy)}): true would trust addresses the client wrote`,
     )
   checkNetworkOption(network)
+  if (secret !== undefined && !(typeof secret === 'string' && secret.length >= 32))
+    throw configError(
+      'createTelltale secret must be a string of at least 32 characters (e.g. from openssl rand -base64 32), the same on every instance',
+    )
 }
 
 function isStorage(value: unknown): boolean {

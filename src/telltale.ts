@@ -47,6 +47,12 @@ export interface TelltaleOptions {
    */
   network?: NetworkOptions
   /**
+   * Signs user tokens (StatusCore login): at least 32 characters, the same on every instance.
+   * Without it, one is generated once and kept in the store, so tokens hold across restarts and
+   * instances. Changing it ends every token made before.
+   */
+  secret?: string
+  /**
    * @internal The API surfaces to serve. Default: all of them. Tests add a surface of their own
    * this way to prove that a surface is a folder and a line.
    */
@@ -104,6 +110,7 @@ export function createTelltale(options: TelltaleOptions): Telltale {
     limits: resolveLimits(options.limits, allSurfaces),
     hooks: { onEventsStored: domains.flatMap((d) => (d.onEventsStored ? [d.onEventsStored] : [])) },
     network: options.network ?? {},
+    secret: options.secret,
   }
   const scheduler = options.scheduler ?? cronerScheduler()
   /** Identifies this instance's claims on shared jobs. */

@@ -343,6 +343,14 @@ async function serves(env: Record<string, string>, shown: string, seeded: boolea
     )
     expect(metrics.data).toHaveLength(11)
     if (seeded) expect(metrics.data.find((m: { slug: string }) => m.slug === 'mrr').value).toBeGreaterThan(0)
+    // The printed demo login signs in (StatusCore), as an admin of the demo project.
+    const [, email, password] = /^Demo login \(StatusCore\): (\S+) \/ (\S+)$/m.exec(child.output.stdout) ?? []
+    const signedIn = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    }).then(async (r) => ({ status: r.status, body: await r.json() }))
+    expect(signedIn).toMatchObject({ status: 200, body: { user: { email: 'demo@example.com' } } })
   } finally {
     child.kill('SIGTERM')
   }

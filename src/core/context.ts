@@ -11,6 +11,8 @@ export interface CoreContext {
   hooks: DomainHooks
   /** The egress policy of every outbound connection (the `network` option); `src/net` enforces it. */
   network: NetworkOptions
+  /** The host's secret (the `secret` option) that signs user tokens; without it one is kept in the store. */
+  secret: string | undefined
 }
 
 /**
@@ -24,6 +26,8 @@ export interface Limits {
   batchSize: Record<string, number>
   /** How far in the future an event timestamp may be (clock skew). Default 1 hour. */
   futureToleranceMs: number
+  /** How long a user token is valid after login. Default 7 days. */
+  tokenTtlMs: number
   /**
    * Per-credential request limits by surface and rule, counted in the store (so they hold across
    * instances). `false` turns one off. Defaults live with each surface (`src/surfaces/<id>/index.ts`).

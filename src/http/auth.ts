@@ -1,3 +1,4 @@
+import { ROLE_SCOPES, verifyUserBearer } from '../accounts'
 import type { CoreContext } from '../core/context'
 import { TelltaleError } from '../core/errors'
 import { verifyApiKey } from '../keys'
@@ -25,8 +26,11 @@ export async function authenticate(
     if (resolved) return resolved
   }
   const header = request.header('authorization') ?? ''
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
-  const key = match ? await verifyApiKey(ctx, match[1]) : undefined
+  const credential = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1]
+  // A user's token (StatusCore login) is a JWT; an API key starts with tt_.
+  const user = credential ? await verifyUserBearer(ctx, credential) : undefined
+  if (user) return { projectId: user.projectId, scopes: ROLE_SCOPES[user.role], userId: user.id, role: user.role }
+  const key = credential ? await verifyApiKey(ctx, credential) : undefined
   if (!key) throw new TelltaleError('unauthorized', 'Invalid API key.')
   return { projectId: key.projectId, scopes: key.scopes, keyId: key.id }
 }

@@ -93,6 +93,15 @@ export function createRouteRunner(
         ...route.params?.(request.params()),
         projectId: auth?.projectId,
       })
+      const keyed = route.rateLimitBy && ctx.limits.rateLimits[surface.id]?.[route.rateLimitBy.rule]
+      if (keyed && route.rateLimitBy)
+        headers = rateLimitHeaders(
+          await consumeRateLimit(ctx, {
+            projectId: auth?.projectId ?? SYSTEM_PROJECT,
+            bucket: `${surface.id}.${route.rateLimitBy.rule}:${auth ? credentialOf(auth) : `address:${addressBucket(clientAddress)}`}:${route.rateLimitBy.by(input)}`,
+            rule: keyed,
+          }),
+        )
       const output = await runParsed(ctx, route.operation, input)
       return {
         status: typeof route.status === 'function' ? route.status(output) : (route.status ?? 200),
@@ -107,11 +116,15 @@ export function createRouteRunner(
 }
 
 /**
- * Rate limits count per API key (per project for host sessions), per surface and rule; a public
- * route's per client address (an IPv6 client per /64).
+ * Rate limits count per user, API key or host session, per surface and rule; a public route's
+ * per client address (an IPv6 client per /64).
  */
 const bucketOf = (surface: Surface, route: Route, auth: AuthContext | undefined, clientAddress: string | undefined) =>
-  `${surface.id}.${route.rateLimit}:${auth ? (auth.keyId ?? 'session') : `address:${addressBucket(clientAddress)}`}`
+  `${surface.id}.${route.rateLimit}:${auth ? credentialOf(auth) : `address:${addressBucket(clientAddress)}`}`
+
+/** Who is counted: the user, the API key, or the host's session (one bucket per project). */
+const credentialOf = (auth: AuthContext) =>
+  auth.userId !== undefined ? `user:${auth.userId}` : (auth.keyId ?? 'session')
 
 /** The runner as an h3 handler. */
 export function toH3Handler(run: RouteRunner) {

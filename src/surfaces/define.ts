@@ -2,7 +2,7 @@ import type { z } from 'zod'
 import type { TelltaleError } from '../core/errors'
 import type { Operation } from '../core/operation'
 import type { RateLimitRule } from '../core/rate-limit'
-import type { Scope } from '../storage'
+import type { Scope, UserRole } from '../storage'
 
 /** Who a request acts for. Every route reads and writes only `projectId`'s data. */
 export interface AuthContext {
@@ -10,6 +10,9 @@ export interface AuthContext {
   scopes: Scope[]
   /** The API key used, when the request authenticated with one. */
   keyId?: string
+  /** The user, when the request came with a user's token (StatusCore login). */
+  userId?: number
+  role?: UserRole
 }
 
 /** What a route's input mapping may look at besides the request's body or query. */
@@ -65,6 +68,12 @@ export interface Route<Schema extends z.ZodType = z.ZodType, Output = unknown, R
   public?: boolean
   /** A rule of the surface's `rateLimits`, counted per credential before the body is read. */
   rateLimit?: Rule
+  /**
+   * A second rule counted once the input is valid, per credential (or client address) and the key
+   * `by` derives from the input: login attempts per email and address, so a stranger elsewhere
+   * cannot lock a user out.
+   */
+  rateLimitBy?: { rule: Rule; by: (input: z.output<Schema>) => string }
   /**
    * Wire → operation input from the JSON object body (read and size-checked by the router).
    * The caller's `projectId` is added after, so a body can never name another project.

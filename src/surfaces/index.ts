@@ -4,13 +4,14 @@ import type { Surface } from './define'
 import { flux } from './flux'
 import { statusBlocks } from './status-blocks'
 import { statusBlocksMetrics } from './status-blocks-metrics'
+import { statusCore } from './status-core'
 
 /**
  * Every API surface telltale serves. Adding one is a folder beside this file and a line here;
  * the router, the error shapes, `surfaceOf`, `routeMatcher` (what middleware claims) and the rate-limit
  * options all follow from it; `checkSurfaces` refuses what would clash.
  */
-export const SURFACES = [statusBlocks, statusBlocksMetrics, flux] as const
+export const SURFACES = [statusBlocks, statusBlocksMetrics, flux, statusCore] as const
 
 type BuiltinSurface = (typeof SURFACES)[number]
 type RulesOf<S> = S extends Surface<string, infer Rule> ? Rule : never
@@ -65,6 +66,11 @@ export function checkSurfaces(surfaces: readonly Surface[]): void {
       if (route.public && takesProjectId(route))
         throw configError(
           `${route.method} ${route.path} of the ${surface.id} surface is public, but its operation takes a projectId: a public route names its project from its path`,
+        )
+      const keyed = route.rateLimitBy?.rule
+      if (keyed !== undefined && !Object.hasOwn(surface.rateLimits ?? {}, keyed))
+        throw configError(
+          `${route.method} ${route.path} of the ${surface.id} surface counts the rate limit "${keyed}", which the surface does not define`,
         )
       if (route.rateLimit !== undefined && !Object.hasOwn(surface.rateLimits ?? {}, route.rateLimit))
         throw configError(

@@ -113,7 +113,14 @@ async function benchOne(target: Target): Promise<void> {
   await target.settle?.()
   const loadS = (performance.now() - loadStart) / 1000
   const clock = createFakeClock(TO + 60_000)
-  const ctx: CoreContext = { storage, clock, limits: resolveLimits(), hooks: { onEventsStored: [] }, network: {} }
+  const ctx: CoreContext = {
+    storage,
+    clock,
+    limits: resolveLimits(),
+    hooks: { onEventsStored: [] },
+    network: {},
+    secret: undefined,
+  }
   await runOperation(ctx, applyMetricTemplate, { projectId: PROJECT_ID, template: 'saas' })
   const set = await metricSet(ctx, PROJECT_ID)
   const yesterday = addDays(localDay(clock.now(), TIME_ZONE), -1)

@@ -168,6 +168,7 @@ async function benchBackend(name: string, backend: Backend, truth: Truth, s: Set
     limits: resolveLimits(),
     hooks: { onEventsStored: [] },
     network: {},
+    secret: undefined,
   }
   const tt = telltaleAnswers(ctx)
   const hw = backend.answers
@@ -370,6 +371,7 @@ async function benchRedis(s: Settings): Promise<boolean[]> {
       limits: resolveLimits(),
       hooks: { onEventsStored: [] },
       network: {},
+      secret: undefined,
     })
     await checkTelltale(tt, truth)
     console.log('  answers: equal to the ones computed from the generated events (as on SQLite and Postgres)')

@@ -233,7 +233,8 @@ test('the auth option with the host app’s own session header (x-session), fall
 })
 
 test('mounted at the root: host routes before and after it still answer', async () => {
-  t = await makeTelltale()
+  // The host owns its login: it leaves StatusCore (which serves POST /api/auth/login) out.
+  t = await makeTelltale({ surfaces: { statusCore: false } })
   const app = express()
   app.get('/healthz', (_req, res) => void res.json({ ok: true }))
   app.use(toNodeHandler(t.telltale))

@@ -142,11 +142,16 @@ describe('options', () => {
     expect(t.telltale.handles('/api/events', 'POST')).toBe(true)
     expect((await t.post('/api/v1/events', { name: 'x' })).status).toBe(404)
     expect(await reply(await t.post('/api/events', { event: 'x' }))).toMatchObject({ status: 201 })
+    expect(t.telltale.handles('/api/auth/login', 'POST')).toBe(true)
+    await t.close()
+    t = await makeTelltale({ surfaces: { statusCore: false } })
+    expect(t.telltale.handles('/api/auth/login', 'POST')).toBe(false)
+    expect(t.telltale.handles('/api/v1/events', 'POST')).toBe(true)
   })
 
   test('a wrong surfaces or trustProxy option says what to write', () => {
     expect(refused({ surfaces: { fluxx: false } })).toBe(
-      'config: telltale: surfaces.fluxx is not a surface; the surfaces are statusBlocks, statusBlocksMetrics, flux, e.g. { surfaces: { flux: false } }',
+      'config: telltale: surfaces.fluxx is not a surface; the surfaces are statusBlocks, statusBlocksMetrics, flux, statusCore, e.g. { surfaces: { flux: false } }',
     )
     expect(refused({ surfaces: { flux: 'off' } })).toBe(
       'config: telltale: surfaces.flux must be true or false (got "off")',
