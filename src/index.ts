@@ -3,7 +3,7 @@
 export type { TelltaleApi } from './api'
 export type { Clock, FakeClock } from './core/clock'
 export { createFakeClock, systemClock } from './core/clock'
-export type { NetworkOptions, ResolvedAddress } from './core/context'
+export type { Location, NetworkOptions, ResolvedAddress } from './core/context'
 export type { ErrorKind, ValidationIssue } from './core/errors'
 export { isTelltaleError, TelltaleError } from './core/errors'
 export type { RateLimitRule } from './core/rate-limit'

@@ -1,3 +1,4 @@
+import type { Location } from './core/context'
 import { configError } from './core/errors'
 import { checkNetworkOption } from './net'
 import type { TelltaleOptions } from './telltale'
@@ -13,6 +14,7 @@ const OPTIONS: ReadonlyArray<keyof TelltaleOptions> = [
   'trustProxy',
   'network',
   'secret',
+  'location',
   'surfaceList',
   'domains',
 ]
@@ -34,7 +36,7 @@ export function checkOptions(options: unknown): asserts options is TelltaleOptio
       `createTelltale has no option "${name}"${near ? `: did you mean "${near}"?` : ''} (the options are ${OPTIONS.slice(0, -INTERNAL).join(', ')})`,
     )
   }
-  const { storage, scheduler, basePath, clock, auth, limits, surfaces, trustProxy, network, secret } =
+  const { storage, scheduler, basePath, clock, auth, limits, surfaces, trustProxy, network, secret, location } =
     options as Record<string, unknown>
   if (storage === undefined || storage === null)
     throw configError(`createTelltale needs a storage: ${EXAMPLE} (or postgresStorage, redisStorage, kvStorage)`)
@@ -67,6 +69,32 @@ export function checkOptions(options: unknown): asserts options is TelltaleOptio
     throw configError(
       'createTelltale secret must be a string of at least 32 characters (e.g. from openssl rand -base64 32), the same on every instance',
     )
+  if (location !== undefined && !isLocation(location))
+    throw configError(
+      "createTelltale location must be an id such as 'eu-frankfurt' or { id: 'eu-frankfurt', name: 'EU (Frankfurt)' } (id: letters, digits, - and _, up to 64; name: up to 100 characters)",
+    )
+}
+
+const LOCATION_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
+
+function isLocation(value: unknown): boolean {
+  if (typeof value === 'string') return LOCATION_ID.test(value)
+  if (typeof value !== 'object' || value === null) return false
+  const { id, name, ...rest } = value as Record<string, unknown>
+  return (
+    Object.keys(rest).length === 0 &&
+    typeof id === 'string' &&
+    LOCATION_ID.test(id) &&
+    typeof name === 'string' &&
+    name.trim().length > 0 &&
+    name.length <= 100
+  )
+}
+
+/** The `location` option as `{ id, name }`: an id alone is also its name; the default is `default`. */
+export function locationOf(value: string | Location | undefined): Location {
+  if (value === undefined) return { id: 'default', name: 'default' }
+  return typeof value === 'string' ? { id: value, name: value } : { id: value.id, name: value.name.trim() }
 }
 
 function isStorage(value: unknown): boolean {

@@ -1,7 +1,7 @@
 import { cronerScheduler } from '../adapters/croner'
 import { createApi, type TelltaleApi } from './api'
 import { type Clock, systemClock } from './core/clock'
-import type { CoreContext, NetworkOptions } from './core/context'
+import type { CoreContext, Location, NetworkOptions } from './core/context'
 import type { Domain } from './core/domain'
 import { isTelltaleError, TelltaleError } from './core/errors'
 import { HOUSEKEEPING_EVERY_MS, housekeeping } from './core/housekeeping'
@@ -11,7 +11,7 @@ import { createHttpApp, normalizeBasePath, routePath } from './http/app'
 import type { AuthResolver } from './http/auth'
 import type { RouteRunner } from './http/route'
 import { type LimitsOption, resolveLimits } from './limits'
-import { checkOptions } from './options'
+import { checkOptions, locationOf } from './options'
 import type { Scheduler } from './scheduler'
 import type { Storage } from './storage'
 import { checkSurfaces, routeMatcher, SURFACES, type Surface, type SurfaceSwitches, servedSurfaces } from './surfaces'
@@ -52,6 +52,11 @@ export interface TelltaleOptions {
    * instances. Changing it ends every token made before.
    */
   secret?: string
+  /**
+   * This instance's check location, for uptime monitors: `{ id: 'eu-frankfurt', name: 'EU (Frankfurt)' }`
+   * or an id alone (its name is then the id). Instances in one place share it. Default `default`.
+   */
+  location?: string | Location
   /**
    * @internal The API surfaces to serve. Default: all of them. Tests add a surface of their own
    * this way to prove that a surface is a folder and a line.
@@ -111,6 +116,7 @@ export function createTelltale(options: TelltaleOptions): Telltale {
     hooks: { onEventsStored: domains.flatMap((d) => (d.onEventsStored ? [d.onEventsStored] : [])) },
     network: options.network ?? {},
     secret: options.secret,
+    location: locationOf(options.location),
   }
   const scheduler = options.scheduler ?? cronerScheduler()
   /** Identifies this instance's claims on shared jobs. */

@@ -13,6 +13,14 @@ export interface CoreContext {
   network: NetworkOptions
   /** The host's secret (the `secret` option) that signs user tokens; without it one is kept in the store. */
   secret: string | undefined
+  /** Where this instance checks monitors from (the `location` option). */
+  location: Location
+}
+
+/** A check location: an id (`eu-frankfurt`) and the name users see (`EU (Frankfurt)`). */
+export interface Location {
+  id: string
+  name: string
 }
 
 /**

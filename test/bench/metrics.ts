@@ -120,6 +120,7 @@ async function benchOne(target: Target): Promise<void> {
     hooks: { onEventsStored: [] },
     network: {},
     secret: undefined,
+    location: { id: 'default', name: 'default' },
   }
   await runOperation(ctx, applyMetricTemplate, { projectId: PROJECT_ID, template: 'saas' })
   const set = await metricSet(ctx, PROJECT_ID)

@@ -169,6 +169,7 @@ async function benchBackend(name: string, backend: Backend, truth: Truth, s: Set
     hooks: { onEventsStored: [] },
     network: {},
     secret: undefined,
+    location: { id: 'default', name: 'default' },
   }
   const tt = telltaleAnswers(ctx)
   const hw = backend.answers
@@ -372,6 +373,7 @@ async function benchRedis(s: Settings): Promise<boolean[]> {
       hooks: { onEventsStored: [] },
       network: {},
       secret: undefined,
+      location: { id: 'default', name: 'default' },
     })
     await checkTelltale(tt, truth)
     console.log('  answers: equal to the ones computed from the generated events (as on SQLite and Postgres)')

@@ -164,6 +164,26 @@ describe('options', () => {
     expect(refused({ trustProxy: 2, surfaces: { flux: true } })).toBe('accepted')
   })
 
+  test('a wrong secret, location or network option says what to write', () => {
+    expect(refused({ secret: 'short' })).toMatch(
+      /^config: telltale: createTelltale secret must be a string of at least 32/,
+    )
+    expect(refused({ location: 'eu frankfurt' })).toMatch(/^config: telltale: createTelltale location must be an id/)
+    expect(refused({ location: { id: 'eu', name: '' } })).toMatch(/location must be an id/)
+    expect(refused({ location: { id: 'eu', name: 'EU', extra: 1 } })).toMatch(/location must be an id/)
+    expect(refused({ network: { allowPrivate: true } })).toMatch(
+      /^config: telltale: network has no option "allowPrivate"/,
+    )
+    expect(
+      refused({
+        secret: 's'.repeat(32),
+        location: { id: 'eu-frankfurt', name: 'EU (Frankfurt)' },
+        network: { allowPrivateAddresses: true },
+      }),
+    ).toBe('accepted')
+    expect(refused({ location: 'us-east_1' })).toBe('accepted')
+  })
+
   test('a public route whose operation takes a projectId is refused', () => {
     const leaky = defineSurface({
       id: 'leaky',
