@@ -22,7 +22,11 @@ export interface Job {
   attempts: number
 }
 
-export interface JobRepository {
+/**
+ * Per-project jobs (`ensure`, `claim`, `complete`: one job per call) and, through
+ * `DueJobRepository`, items of a kind claimed in batches.
+ */
+export interface JobRepository extends DueJobRepository {
   /** Creates the job if it does not exist; an existing job keeps its schedule. Idempotent. */
   ensure(input: { projectId: string; key: string; runAt: number }): Promise<void>
   /**
