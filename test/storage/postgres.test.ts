@@ -92,6 +92,34 @@ if (!url) {
       }
     })
 
+    it('claims past due jobs another transaction has locked, without waiting for it', async () => {
+      const storage = postgresStorage({ connectionString: url, schema, max: 2 })
+      const locker = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` })
+      const kind = `locked-${Date.now()}`
+      const T0 = 1_700_000_000_000
+      try {
+        await storage.migrate()
+        for (const [i, key] of ['a', 'b', 'c'].entries())
+          await storage.jobs.schedule({ kind, projectId: 'p', key, dueAt: T0 + i })
+        await locker.connect()
+        await locker.query('begin')
+        await locker.query(`select 1 from telltale_due_jobs where kind = $1 and key = 'a' for update`, [kind])
+
+        const claim = storage.jobs.claimDue({ kind, now: T0 + 10, owner: 'x', leaseMs: 60_000, limit: 10 })
+        const waited = new Promise((resolve) => setTimeout(() => resolve('waited for the lock'), 5_000))
+        const outcome = await Promise.race([claim, waited])
+        await locker.query('rollback')
+        await claim
+        // The oldest is locked by another transaction (a schedule or completion under way): passed over.
+        expect(Array.isArray(outcome) ? outcome.map((item) => item.key) : outcome).toEqual(['b', 'c'])
+        const next = await storage.jobs.claimDue({ kind, now: T0 + 10, owner: 'y', leaseMs: 60_000, limit: 10 })
+        expect(next.map((item) => item.key)).toEqual(['a'])
+      } finally {
+        await locker.end()
+        await storage.close()
+      }
+    })
+
     it('migrates while other schemas of the database come and go', async () => {
       // Kysely's own Postgres introspector lists every schema and table of the database and failed
       // ("schema ... does not exist") when one was dropped mid-listing: 1 to 2 migrations in 40

@@ -100,6 +100,24 @@ if (!url) {
       }
     })
 
+    it('claims a batch of due jobs in one round trip', async () => {
+      const { client, commands } = countingClient(url)
+      try {
+        const storage = redisStorage({ client, prefix })
+        const kind = 'one-trip'
+        for (let i = 0; i < 60; i++)
+          await storage.jobs.schedule({ kind, projectId: `p${i % 3}`, key: `k${i}`, dueAt: T0 + i })
+        await storage.jobs.claimDue({ kind, now: T0, owner: 'warm-up', leaseMs: 1, limit: 1 }) // loads the script
+        commands.length = 0
+        const batch = await storage.jobs.claimDue({ kind, now: T0 + 60, owner: 'a', leaseMs: 30_000, limit: 50 })
+        expect(commands).toEqual(['evalsha'])
+        expect(batch.map((item) => item.dueAt)).toEqual(Array.from({ length: 50 }, (_, i) => T0 + i))
+        expect(batch.every((item) => item.owner === 'a' && item.leaseUntil === T0 + 60 + 30_000)).toBe(true)
+      } finally {
+        await client.quit()
+      }
+    })
+
     it('summarizes a range in one script call', async () => {
       const { client, commands } = countingClient(url)
       try {

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis'
 import type { Storage } from '../index'
 import { kvRecords } from '../kv'
 import { redisEvents } from './events'
+import { redisDueJobs } from './jobs'
 import { redisKv } from './kv'
 import { redisScript } from './script'
 
@@ -38,6 +39,7 @@ export class NewerSchemaError extends Error {
 /** The Storage contract on one ioredis client; every key starts with `prefix`. */
 export function createRedisStorage(options: { client: Redis; prefix: string; onClose?: () => Promise<void> }): Storage {
   const { client, prefix } = options
+  const records = kvRecords(redisKv(client, prefix))
   return {
     name: 'redis',
     async migrate() {
@@ -47,7 +49,9 @@ export function createRedisStorage(options: { client: Redis; prefix: string; onC
     close: async () => {
       await options.onClose?.()
     },
-    ...kvRecords(redisKv(client, prefix)),
+    ...records,
+    // Per-project jobs are kv records; batch claims need a ZSET and one script (redis/jobs.ts).
+    jobs: { ...records.jobs, ...redisDueJobs(client, prefix) },
     events: redisEvents(client, prefix),
   }
 }

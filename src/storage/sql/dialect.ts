@@ -40,6 +40,11 @@ export interface SqlDialect {
   isOverflow(error: unknown): boolean
   /** Whether unique-violation errors come from this driver. */
   isUniqueViolation(error: unknown): boolean
+  /**
+   * Whether `SELECT … FOR UPDATE SKIP LOCKED` exists (Postgres): concurrent claims lock the rows
+   * they pick and pass over each other's. SQLite has one writer, so one statement needs no row locks.
+   */
+  skipLocked: boolean
 }
 
 /**
@@ -98,6 +103,7 @@ export const sqliteDialect: SqlDialect = {
   wide: (x) => sql`cast(${x} as real)`,
   isOverflow: (error) => /integer overflow/i.test(String((error as Error)?.message)),
   isUniqueViolation: (error) => String((error as { code?: unknown })?.code ?? '').startsWith('SQLITE_CONSTRAINT'),
+  skipLocked: false,
 }
 
 export const postgresDialect: SqlDialect = {
@@ -153,6 +159,7 @@ export const postgresDialect: SqlDialect = {
   wide: (x) => sql`cast(${x} as numeric)`,
   isOverflow: (error) => (error as { code?: unknown })?.code === '22003',
   isUniqueViolation: (error) => (error as { code?: unknown })?.code === '23505',
+  skipLocked: true,
 }
 
 /** `pg` returns jsonb parsed; SQLite returns text. */

@@ -41,7 +41,7 @@ export function createSqlStorage(options: {
     keys: sqlKeys(db),
     events: sqlEvents(db, dialect, writer),
     rateLimits: sqlRateLimits(db),
-    jobs: sqlJobs(db),
+    jobs: sqlJobs(db, dialect),
     metrics: sqlMetrics(db, dialect),
     users: sqlUsers(db, dialect),
     sequences: sqlSequences(db),

@@ -5,6 +5,7 @@
 // One file per storage domain, each exporting a suite `(makeStorage) => void` that opens its own
 // `describe`. A new domain adds its file and one entry in `domainSuites`: every adapter runs it.
 import { describe } from 'vitest'
+import { dueJobTests } from './due-jobs'
 import { aggregationTests } from './event-aggregations'
 import { eventMetricAggregationTests } from './event-metric-aggregations'
 import { insertTests, queryTests } from './events'
@@ -33,6 +34,7 @@ export const domainSuites: readonly DomainSuite[] = [
   eventMetricAggregationTests,
   rateLimitTests,
   jobTests,
+  dueJobTests,
   metricDefinitionTests,
   userTests,
 ]
