@@ -10,7 +10,7 @@ import { postgresDialect, sqliteDialect } from '../../src/storage/sql'
 import { migrations } from '../../src/storage/sql/migrations'
 import { createSchema, dropSchema, postgresTestUrl, testSchemaName } from '../helpers/postgres'
 
-const SHIPPED = ['0001_foundation', '0002_metrics']
+const SHIPPED = ['0001_foundation', '0002_metrics', '0003_accounts', '0004_due_jobs']
 
 /** Every object in creation order, with the DDL SQLite stored for it. */
 async function sqliteSchema(db: Kysely<any>): Promise<string> {
