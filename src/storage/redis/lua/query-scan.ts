@@ -118,7 +118,7 @@ local function rollup(src, level, lo, hi, add, depth)
   local a = after and ('(' .. after) or bound(lo, false)
   while true do
     if spent() then pause(depth, after); return end
-    local n = math.min(1000, budget)
+    local n = math.min(256, budget) -- a clock check (spent) between every 256 buckets
     local chunk = redis.call('ZRANGEBYSCORE', starts, a, bound(hi, true), 'LIMIT', 0, n)
     if #chunk == 0 then return end
     budget = budget - #chunk
