@@ -61,7 +61,8 @@ local function scan(idx, a, b, visit, descending, depth)
     return false
   end
   -- Never more entries read than the budget could visit.
-  local function size() return math.max(1, math.min(1000, budget)) end
+  local cost = (#fields > 0 and not userOnly or hasWhere) and READ_COST or 1
+  local function size() return math.max(1, math.min(1000, math.ceil(budget / cost))) end
   if descending then
     local s = last
     while s >= first do
