@@ -2,7 +2,7 @@ import type { NumericSummary } from '../events'
 
 /**
  * The budget of one query script call, in the units of QUERY_RESUME (lua/query-resume.ts): an index
- * entry 1, an entry whose event is read 4, a rollup bucket or tag value 1. Redis is shared with the
+ * entry 1, an entry whose event is read 4, a rollup bucket, tag value or name 1. Redis is shared with the
  * host app and runs one script at a time, so a call must stay far below the 50 ms a request may wait
  * behind it (issue 16). Measured on the 2-core dev box (`npx tsx test/bench/redis-script-times.ts`,
  * 200k events) with other work loading both cores (load average 7): an index entry alone cost about

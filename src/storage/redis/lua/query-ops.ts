@@ -6,10 +6,15 @@
  * those of the calls before (events.ts, chunks.ts) until the cursor is ''.
  */
 export const QUERY_OPS = `
--- The loop over the sources is the outermost (level 1) of every op that reads in chunks.
+-- The loop over the sources is the outermost (level 1) of every op that reads in chunks. A source
+-- costs a unit, so a call over many names with few events each still ends within the budget.
 local function eachSource(read)
-  for si = start(1, 1), #sources do
+  local first = start(1, 1)
+  for si = first, #sources do
     path[1] = si
+    if si > first then moved = true end
+    if spent() then pause(1, nil); return end
+    budget = budget - 1
     read(sources[si], si)
     if stopped then return end
   end
@@ -56,10 +61,13 @@ if op == 'countByTag' then
     local gv = s.src .. ':gv:' .. encKey
     local at = start(3, nil)
     local lex = at and ('[' .. at) or '-'
+    local later = false
     while true do
       local page = redis.call('ZRANGEBYLEX', gv, lex, '+', 'LIMIT', 0, 100)
       for _, value in ipairs(page) do
         path[3] = value
+        if later then moved = true end
+        later = true
         if spent() then pause(3, nil); return end
         budget = budget - 1
         local src = s.src .. ':g:' .. encKey .. ':' .. enc(value)

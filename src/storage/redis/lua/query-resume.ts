@@ -7,7 +7,7 @@
  */
 export const QUERY_RESUME = `
 -- Issue 16: no call holds Redis for long. A call spends at most q.budget units (an index entry
--- costs 1, an entry whose event is read READ_COST, a rollup bucket or a tag value 1), and no more
+-- costs 1, an entry whose event is read READ_COST, a rollup bucket, a tag value or a name 1), and no more
 -- than q.ms milliseconds by the server's clock (checked every 256 units: a server short of CPU does
 -- less per call, never less than 256 units), and then pauses: its reply starts with the cursor, the position of each loop around the read it paused
 -- in (outermost first, \`p\`) and the last entry or bucket that read visited (\`i\`), as JSON. The
@@ -18,8 +18,12 @@ local READ_COST = 4
 local budget = tonumber(q.budget)
 local began = redis.call('TIME')
 local clockAt = budget - 256
+-- Whether this call has gone past where it started (read an entry or a bucket, or moved on to a
+-- later source or tag value): only then may it pause, so every call makes progress.
+local moved = false
 -- Whether this call must pause now: the budget is spent, or the time is up.
 local function spent()
+  if not moved then return false end
   if budget <= 0 then return true end
   if budget > clockAt then return false end
   clockAt = budget - 256

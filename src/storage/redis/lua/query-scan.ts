@@ -56,6 +56,7 @@ local function scan(idx, a, b, visit, descending, depth)
         budget = budget - 1
       end
       seenScore, seenMember = chunk[k + 1], chunk[k]
+      moved = true
       if pass and visit(id, chunk[k + 1], value, user) then return true end
     end
     return false
@@ -119,10 +120,11 @@ local function rollup(src, level, lo, hi, add, depth)
   local a = after and ('(' .. after) or bound(lo, false)
   while true do
     if spent() then pause(depth, after); return end
-    local n = math.min(256, budget) -- a clock check (spent) between every 256 buckets
+    local n = math.max(1, math.min(256, budget)) -- a clock check (spent) between every 256 buckets
     local chunk = redis.call('ZRANGEBYSCORE', starts, a, bound(hi, true), 'LIMIT', 0, n)
     if #chunk == 0 then return end
     budget = budget - #chunk
+    moved = true
     local counts = redis.call('HMGET', src .. ':' .. level .. ':c', unpack(chunk))
     for k = 1, #chunk do add(tonumber(chunk[k]), tonumber(counts[k]) or 0) end
     after = chunk[#chunk]
