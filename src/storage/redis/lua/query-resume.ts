@@ -7,13 +7,13 @@
  */
 export const QUERY_RESUME = `
 -- Issue 16: no call holds Redis for long. A call spends at most q.budget units (an index entry
--- costs 1, an entry whose event is read READ_COST, a rollup bucket, a tag value or a name 1), and no more
--- than q.ms milliseconds by the server's clock (checked every 256 units: a server short of CPU does
--- less per call, never less than 256 units), and then pauses: its reply starts with the cursor, the position of each loop around the read it paused
--- in (outermost first, \`p\`) and the last entry or bucket that read visited (\`i\`), as JSON. The
--- next call (ARGV[3] the cursor) goes down the same loops to that read and reads on after that
--- entry. '' when the read is complete. Ops keep no state across calls but what \`pause\` records:
--- every partial answer goes back to the caller, who adds them up.
+-- costs 1, an entry whose event is read READ_COST, a rollup bucket, a tag value or a name 1) and
+-- at most q.ms milliseconds by the server's clock (checked every 256 units: a server short of CPU
+-- does less per call), and then pauses: its reply starts with the cursor, the position of each
+-- loop around the read it paused in (outermost first, \`p\`) and the last entry or bucket that read
+-- visited (\`i\`), as JSON. The next call (ARGV[3] the cursor) goes down the same loops to that read
+-- and reads on after that entry. '' when the read is complete. Ops keep no state across calls but
+-- what \`pause\` records: every partial answer goes back to the caller, who adds them up.
 local READ_COST = 4
 local budget = tonumber(q.budget)
 local began = redis.call('TIME')
