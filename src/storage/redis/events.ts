@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis'
 import { type EventMetricAggregations, type EventPredicate, minEventsOf, type Scalar } from '../event-predicates'
 import type { EventField, EventFilter, EventRepository, NewEvent, NumericSummary, StoredEvent } from '../events'
 import { kvKey } from '../kv'
+import { newestFirst, readAll, SCAN_BUDGET, SCAN_MS, summaryOf, sumOfLatest } from './chunks'
 import { INSERT_LUA } from './lua/insert'
 import { QUERY_LUA } from './lua/query'
 import { redisScript } from './script'
@@ -119,21 +120,34 @@ function typedProperty(value: unknown): string {
   return 'o'
 }
 
-/** Events in Redis: one script call per insert and per query (layout: lua/layout.ts; scripts: lua/insert.ts, lua/query.ts). */
-export function redisEvents(client: Redis, prefix: string): EventRepository & EventMetricAggregations {
+/** Events in Redis: one script call per insert, one or more per query (layout: lua/layout.ts; scripts: lua/insert.ts, lua/query.ts). */
+export function redisEvents(
+  client: Redis,
+  prefix: string,
+  /** The budget of a query script call (SCAN_BUDGET, SCAN_MS); tests make it small to cross many calls. */
+  chunk = { budget: SCAN_BUDGET, ms: SCAN_MS },
+): EventRepository & EventMetricAggregations {
   const base = (projectId: string) => `${prefix}e:${kvKey(projectId)}:`
 
-  function query(projectId: string, filter: EventFilter, op: Record<string, unknown>): Promise<unknown> {
-    return queryScript(client, [base(projectId), JSON.stringify({ ...op, ...filterSpec(filter) })])
+  /** The names a filter reads (a prefix resolved once, so every call of a read has the same sources), or all. */
+  async function namesOf(projectId: string, filter: EventFilter): Promise<string[] | undefined> {
+    const names = filter.names ? [...new Set(filter.names)] : undefined
+    if (!filter.namePrefix) return names
+    const upper = prefixUpperBound(filter.namePrefix)
+    const matching = await client.zrangebylex(
+      `${base(projectId)}names`,
+      `[${filter.namePrefix}`,
+      upper === undefined ? '+' : `(${upper}`,
+    )
+    if (!names) return matching
+    const wanted = new Set(names)
+    return matching.filter((name) => wanted.has(name))
   }
   /** The filter as the query script reads it (QUERY_LUA). */
-  function filterSpec(filter: EventFilter): Record<string, unknown> {
-    const spec: Record<string, unknown> = {}
-    if (filter.names) spec.names = [...new Set(filter.names)]
-    if (filter.namePrefix) {
-      spec.prefix = filter.namePrefix
-      spec.upper = prefixUpperBound(filter.namePrefix)
-    }
+  async function filterSpec(projectId: string, filter: EventFilter): Promise<Record<string, unknown>> {
+    const spec: Record<string, unknown> = { budget: String(chunk.budget), ms: String(chunk.ms) }
+    const names = await namesOf(projectId, filter)
+    if (names) spec.names = names
     if (filter.from !== undefined) spec.from = String(filter.from)
     if (filter.to !== undefined) spec.to = String(filter.to)
     if (filter.userId !== undefined) spec.userId = filter.userId
@@ -142,10 +156,40 @@ export function redisEvents(client: Redis, prefix: string): EventRepository & Ev
     if (filter.where && filter.where.length > 0) spec.where = filter.where.map(packPredicate)
     return spec
   }
+  /** One query op over a filter, read to its end: `take` gets the partial answer of each call. */
+  async function read(
+    projectId: string,
+    filter: EventFilter,
+    op: Record<string, unknown>,
+    take: (reply: string[]) => void,
+  ): Promise<void> {
+    const json = JSON.stringify({ ...(await filterSpec(projectId, filter)), ...op })
+    const key = base(projectId)
+    await readAll((cursor) => queryScript(client, [key, json, cursor]) as Promise<string[]>, take)
+  }
+  /** An op whose answer is one number, added up over the calls. */
+  async function count(projectId: string, filter: EventFilter, op: Record<string, unknown>): Promise<number> {
+    let n = 0
+    await read(projectId, filter, op, (reply) => {
+      n += Number(reply[1])
+    })
+    return n
+  }
+  /** Each matching event's user, with how many of the matching events it has. */
+  async function userCounts(projectId: string, filter: EventFilter, into = new Map<string, number>()) {
+    await read(projectId, filter, { op: 'users' }, (reply) => {
+      for (let i = 1; i < reply.length; i += 2) into.set(reply[i], (into.get(reply[i]) ?? 0) + Number(reply[i + 1]))
+    })
+    return into
+  }
   const matchesNothing = (filter: EventFilter) => Object.keys(filter.tags ?? {}).some(unaddressable)
   /** The field an aggregation reads: `{}` for value, `{ property }`, or `undefined` when no event has it. */
   const fieldSpec = (field: EventField) =>
     field.kind === 'value' ? {} : unaddressable(field.key) ? undefined : { property: field.key }
+  const toEvent = (projectId: string, json: string): StoredEvent => ({
+    ...(JSON.parse(json) as Omit<StoredEvent, 'projectId'>),
+    projectId,
+  })
 
   return {
     async insert({ projectId, events }) {
@@ -159,44 +203,76 @@ export function redisEvents(client: Redis, prefix: string): EventRepository & Ev
 
     async get({ projectId, id }) {
       const json = await client.hget(`${base(projectId)}ev:${id}`, 'j')
-      return json === null ? undefined : { ...(JSON.parse(json) as Omit<StoredEvent, 'projectId'>), projectId }
+      return json === null ? undefined : toEvent(projectId, json)
     },
 
     async list({ projectId, filter, limit, offset }) {
       if (matchesNothing(filter)) return { events: [], total: 0 }
-      const [total, ...rows] = (await query(projectId, filter, {
-        op: 'list',
-        limit: String(limit),
-        offset: String(offset),
-      })) as string[]
-      return {
-        events: rows.map((json) => ({ ...(JSON.parse(json) as Omit<StoredEvent, 'projectId'>), projectId })),
-        total: Number(total),
+      const tagCount = Object.keys(filter.tags ?? {}).length
+      const perEvent = filter.userId !== undefined || (filter.where?.length ?? 0) > 0
+      const names = await namesOf(projectId, filter)
+      const scoped = { ...filter, names, namePrefix: undefined }
+      if (!perEvent && tagCount === 0 && (!names || names.length === 1)) {
+        // One index, no filter: the page by rank, in one call.
+        const page = { events: [] as StoredEvent[], total: 0 }
+        await read(projectId, scoped, { op: 'page', limit: String(limit), offset: String(offset) }, (reply) => {
+          page.total = Number(reply[1])
+          for (let i = 2; i < reply.length; i++) page.events.push(toEvent(projectId, reply[i]))
+        })
+        return page
       }
+      // Each index newest first, merged here. Without a per-event filter (or with one tag pair) the
+      // total is a count and an index is read only until it has offset + limit events; otherwise
+      // every event is read, for the total.
+      const countedApart = !perEvent && tagCount <= 1
+      const want = offset + limit
+      const candidates: Array<{ id: string; ts: number }> = []
+      let matched = 0
+      if (want > 0 || !countedApart)
+        await read(projectId, scoped, { op: 'listScan', want: String(want), stop: countedApart }, (reply) => {
+          matched += Number(reply[1])
+          for (let i = 2; i < reply.length; i += 2) candidates.push({ id: reply[i], ts: Number(reply[i + 1]) })
+        })
+      const total = countedApart ? await count(projectId, scoped, { op: 'count' }) : matched
+      const ids = candidates
+        .sort(newestFirst)
+        .slice(offset, want)
+        .map((c) => c.id)
+      if (ids.length === 0) return { events: [], total }
+      const events: StoredEvent[] = []
+      await read(projectId, {}, { op: 'rows', ids }, (reply) => {
+        for (let i = 1; i < reply.length; i++) if (reply[i] !== '') events.push(toEvent(projectId, reply[i]))
+      })
+      return { events, total }
     },
 
     async count({ projectId, filter }) {
       if (matchesNothing(filter)) return 0
-      return Number(await query(projectId, filter, { op: 'count' }))
+      return count(projectId, filter, { op: 'count' })
     },
 
     async countSeries({ projectId, filter, bucketMs }) {
       if (matchesNothing(filter)) return []
-      const flat = (await query(projectId, filter, {
-        op: 'countSeries',
-        bucket: String(Math.floor(bucketMs)),
-      })) as string[]
-      const series: Array<{ start: number; count: number }> = []
-      for (let i = 0; i < flat.length; i += 2) series.push({ start: Number(flat[i]), count: Number(flat[i + 1]) })
-      return series
+      const counts = new Map<number, number>()
+      await read(projectId, filter, { op: 'countSeries', bucket: String(Math.floor(bucketMs)) }, (reply) => {
+        for (let i = 1; i < reply.length; i += 2) {
+          const start = Number(reply[i])
+          counts.set(start, (counts.get(start) ?? 0) + Number(reply[i + 1]))
+        }
+      })
+      return [...counts].sort(([a], [b]) => a - b).map(([start, count]) => ({ start, count }))
     },
 
     async countByTag({ projectId, filter, tagKey }) {
       if (matchesNothing(filter) || unaddressable(tagKey)) return []
-      const flat = (await query(projectId, filter, { op: 'countByTag', tagKey })) as string[]
-      const counts: Array<{ value: string; count: number }> = []
-      for (let i = 0; i < flat.length; i += 2) counts.push({ value: flat[i], count: Number(flat[i + 1]) })
-      return counts.sort((a, b) => b.count - a.count || a.value.localeCompare(b.value))
+      const counts = new Map<string, number>()
+      await read(projectId, filter, { op: 'countByTag', tagKey }, (reply) => {
+        for (let i = 1; i < reply.length; i += 2)
+          counts.set(reply[i], (counts.get(reply[i]) ?? 0) + Number(reply[i + 1]))
+      })
+      return [...counts]
+        .map(([value, count]) => ({ value, count }))
+        .sort((a, b) => b.count - a.count || a.value.localeCompare(b.value))
     },
 
     async summarize({ projectId, filter, field, percentiles }) {
@@ -209,49 +285,39 @@ export function redisEvents(client: Redis, prefix: string): EventRepository & Ev
         percentiles: Object.fromEntries(percentiles.map((p) => [p, null])),
       }
       if (matchesNothing(filter) || (field.kind === 'property' && unaddressable(field.key))) return none
-      const property = field.kind === 'property' ? { property: field.key } : {}
-      const out = (await query(projectId, filter, {
-        op: 'summarize',
-        ...property,
-        percentiles: percentiles.map(String),
-      })) as string[]
-      if (out[0] === '0') return none
-      const [count, sum, avg, min, max, ...ranked] = out
-      // Lua answers every number as %.17g text (its integer replies would truncate).
-      const num = (v: string) => (v === '' ? null : Number(v))
-      return {
-        count: Number(count),
-        sum: num(sum),
-        avg: num(avg),
-        min: num(min),
-        max: num(max),
-        percentiles: Object.fromEntries(percentiles.map((p, i) => [p, num(ranked[i])])),
-      }
+      const values: number[] = []
+      await read(projectId, filter, { op: 'summarize', ...fieldSpec(field) }, (reply) => {
+        for (let i = 1; i < reply.length; i++) values.push(Number(reply[i]))
+      })
+      return values.length === 0 ? none : summaryOf(values, percentiles)
     },
 
     async countDistinctUsers({ projectId, filter, minEvents }) {
       const min = minEventsOf(minEvents)
       if (matchesNothing(filter)) return 0
-      return Number(await query(projectId, filter, { op: 'countDistinctUsers', minEvents: String(min) }))
+      let users = 0
+      for (const n of (await userCounts(projectId, filter)).values()) if (n >= min) users++
+      return users
     },
 
     async countDistinctUsersInAny({ projectId, filters }) {
-      // One script call for all the filters: the union is taken in Redis, only its size comes back.
-      const live = filters.filter((filter) => !matchesNothing(filter))
-      if (live.length === 0) return 0
-      return Number(
-        await queryScript(client, [
-          base(projectId),
-          JSON.stringify({ op: 'countDistinctUsersInAny', filters: live.map(filterSpec) }),
-        ]),
-      )
+      // The union of each filter's users: a user matching several counts once.
+      const users = new Map<string, number>()
+      for (const filter of filters) if (!matchesNothing(filter)) await userCounts(projectId, filter, users)
+      return users.size
     },
 
     async latest({ projectId, filter, field }) {
       const spec = fieldSpec(field)
       if (matchesNothing(filter) || !spec) return null
-      const out = (await query(projectId, filter, { op: 'latest', ...spec })) as string
-      return out === '' ? null : Number(out)
+      let best: { ts: number; id: string; value: number } | undefined
+      await read(projectId, filter, { op: 'latest', ...spec }, (reply) => {
+        for (let i = 1; i < reply.length; i += 3) {
+          const found = { ts: Number(reply[i]), id: reply[i + 1], value: Number(reply[i + 2]) }
+          if (!best || newestFirst(found, best) < 0) best = found
+        }
+      })
+      return best ? best.value : null
     },
 
     async firstTimestamp({ projectId }) {
@@ -263,8 +329,15 @@ export function redisEvents(client: Redis, prefix: string): EventRepository & Ev
     async sumLatestPerUser({ projectId, filter, field }) {
       const spec = fieldSpec(field)
       if (matchesNothing(filter) || !spec) return { users: 0, sum: null }
-      const [users, sum] = (await query(projectId, filter, { op: 'sumLatestPerUser', ...spec })) as string[]
-      return { users: Number(users), sum: sum === '' ? null : Number(sum) }
+      const latest = new Map<string, { ts: number; id: string; value: number }>()
+      await read(projectId, filter, { op: 'latestPerUser', ...spec }, (reply) => {
+        for (let i = 1; i < reply.length; i += 4) {
+          const found = { ts: Number(reply[i + 1]), id: reply[i + 2], value: Number(reply[i + 3]) }
+          const best = latest.get(reply[i])
+          if (!best || newestFirst(found, best) < 0) latest.set(reply[i], found)
+        }
+      })
+      return { users: latest.size, sum: sumOfLatest([...latest.values()].map((l) => l.value)) }
     },
   }
 }

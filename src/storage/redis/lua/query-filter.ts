@@ -1,34 +1,18 @@
-// Fragments of the event query script (`query.ts` joins them in this order), inside `run(q, users)`.
+// Fragments of the event query script (`query.ts` joins them in this order).
 
-/** The script's start and `run`'s head: the range, the sources (time indexes and rollups of the matching names) and the fields a per-event filter reads. */
+/** The script's start: the query, its range, the sources (time indexes and rollups of the matching names) and the fields a per-event filter reads. */
 export const QUERY_FILTER = `
 local base = ARGV[1]
-
--- One query q (one filter and its op). countDistinctUsers adds each matching event to users
--- (user id -> events seen), a table the filters of countDistinctUsersInAny share. (Its body is
--- not indented: it was the whole script before countDistinctUsersInAny ran it once per filter.)
-local function run(q, users)
+local q = cjson.decode(ARGV[2])
 local from = q.from and tonumber(q.from) or -math.huge
 local to = q.to and tonumber(q.to) or math.huge
 local function bound(x, open) if x == -math.huge then return '-inf' elseif x == math.huge then return '+inf' elseif open then return '(' .. fmt(x) else return fmt(x) end end
 
--- Sources: the time index and rollup base of each matching name, or of the whole project.
+-- Sources: the time index and rollup base of each name, or of the whole project. A name prefix is
+-- resolved to names by the caller, once per read: every call of a read has the same sources.
 local sources = {}
-if q.names or q.prefix then
-  local names
-  if q.prefix then
-    names = redis.call('ZRANGEBYLEX', base .. 'names', '[' .. q.prefix, q.upper and ('(' .. q.upper) or '+')
-    if q.names then
-      local wanted = {}
-      for _, name in ipairs(q.names) do wanted[name] = true end
-      local both = {}
-      for _, name in ipairs(names) do if wanted[name] then both[#both + 1] = name end end
-      names = both
-    end
-  else
-    names = q.names
-  end
-  for _, name in ipairs(names) do sources[#sources + 1] = { idx = base .. 't:' .. enc(name), src = base .. 'r:n:' .. enc(name) } end
+if q.names then
+  for _, name in ipairs(q.names) do sources[#sources + 1] = { idx = base .. 't:' .. enc(name), src = base .. 'r:n:' .. enc(name) } end
 else
   sources[1] = { idx = base .. 't', src = base .. 'r:*' }
 end
@@ -50,12 +34,12 @@ local filtered = nChecks > 0 or hasWhere
 local op = q.op
 local extra = nil
 local fieldOf = function() return q.property and ('q:' .. enc(q.property)) or 'v' end
-if op == 'summarize' or op == 'latest' or op == 'sumLatestPerUser' then extra = fieldOf() elseif op == 'countByTag' then extra = 'g:' .. enc(q.tagKey) end
+if op == 'summarize' or op == 'latest' or op == 'latestPerUser' then extra = fieldOf() elseif op == 'countByTag' then extra = 'g:' .. enc(q.tagKey) end
 -- The value is in the index member: no read of the event for it.
 local inlineValue = extra == 'v'
 local extraAt, userAt = nil, nil
 if extra and not inlineValue then fields[#fields + 1] = extra; extraAt = #fields end
-if op == 'countDistinctUsers' or op == 'sumLatestPerUser' then fields[#fields + 1] = 'u'; userAt = #fields end
+if op == 'users' or op == 'latestPerUser' then fields[#fields + 1] = 'u'; userAt = #fields end
 
 `
 

@@ -1,227 +1,204 @@
-// A fragment of the event query script (`query.ts`): each op of `run(q, users)`, then the entry.
+// A fragment of the event query script (`query.ts`): each op, last.
 
-/** One block per operation (count, series, by tag, list, summarize, the metric aggregations), then the entry: one query, or for countDistinctUsersInAny one per filter. */
+/**
+ * One block per operation. Each answers `answer({ cursor, partial answer... })`: the part of the
+ * answer the entries it read give (a count, buckets, values, users...), which the caller adds to
+ * those of the calls before (events.ts, chunks.ts) until the cursor is ''.
+ */
 export const QUERY_OPS = `
-local function count()
+-- The loop over the sources is the outermost (level 1) of every op that reads in chunks. A source
+-- costs a unit, so a call over many names with few events each still ends within the budget.
+local function eachSource(read)
+  local first = start(1, 1)
+  for si = first, #sources do
+    path[1] = si
+    if si > first then moved = true end
+    if spent() then pause(1, nil); return end
+    budget = budget - 1
+    read(sources[si], si)
+    if stopped then return end
+  end
+end
+
+if op == 'count' then
   local total = 0
   if not filtered then
     for _, s in ipairs(sources) do total = total + redis.call('ZCOUNT', s.idx, bound(from, false), bound(to, true)) end
-  elseif rollupTag then
-    local covered, raw = plan(from, to, { { 'h', HOUR } })
-    for _, s in ipairs(sources) do
-      for _, c in ipairs(covered) do rollup(s.src .. rollupTag, c[1], c[3], c[4], function(_, n) total = total + n end) end
-      for _, r in ipairs(raw) do scan(s.idx, r[1], r[2], function() total = total + 1 end) end
-    end
   else
-    for _, s in ipairs(sources) do scan(s.idx, from, to, function() total = total + 1 end) end
+    -- With one tag pair, whole hours from its rollups; otherwise every event of the range.
+    local all = rollupTag and pieces(from, to, { { 'h', HOUR } }) or { { nil, from, to } }
+    eachSource(function(s)
+      readPieces(s, rollupTag and (s.src .. rollupTag), all, function(_, n) total = total + n end, function() total = total + 1 end, 2)
+    end)
   end
-  return total
+  return answer({ '', tostring(total) })
 end
 
-if op == 'count' then return tostring(count()) end
-
 if op == 'countSeries' then
+  -- Buckets of this call, unsorted (a bucket may come again in a later call).
   local bucket = tonumber(q.bucket)
   local series = {}
   local function add(ts, n) local b = floorTo(ts, bucket); series[b] = (series[b] or 0) + n end
   local levels = {}
   if not filtered then levels = levelsFor(bucket, false) elseif rollupTag then levels = levelsFor(bucket, true) end
-  local covered, raw = plan(from, to, levels)
-  for _, s in ipairs(sources) do
-    local src = rollupTag and (s.src .. rollupTag) or s.src
-    for _, c in ipairs(covered) do rollup(src, c[1], c[3], c[4], add) end
-    for _, r in ipairs(raw) do scan(s.idx, r[1], r[2], function(_, ts) add(tonumber(ts), 1) end) end
-  end
-  local starts = {}
-  for b in pairs(series) do starts[#starts + 1] = b end
-  table.sort(starts)
-  local out = {}
-  for _, b in ipairs(starts) do out[#out + 1] = fmt(b); out[#out + 1] = tostring(series[b]) end
-  return out
+  local all = pieces(from, to, levels)
+  eachSource(function(s)
+    readPieces(s, rollupTag and (s.src .. rollupTag) or s.src, all, add, function(_, ts) add(tonumber(ts), 1) end, 2)
+  end)
+  local out = { '' }
+  for b, n in pairs(series) do out[#out + 1] = fmt(b); out[#out + 1] = tostring(n) end
+  return answer(out)
 end
 
 if op == 'countByTag' then
   local counts = {}
   local function add(value, n) counts[value] = (counts[value] or 0) + n end
+  local function visit(_, _, value) if value then add(value, 1) end end
   local encKey = enc(q.tagKey)
-  for _, s in ipairs(sources) do
-    if not filtered then
-      -- Whole hours from each value's rollup, the partial hours at the edges scanned once.
-      local covered, raw = plan(from, to, { { 'h', HOUR } })
-      if #covered > 0 then
-        for _, value in ipairs(redis.call('ZRANGE', s.src .. ':gv:' .. encKey, 0, -1)) do
-          for _, c in ipairs(covered) do rollup(s.src .. ':g:' .. encKey .. ':' .. enc(value), c[1], c[3], c[4], function(_, n) add(value, n) end) end
+  local covered, raw = plan(from, to, { { 'h', HOUR } })
+  -- Every value of the tag (level 3, in byte order), each over the covered hours (level 4).
+  local function values(s)
+    local gv = s.src .. ':gv:' .. encKey
+    local at = start(3, nil)
+    local lex = at and ('[' .. at) or '-'
+    local later = false
+    while true do
+      local page = redis.call('ZRANGEBYLEX', gv, lex, '+', 'LIMIT', 0, 100)
+      for _, value in ipairs(page) do
+        path[3] = value
+        if later then moved = true end
+        later = true
+        if spent() then pause(3, nil); return end
+        budget = budget - 1
+        local src = s.src .. ':g:' .. encKey .. ':' .. enc(value)
+        for c = start(4, 1), #covered do
+          path[4] = c
+          local piece = covered[c]
+          rollup(src, piece[1], piece[3], piece[4], function(_, n) add(value, n) end, 4)
+          if stopped then return end
         end
       end
-      for _, r in ipairs(raw) do scan(s.idx, r[1], r[2], function(_, _, value) if value then add(value, 1) end end) end
-    else
-      scan(s.idx, from, to, function(_, _, value) if value then add(value, 1) end end)
+      if #page < 100 then return end
+      lex = '(' .. page[#page]
     end
   end
-  local out = {}
+  eachSource(function(s)
+    if filtered then return scan(s.idx, from, to, visit, false, 1) end
+    -- Piece 0: the values' rollups; pieces 1..: the raw edges.
+    for k = start(2, 0), #raw do
+      path[2] = k
+      if k == 0 then
+        if #covered > 0 then values(s) end
+      else
+        scan(s.idx, raw[k][1], raw[k][2], visit, false, 2)
+      end
+      if stopped then return end
+    end
+  end)
+  local out = { '' }
   for value, n in pairs(counts) do if n > 0 then out[#out + 1] = value; out[#out + 1] = tostring(n) end end
-  return out
+  return answer(out)
 end
 
 if op == 'summarize' then
-  local values = {}
-  for _, s in ipairs(sources) do
+  -- The numeric values read, as stored (the caller sorts them all).
+  local out = { '' }
+  eachSource(function(s)
     scan(s.idx, from, to, function(_, _, value)
-      local x = value and value ~= '' and tonumber(value)
-      if x then values[#values + 1] = x end
-    end)
-  end
-  local n = #values
-  if n == 0 then return { '0' } end
-  table.sort(values)
-  local sum = 0
-  for k = 1, n do sum = sum + values[k] end
-  local avg
-  local sumOut
-  if sum == sum and sum ~= math.huge and sum ~= -math.huge then
-    sumOut = fmt(sum)
-    avg = sum / n
-  else
-    -- Beyond the double range along the way: the sum scaled down by 2^64 (exact for doubles), and
-    -- the average as the sum of x / n, which cannot overflow.
-    local scale = 2 ^ 64
-    local scaled = 0
-    for k = 1, n do scaled = scaled + values[k] / scale end
-    local back = scaled * scale
-    sumOut = (back == back and back ~= math.huge and back ~= -math.huge) and fmt(back) or ''
-    avg = 0
-    for k = 1, n do avg = avg + values[k] / n end
-  end
-  local out = { tostring(n), sumOut, fmt(avg), fmt(values[1]), fmt(values[n]) }
-  for _, p in ipairs(q.percentiles or {}) do
-    local rank = math.min(n, math.max(1, math.ceil(tonumber(p) * n / 100)))
-    out[#out + 1] = fmt(values[rank])
-  end
-  return out
+      if value and value ~= '' and tonumber(value) then out[#out + 1] = value end
+    end, false, 1)
+  end)
+  return answer(out)
 end
 
-if op == 'list' then
+if op == 'page' then
+  -- One source without filters: the page by rank, newest first; no scan.
   local limit, offset = tonumber(q.limit), tonumber(q.offset)
-  local page = {}
-  local total = 0
-  if not filtered then
-    -- The newest offset + limit of each index, merged: no scan.
-    local merged = {}
-    for _, s in ipairs(sources) do
-      total = total + redis.call('ZCOUNT', s.idx, bound(from, false), bound(to, true))
-      if offset + limit > 0 then
-        local got = redis.call('ZREVRANGEBYSCORE', s.idx, bound(to, true), bound(from, false), 'WITHSCORES', 'LIMIT', 0, fmt(offset + limit))
-        for k = 1, #got, 2 do merged[#merged + 1] = { (split(got[k])), tonumber(got[k + 1]) } end
-      end
-    end
-    if #sources > 1 then table.sort(merged, function(x, y) if x[2] ~= y[2] then return x[2] > y[2] end return x[1] > y[1] end) end
-    for k = offset + 1, math.min(#merged, offset + limit) do page[#page + 1] = merged[k][1] end
-  else
-    -- With one tag pair the total comes from the rollups and each index is scanned from the newest
-    -- only until it has offset + limit matches; otherwise every candidate is scanned for the total.
-    local stopAt = rollupTag and (offset + limit) or math.huge
-    local matches = {}
-    for _, s in ipairs(sources) do
-      local found = 0
-      if stopAt > 0 then
-        scan(s.idx, from, to, function(id, ts)
-          matches[#matches + 1] = { id, tonumber(ts) }
-          found = found + 1
-          return found >= stopAt
-        end, true)
-      end
-    end
-    if #sources > 1 then table.sort(matches, function(x, y) if x[2] ~= y[2] then return x[2] > y[2] end return x[1] > y[1] end) end
-    total = rollupTag and count() or #matches
-    for k = offset + 1, math.min(#matches, offset + limit) do page[#page + 1] = matches[k][1] end
+  local idx = sources[1].idx
+  local total = redis.call('ZCOUNT', idx, bound(from, false), bound(to, true))
+  local newest = redis.call('ZCOUNT', idx, '-inf', bound(to, true)) - 1
+  local hi = newest - offset
+  local lo = math.max(newest - total + 1, hi - limit + 1)
+  local out = { '', tostring(total) }
+  if limit > 0 and hi >= lo then
+    local got = redis.call('ZRANGE', idx, lo, hi)
+    for k = #got, 1, -1 do out[#out + 1] = redis.call('HGET', base .. 'ev:' .. (split(got[k])), 'j') end
   end
-  local out = { tostring(total) }
-  for _, id in ipairs(page) do out[#out + 1] = redis.call('HGET', base .. 'ev:' .. id, 'j') end
-  return out
+  return answer(out)
 end
 
--- An event's place in "newest first": greater timestamp, then greater id.
-local function newer(ts, id, best) return ts > best[1] or (ts == best[1] and id > best[2]) end
+if op == 'listScan' then
+  -- Each source newest first: how many events match, and the first q.want of them (id, ts); with
+  -- q.stop a source is read only until it has q.want (the total is counted apart).
+  local want = tonumber(q.want)
+  local carried = resume and resume.f or 0
+  local n = 0
+  local out = { '', '' }
+  eachSource(function(s)
+    local found = carried
+    carried = 0
+    if q.stop and found >= want then return end
+    scan(s.idx, from, to, function(id, ts)
+      n = n + 1
+      found = found + 1
+      if found <= want then out[#out + 1] = id; out[#out + 1] = ts end
+      return q.stop and found >= want
+    end, true, 1)
+    if stopped then stopped.f = found end
+  end)
+  out[2] = tostring(n)
+  return answer(out)
+end
 
-if op == 'countDistinctUsers' then
-  -- A user counts when its events reach minEvents (once: on reaching it exactly).
-  local min, n = tonumber(q.minEvents or '1'), 0
-  for _, s in ipairs(sources) do
+if op == 'rows' then
+  local out = { '' }
+  for _, id in ipairs(q.ids) do out[#out + 1] = redis.call('HGET', base .. 'ev:' .. id, 'j') or '' end
+  return answer(out)
+end
+
+if op == 'users' then
+  -- Each user of this call's matching events, with how many it has here.
+  local counts, order = {}, {}
+  eachSource(function(s)
     scan(s.idx, from, to, function(_, _, _, user)
       if user then
-        local seen = (users[user] or 0) + 1
-        users[user] = seen
-        if seen == min then n = n + 1 end
+        if not counts[user] then counts[user] = 0; order[#order + 1] = user end
+        counts[user] = counts[user] + 1
       end
-    end)
-  end
-  return tostring(n)
+    end, false, 1)
+  end)
+  local out = { '' }
+  for _, user in ipairs(order) do out[#out + 1] = user; out[#out + 1] = tostring(counts[user]) end
+  return answer(out)
 end
 
 if op == 'latest' then
-  -- Each index newest first (ts desc, id desc), stopping at its first numeric value.
-  local best = nil
-  for _, s in ipairs(sources) do
+  -- Each source newest first (ts desc, id desc) until its first numeric value: ts, id, value.
+  local out = { '' }
+  eachSource(function(s)
     scan(s.idx, from, to, function(id, ts, value)
-      local x = value and value ~= '' and tonumber(value)
-      if not x then return false end
-      ts = tonumber(ts)
-      if not best or newer(ts, id, best) then best = { ts, id, x } end
+      if not (value and value ~= '' and tonumber(value)) then return false end
+      out[#out + 1] = ts; out[#out + 1] = id; out[#out + 1] = value
       return true
-    end, true)
-  end
-  if not best then return '' end
-  return fmt(best[3])
+    end, true, 1)
+  end)
+  return answer(out)
 end
 
-if op == 'sumLatestPerUser' then
-  local latest, users = {}, {}
-  for _, s in ipairs(sources) do
+if op == 'latestPerUser' then
+  -- Per source, each user's newest event of this call with a numeric value: user, ts, id, value.
+  local out = { '' }
+  eachSource(function(s)
+    local seen = {}
     scan(s.idx, from, to, function(id, ts, value, user)
-      if not user then return false end
-      local x = value and value ~= '' and tonumber(value)
-      if not x then return false end
-      ts = tonumber(ts)
-      local best = latest[user]
-      if not best then
-        latest[user] = { ts, id, x }
-        users[#users + 1] = user
-      elseif newer(ts, id, best) then
-        latest[user] = { ts, id, x }
-      end
+      if not user or seen[user] or not (value and value ~= '' and tonumber(value)) then return false end
+      seen[user] = true
+      out[#out + 1] = user; out[#out + 1] = ts; out[#out + 1] = id; out[#out + 1] = value
       return false
-    end, true)
-  end
-  local n = #users
-  if n == 0 then return { '0', '' } end
-  local values = {}
-  for k = 1, n do values[k] = latest[users[k]][3] end
-  -- Ascending, as summarize sums (a fixed order, so the same values give the same sum).
-  table.sort(values)
-  local sum = 0
-  for k = 1, n do sum = sum + values[k] end
-  if sum ~= sum or sum == math.huge or sum == -math.huge then
-    local scale = 2 ^ 64
-    local scaled = 0
-    for k = 1, n do scaled = scaled + values[k] / scale end
-    sum = scaled * scale
-  end
-  if sum ~= sum or sum == math.huge or sum == -math.huge then return { tostring(n), '' } end
-  return { tostring(n), fmt(sum) }
+    end, true, 1)
+  end)
+  return answer(out)
 end
 
 return redis.error_reply('telltale: unknown event query ' .. tostring(op))
-end
-
-local q = cjson.decode(ARGV[2])
-if q.op == 'countDistinctUsersInAny' then
-  local users, n = {}, 0
-  for _, filter in ipairs(q.filters) do
-    filter.op = 'countDistinctUsers'
-    run(filter, users)
-  end
-  for _ in pairs(users) do n = n + 1 end
-  return tostring(n)
-end
-return run(q, {})
 `
