@@ -78,3 +78,24 @@ export function minEventsOf(minEvents: number | undefined): number {
   if (!Number.isSafeInteger(n) || n < 1) throw new Error(`telltale: minEvents is an integer >= 1, not ${String(n)}`)
   return n
 }
+
+/** Nearest rank: ceil(p / 100 * n) within [1, n], `p * n` first. Every adapter's percentiles use it. */
+export const nearestRank = (p: number, n: number): number => Math.min(n, Math.max(1, Math.ceil((p * n) / 100)))
+
+/**
+ * The least string greater than every string that starts with `prefix`, in code point order (the
+ * byte order of UTF-8, which SQLite, `collate "C"` and ZRANGEBYLEX compare by): the prefix with its
+ * last code point incremented (`user.` → `user/`). `undefined` when none exists (all U+10FFFF).
+ */
+export function prefixUpperBound(prefix: string): string | undefined {
+  const points = [...prefix]
+  while (points.length > 0) {
+    const last = points.pop()!.codePointAt(0)!
+    if (last < 0x10ffff) {
+      // Skip the surrogate range: those code points have no UTF-8 form.
+      const next = last + 1 === 0xd800 ? 0xe000 : last + 1
+      return points.join('') + String.fromCodePoint(next)
+    }
+  }
+  return undefined
+}

@@ -1,3 +1,4 @@
+import { nearestRank } from '../event-predicates'
 import type { NumericSummary } from '../events'
 
 /**
@@ -92,9 +93,7 @@ export function summaryOf(values: number[], percentiles: number[]): NumericSumma
     avg,
     min: sorted[0],
     max: sorted[n - 1],
-    percentiles: Object.fromEntries(
-      percentiles.map((p) => [p, sorted[Math.min(n, Math.max(1, Math.ceil((p * n) / 100))) - 1]]),
-    ),
+    percentiles: Object.fromEntries(percentiles.map((p) => [p, sorted[nearestRank(p, n) - 1]])),
   }
 }
 

@@ -1,5 +1,11 @@
 import type { Redis } from 'ioredis'
-import { type EventMetricAggregations, type EventPredicate, minEventsOf, type Scalar } from '../event-predicates'
+import {
+  type EventMetricAggregations,
+  type EventPredicate,
+  minEventsOf,
+  prefixUpperBound,
+  type Scalar,
+} from '../event-predicates'
 import type { EventField, EventFilter, EventRepository, NewEvent, NumericSummary, StoredEvent } from '../events'
 import { kvKey } from '../kv'
 import { newestFirst, readAll, SCAN_BUDGET, SCAN_MS, summaryOf, sumOfLatest } from './chunks'
@@ -9,20 +15,6 @@ import { redisScript } from './script'
 
 const insertScript = redisScript(INSERT_LUA)
 const queryScript = redisScript(QUERY_LUA)
-
-/**
- * The least string greater than every string that starts with `prefix`, in code point order (the
- * byte order of UTF-8, which ZRANGEBYLEX compares by): the last code point incremented.
- * `undefined` when none exists (all U+10FFFF). The same bound the SQL adapter uses.
- */
-function prefixUpperBound(prefix: string): string | undefined {
-  const points = [...prefix]
-  while (points.length > 0) {
-    const last = points.pop()!.codePointAt(0)!
-    if (last < 0x10ffff) return points.join('') + String.fromCodePoint(last + 1 === 0xd800 ? 0xe000 : last + 1)
-  }
-  return undefined
-}
 
 /** A key no event can have (NUL is refused at ingest): filters and fields over it answer "absent". */
 const unaddressable = (key: string) => key.includes('\u0000')

@@ -6,7 +6,7 @@ import {
   type SelectQueryBuilder,
   sql,
 } from 'kysely'
-import { minEventsOf } from '../event-predicates'
+import { minEventsOf, nearestRank, prefixUpperBound } from '../event-predicates'
 import type { EventFilter, EventRepository, NumericSummary, StoredEvent } from '../events'
 import { decodeJson, type SqlDialect } from './dialect'
 import type { Int, Json, SqlDomain } from './domain'
@@ -80,23 +80,6 @@ export const eventsDomain: SqlDomain = {
 type Events = SelectQueryBuilder<Database, 'telltale_events', object>
 type SummarizeInput = Parameters<EventRepository['summarize']>[0]
 const table = 'telltale_events' as const
-/**
- * The least string greater than every string that starts with `prefix`, in code point order (byte
- * order of UTF-8, which SQLite and `collate "C"` compare by): the prefix with its last code point
- * incremented (`user.` → `user/`). `undefined` when no such string exists (all U+10FFFF).
- */
-function prefixUpperBound(prefix: string): string | undefined {
-  const points = [...prefix]
-  while (points.length > 0) {
-    const last = points.pop()!.codePointAt(0)!
-    if (last < 0x10ffff) {
-      // Skip the surrogate range: those code points have no UTF-8 form.
-      const next = last + 1 === 0xd800 ? 0xe000 : last + 1
-      return points.join('') + String.fromCodePoint(next)
-    }
-  }
-  return undefined
-}
 
 export function sqlEvents(
   db: Kysely<Database>,
@@ -365,7 +348,6 @@ export function sqlEvents(
  * Nearest rank: the 1-based rank ceil(p / 100 * n), within [1, n]. `p * n` first: `(p / 100) * n`
  * drifts past whole ranks (p = 7, n = 100 gave rank 8).
  */
-const nearestRank = (p: number, n: number) => Math.min(n, Math.max(1, Math.ceil((p * n) / 100)))
 
 function summaryOf(
   totals: Record<'count' | 'sum' | 'avg' | 'min' | 'max', unknown>,
