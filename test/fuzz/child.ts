@@ -56,6 +56,9 @@ export class FuzzServer {
   get projects(): ReadyLine['projects'] {
     return this.current!.ready.projects
   }
+  get surfaces(): string[] {
+    return this.current!.ready.surfaces
+  }
   /** The last lines the current server wrote to stderr (crash reports). */
   get stderr(): string[] {
     return this.current?.stderr ?? []

@@ -2,6 +2,7 @@
 // model of what the project stores, shrinks the first request of each new failure, and finishes
 // with a full readback.
 
+import type { Surface } from '../../src/surfaces'
 import { Rng } from '../helpers/prng'
 import { FuzzServer, type Outcome, SideChannelError, type SideEvent } from './child'
 import { type FuzzRequest, type GenContext, plan, QUERY_ROUTES, ROUTES, WRITE_ROUTES } from './gen'
@@ -9,7 +10,6 @@ import { type J, Obj, Raw, toJson } from './json'
 import {
   classifyString,
   describeDiff,
-  errorShapeProblem,
   FLUX_ID,
   fluxIdToUuid,
   fluxView,
@@ -26,6 +26,8 @@ import {
   UUID,
 } from './oracle'
 import type { ServerSpec } from './server'
+import { errorShapeProblem } from './shape'
+import { loadSurfaces } from './surfaces'
 
 export interface RunOptions {
   label: string
@@ -106,6 +108,8 @@ class Fuzzer {
   private readonly timing: Record<string, { n: number; totalMs: number; maxMs: number }> = {}
   private sent = 0
   private shrinking = false
+  /** The surfaces the server serves (its own and FUZZ_SURFACES'), for error shapes. */
+  private surfaces: Surface[] = []
 
   constructor(private readonly options: RunOptions) {
     this.server = new FuzzServer(options.spec)
@@ -121,7 +125,11 @@ class Fuzzer {
 
   async run(): Promise<RunResult> {
     const started = performance.now()
+    this.surfaces = await loadSurfaces(this.options.spec.surfaces ?? [])
     await this.server.start()
+    const ids = this.surfaces.map((s) => s.id)
+    if (ids.join() !== this.server.surfaces.join())
+      throw new Error(`the server serves the surfaces ${this.server.surfaces.join()}, the fuzzer knows ${ids.join()}`)
     await this.seedOtherProject()
 
     const ctx: GenContext = { now: Date.now(), otherProjectId: this.server.projects.other, batchLimits: BATCH_LIMITS }
@@ -343,7 +351,7 @@ class Fuzzer {
       isPlainObject(body.data) &&
       body.data.accepted === 0
     if (status >= 400 && !batchResult) {
-      const problem = errorShapeProblem(request.path, body)
+      const problem = errorShapeProblem(this.surfaces, request.path, status, body)
       if (problem)
         findings.push({
           key: `${route} | ${status} | bad error shape: ${problem}`,

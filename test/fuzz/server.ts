@@ -4,10 +4,11 @@
 //
 // - storage by spec: a SQLite file, Postgres in a given schema, Redis under a key prefix, or kv
 //   (unstorage) over the fs driver in a directory;
-// - rate limits off (the fuzzer sends thousands of queries a minute), a scheduler that never fires;
+// - telltale's surfaces and the test-only ones the spec names (FUZZ_SURFACES), every rate limit of
+//   each off (the fuzzer sends thousands of queries a minute), a scheduler that never fires;
 // - two projects, `fuzz` and `other`, each with a read+write key chosen by the parent (so keys stay
 //   the same when the parent restarts the server on the same store);
-// - prints one line `ready {"port":..,"pid":..,"projects":{"fuzz":id,"other":id}}` on stdout;
+// - prints one line `ready {"port":..,"pid":..,"projects":{"fuzz":id,"other":id},"surfaces":[ids]}` on stdout;
 // - side channel under `/__fuzz/` (never reaches telltale), reading the store directly:
 //     GET  /__fuzz/count?project=<id>     → {"count": n}
 //     POST /__fuzz/events {project, ids}  → {"events": [StoredEvent | null, ...], "count": n}
@@ -26,6 +27,7 @@ import { sqliteStorage } from '../../adapters/sqlite'
 import { toNodeHandler } from '../../src/node'
 import type { Storage } from '../../src/storage'
 import { createTelltale } from '../../src/telltale'
+import { loadSurfaces, rateLimitsOff, type SurfaceRef } from './surfaces'
 
 export type ServerSpec = (
   | { adapter: 'sqlite'; file: string }
@@ -35,12 +37,16 @@ export type ServerSpec = (
 ) & {
   /** `tt_` + 43 base62 characters each. */
   keys: { fuzz: string; other: string }
+  /** Test-only surfaces served besides telltale's own. */
+  surfaces?: SurfaceRef[]
 }
 
 export interface ReadyLine {
   port: number
   pid: number
   projects: { fuzz: string; other: string }
+  /** The ids of the surfaces served. */
+  surfaces: string[]
 }
 
 const spec = JSON.parse(process.argv[2] ?? '') as ServerSpec
@@ -84,16 +90,12 @@ function openStorage(): Storage {
   }
 }
 const storage = openStorage()
+const surfaces = await loadSurfaces(spec.surfaces ?? [])
 const telltale = createTelltale({
   storage,
   scheduler: manualScheduler(),
-  limits: {
-    rateLimits: {
-      flux: { event: false, batch: false, query: false },
-      statusBlocks: { event: false, batch: false },
-      statusBlocksMetrics: { read: false, write: false, recalculate: false },
-    },
-  },
+  surfaces,
+  limits: { rateLimits: rateLimitsOff(surfaces) },
 })
 await telltale.ready()
 
@@ -156,7 +158,7 @@ const server = createServer((req, res) => {
 server.keepAliveTimeout = 60_000
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address() as AddressInfo
-  const ready: ReadyLine = { port, pid: process.pid, projects }
+  const ready: ReadyLine = { port, pid: process.pid, projects, surfaces: surfaces.map((s) => s.id) }
   process.stdout.write(`ready ${JSON.stringify(ready)}\n`)
 })
 
