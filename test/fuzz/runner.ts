@@ -6,6 +6,7 @@ import type { Surface } from '../../src/surfaces'
 import { Rng } from '../helpers/prng'
 import { FuzzServer, type Outcome, SideChannelError, type SideEvent } from './child'
 import { type FuzzRequest, type GenContext, plan, QUERY_ROUTES, ROUTES, WRITE_ROUTES } from './gen'
+import { describeRoutes, genericPlan, interleave, reaches } from './generic'
 import { type J, Obj, Raw, toJson } from './json'
 import {
   classifyString,
@@ -66,6 +67,8 @@ export interface RunResult {
   eventsStored: number
   /** Per route: requests, mean and slowest reply time (ms). */
   timing: Record<string, { n: number; meanMs: number; maxMs: number }>
+  /** The generic pass: requests, routes, and the routes no other request of the run reached. */
+  generic: { requests: number; routes: number; onlyGeneric: string[] }
 }
 
 /** A problem seen with one request. */
@@ -81,6 +84,8 @@ interface Finding {
 }
 
 const BATCH_LIMITS = { statusBlocks: 100, flux: 500 }
+/** The share of the requests that goes to the generic pass (generic.ts). */
+const GENERIC_SHARE = 0.15
 const SHRINK_BUDGET_PER_FAILURE = 50
 const SHRINK_BUDGET_TOTAL = 1200
 
@@ -108,7 +113,7 @@ class Fuzzer {
   private readonly timing: Record<string, { n: number; totalMs: number; maxMs: number }> = {}
   private sent = 0
   private shrinking = false
-  /** The surfaces the server serves (its own and FUZZ_SURFACES'), for error shapes. */
+  /** The surfaces the server serves (its own and FUZZ_SURFACES'), for error shapes and the generic pass. */
   private surfaces: Surface[] = []
 
   constructor(private readonly options: RunOptions) {
@@ -133,7 +138,12 @@ class Fuzzer {
     await this.seedOtherProject()
 
     const ctx: GenContext = { now: Date.now(), otherProjectId: this.server.projects.other, batchLimits: BATCH_LIMITS }
-    const requests = plan(new Rng(this.options.seed), ctx, this.options.requests)
+    const genericCount = Math.round(this.options.requests * GENERIC_SHARE)
+    const planned = plan(new Rng(this.options.seed), ctx, this.options.requests - genericCount)
+    const routes = describeRoutes(this.surfaces)
+    const generic = genericPlan(new Rng(this.options.seed ^ 0x5bd1e995), ctx, routes, planned, genericCount)
+    const requests = interleave(new Rng(this.options.seed ^ 0x27d4eb2f), planned, generic)
+    const onlyGeneric = routes.filter((route) => !planned.some((p) => reaches(route, p)))
     for (const [index, request] of requests.entries()) {
       const findings = await this.exec(request)
       for (const finding of findings) await this.record(finding, request, index)
@@ -154,6 +164,11 @@ class Fuzzer {
           { n: t.n, meanMs: Math.round((t.totalMs / t.n) * 10) / 10, maxMs: t.maxMs },
         ]),
       ),
+      generic: {
+        requests: generic.length,
+        routes: routes.length,
+        onlyGeneric: onlyGeneric.map((route) => `${route.method} ${route.path}`),
+      },
     }
   }
 
@@ -211,7 +226,11 @@ class Fuzzer {
     const statusLabel = outcome.kind === 'reply' ? String(outcome.status) : outcome.kind
     this.statuses[statusLabel] = (this.statuses[statusLabel] ?? 0) + 1
     if (outcome.kind === 'reply') {
-      const route = request.route.includes('<other') ? 'other' : request.route
+      const route = request.route.includes('<other')
+        ? 'other'
+        : request.origin === 'generic'
+          ? 'generic'
+          : request.route
       this.timing[route] ??= { n: 0, totalMs: 0, maxMs: 0 }
       const t = this.timing[route]
       t.n++
@@ -343,9 +362,9 @@ class Fuzzer {
       })
       return
     }
-    // A Flux batch whose every item was rejected answers 422 with the batch result (documented).
+    // A Flux batch whose every item was rejected answers 422 with the batch result (documented), also to a generic request.
     const batchResult =
-      route === ROUTES.fluxBatch &&
+      `${request.method} ${request.path.split('?')[0]}` === ROUTES.fluxBatch &&
       status === 422 &&
       isPlainObject(body) &&
       isPlainObject(body.data) &&
