@@ -6,6 +6,7 @@ import http from 'node:http'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { StoredEvent } from '../../src/storage'
+import type { Fingerprint } from '../helpers/fingerprint'
 import type { FuzzRequest } from './gen'
 import type { ReadyLine, ServerSpec } from './server'
 
@@ -28,6 +29,13 @@ export type Outcome =
 
 /** An event as the side channel returns it: the store's own record, as JSON. */
 export type SideEvent = StoredEvent
+
+export interface StoreState {
+  count: number
+  /** The fuzz project's records and the global ones. */
+  fuzz: Fingerprint
+  other: Fingerprint
+}
 
 interface Process {
   child: ChildProcess
@@ -243,6 +251,11 @@ export class FuzzServer {
     if (outcome.status !== 200)
       throw new SideChannelError(`side channel ${path}: ${outcome.status} ${outcome.body.slice(0, 500)}`)
     return JSON.parse(outcome.body) as T
+  }
+
+  /** The fuzz project's event count, and what the store holds per domain for each project. */
+  state(): Promise<StoreState> {
+    return this.side('GET', '/__fuzz/state')
   }
 
   async count(projectId: string): Promise<number> {

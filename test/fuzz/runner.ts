@@ -3,8 +3,9 @@
 // with a full readback.
 
 import type { Surface } from '../../src/surfaces'
+import { changedDomains } from '../helpers/fingerprint'
 import { Rng } from '../helpers/prng'
-import { FuzzServer, type Outcome, SideChannelError, type SideEvent } from './child'
+import { FuzzServer, type Outcome, SideChannelError, type SideEvent, type StoreState } from './child'
 import { type FuzzRequest, type GenContext, plan, QUERY_ROUTES, ROUTES, WRITE_ROUTES } from './gen'
 import { describeRoutes, genericPlan, interleave, reaches } from './generic'
 import { type J, Obj, Raw, toJson } from './json'
@@ -115,6 +116,10 @@ class Fuzzer {
   private shrinking = false
   /** The surfaces the server serves (its own and FUZZ_SURFACES'), for error shapes and the generic pass. */
   private surfaces: Surface[] = []
+  /** What the store held after the last checked request; undefined once a request went unchecked. */
+  private state: StoreState | undefined
+  /** The other project's records after seeding: no request may change them. */
+  private otherState: StoreState['other'] = {}
 
   constructor(private readonly options: RunOptions) {
     this.server = new FuzzServer(options.spec)
@@ -206,6 +211,7 @@ class Fuzzer {
     this.otherEvents = await this.server.dump(this.server.projects.other)
     if (this.otherEvents.length !== 3)
       throw new Error(`the other project holds ${this.otherEvents.length} events after seeding 3`)
+    this.otherState = (await this.server.state()).other
   }
 
   // -------------------------------------------------------------------------------------------
@@ -214,6 +220,10 @@ class Fuzzer {
   private async exec(request: FuzzRequest): Promise<Finding[]> {
     const findings: Finding[] = []
     const isWrite = request.method !== 'GET' && request.method !== 'OPTIONS'
+    // Writes, and every generic request: compared with the store's fingerprint before them.
+    const checked = isWrite || request.origin === 'generic'
+    // A server that stopped answering after the last reply is found by sending this request.
+    if (checked) this.state ??= await this.server.state().catch(() => undefined)
     const before = Date.now()
     let outcome: Outcome
     try {
@@ -259,6 +269,8 @@ class Fuzzer {
     }
     try {
       await this.checkReply(request, outcome, findings)
+      if (checked) await this.checkState(request, outcome, findings)
+      else this.state = undefined // a read may write (a metric's history): read the store again before the next check
       if (isWrite) await this.checkWrite(request, outcome, findings, [before, after])
     } catch (error) {
       if (!(error instanceof SideChannelError)) throw error
@@ -535,6 +547,35 @@ class Fuzzer {
     }
   }
 
+  /**
+   * Nothing written behind an error, in any domain (events are left to checkWrite, which says how
+   * many), and nothing of the other project changed by any request.
+   */
+  private async checkState(
+    request: FuzzRequest,
+    outcome: Extract<Outcome, { kind: 'reply' }>,
+    findings: Finding[],
+  ): Promise<void> {
+    const before = this.state
+    const after = await this.server.state()
+    this.state = after
+    if (!before) return
+    const add = (what: string, detail: string) =>
+      findings.push({
+        key: `${request.route} | ${outcome.status} | ${what}`,
+        status: String(outcome.status),
+        symptom: what,
+        detail,
+        shrinkable: true,
+      })
+    const other = changedDomains(before.other, after.other)
+    if (other.length > 0)
+      add(`TENANT ISOLATION: changed the other project's ${other.join(', ')}`, outcome.body.slice(0, 200))
+    const written = changedDomains(before.fuzz, after.fuzz).filter((domain) => domain !== 'events')
+    if (outcome.status >= 400 && written.length > 0)
+      add(`wrote ${written.join(', ')} behind an error`, outcome.body.slice(0, 200))
+  }
+
   /** After a write: what was acknowledged is stored as sent, and nothing else was written. */
   private async checkWrite(
     request: FuzzRequest,
@@ -626,7 +667,7 @@ class Fuzzer {
         }
       }
     }
-    count ??= await this.server.count(fuzzProject)
+    count ??= this.state?.count ?? (await this.server.count(fuzzProject))
     if (count !== this.model.size) {
       const diff = count - this.model.size
       if (outcome.status >= 400)
@@ -725,6 +766,7 @@ class Fuzzer {
 
   /** Rebuilds the model from the store (after a restart, or when counts disagree). */
   private async resync(): Promise<void> {
+    this.state = undefined
     const events = await this.server.dump(this.server.projects.fuzz)
     const ids = new Set(events.map((e) => e.id))
     for (const id of this.model.keys()) if (!ids.has(id)) this.model.delete(id)
@@ -974,6 +1016,13 @@ class Fuzzer {
       fail(
         'TENANT ISOLATION: fuzz writes changed the other project',
         `other project holds ${otherStored.length} events, expected ${this.otherEvents.length}`,
+        final(ROUTES.list, 'GET', '/api/v1/events', undefined, { kind: 'other' }),
+      )
+    const otherChanged = changedDomains(this.otherState, (await this.server.state()).other)
+    if (otherChanged.length > 0)
+      fail(
+        `TENANT ISOLATION: the other project's ${otherChanged.join(', ')} changed during the run`,
+        'its records after seeding differ from its records now (test/helpers/fingerprint.ts)',
         final(ROUTES.list, 'GET', '/api/v1/events', undefined, { kind: 'other' }),
       )
   }

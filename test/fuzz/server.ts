@@ -11,6 +11,9 @@
 // - prints one line `ready {"port":..,"pid":..,"projects":{"fuzz":id,"other":id},"surfaces":[ids]}` on stdout;
 // - side channel under `/__fuzz/` (never reaches telltale), reading the store directly:
 //     GET  /__fuzz/count?project=<id>     → {"count": n}
+//     GET  /__fuzz/state                  → {"count": n, "fuzz": Fingerprint, "other": Fingerprint}: the fuzz
+//                                           project's event count, and what the store holds per domain
+//                                           (test/helpers/fingerprint.ts) for each project, global records with `fuzz`
 //     POST /__fuzz/events {project, ids}  → {"events": [StoredEvent | null, ...], "count": n}
 //     GET  /__fuzz/dump?project=<id>      → {"events": [StoredEvent, ...]} (every event of the project)
 //     GET  /__fuzz/errors                 → {"errors": [...]} what telltale logged as unexpected since the last call
@@ -27,6 +30,7 @@ import { sqliteStorage } from '../../adapters/sqlite'
 import { toNodeHandler } from '../../src/node'
 import type { Storage } from '../../src/storage'
 import { createTelltale } from '../../src/telltale'
+import { watchedFingerprint } from '../helpers/fingerprint'
 import { loadSurfaces, rateLimitsOff, type SurfaceRef } from './surfaces'
 
 export type ServerSpec = (
@@ -90,9 +94,11 @@ function openStorage(): Storage {
   }
 }
 const storage = openStorage()
+// Telltale gets the watched store: a fingerprint then reads again only the domains requests reached.
+const watched = watchedFingerprint(storage)
 const surfaces = await loadSurfaces(spec.surfaces ?? [])
 const telltale = createTelltale({
-  storage,
+  storage: watched.storage,
   scheduler: manualScheduler(),
   surfaces,
   limits: { rateLimits: rateLimitsOff(surfaces) },
@@ -128,6 +134,12 @@ async function sideChannel(req: IncomingMessage, res: ServerResponse): Promise<v
     switch (url.pathname) {
       case '/__fuzz/count':
         return send(res, 200, { count: await storage.events.count({ projectId, filter: {} }) })
+      case '/__fuzz/state':
+        return send(res, 200, {
+          count: await storage.events.count({ projectId: projects.fuzz, filter: {} }),
+          fuzz: await watched.read({ projectIds: [projects.fuzz], global: true }),
+          other: await watched.read({ projectIds: [projects.other] }),
+        })
       case '/__fuzz/events': {
         const { project: pid, ids } = JSON.parse(await readBody(req)) as { project: string; ids: string[] }
         const events = await Promise.all(
