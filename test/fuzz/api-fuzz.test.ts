@@ -177,7 +177,7 @@ describe.each(testAdapters())(`api fuzz on $name (FUZZ_SEED=${SEED})`, (adapter)
   afterAll(async () => {
     await t.close()
     await opened.cleanup()
-  })
+  }, 90_000)
 
   test(`${CALLS} hostile calls: success or a client TelltaleError, nothing written on failure`, async () => {
     const r = new Rng(SEED)
@@ -224,7 +224,7 @@ describe.each(testAdapters())(`api fuzz on $name (FUZZ_SEED=${SEED})`, (adapter)
     const otherChanged = changedDomains(other, await fingerprint(opened.storage, { projectIds: [t.other.project.id] }))
     if (otherChanged.length > 0) problems.push(`the other project's ${otherChanged.join(', ')} changed`)
     expect(problems).toEqual([])
-  })
+  }, 90_000) // a few seconds alone; far more on a shared Redis or Postgres under load
 })
 
 // Operations without an entry are named here, not failed: a new domain's are fuzzed from { projectId } until then.
