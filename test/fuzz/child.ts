@@ -31,7 +31,6 @@ export type Outcome =
 export type SideEvent = StoredEvent
 
 export interface StoreState {
-  count: number
   /** The fuzz project's records and the global ones. */
   fuzz: Fingerprint
   other: Fingerprint
@@ -253,7 +252,7 @@ export class FuzzServer {
     return JSON.parse(outcome.body) as T
   }
 
-  /** The fuzz project's event count, and what the store holds per domain for each project. */
+  /** What the store holds per domain for each project (hashed). */
   state(): Promise<StoreState> {
     return this.side('GET', '/__fuzz/state')
   }

@@ -667,7 +667,7 @@ class Fuzzer {
         }
       }
     }
-    count ??= this.state?.count ?? (await this.server.count(fuzzProject))
+    count ??= await this.server.count(fuzzProject)
     if (count !== this.model.size) {
       const diff = count - this.model.size
       if (outcome.status >= 400)

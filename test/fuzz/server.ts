@@ -11,13 +11,14 @@
 // - prints one line `ready {"port":..,"pid":..,"projects":{"fuzz":id,"other":id},"surfaces":[ids]}` on stdout;
 // - side channel under `/__fuzz/` (never reaches telltale), reading the store directly:
 //     GET  /__fuzz/count?project=<id>     → {"count": n}
-//     GET  /__fuzz/state                  → {"count": n, "fuzz": Fingerprint, "other": Fingerprint}: the fuzz
-//                                           project's event count, and what the store holds per domain
-//                                           (test/helpers/fingerprint.ts) for each project, global records with `fuzz`
+//     GET  /__fuzz/state                  → {"fuzz": Fingerprint, "other": Fingerprint}: what the store holds per
+//                                           domain (test/helpers/fingerprint.ts), hashed, for each project; global
+//                                           records with `fuzz`
 //     POST /__fuzz/events {project, ids}  → {"events": [StoredEvent | null, ...], "count": n}
 //     GET  /__fuzz/dump?project=<id>      → {"events": [StoredEvent, ...]} (every event of the project)
 //     GET  /__fuzz/errors                 → {"errors": [...]} what telltale logged as unexpected since the last call
 //     GET  /__fuzz/ping                   → {"ok": true} (answers only while the event loop is free)
+import { createHash } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createStorage } from 'unstorage'
@@ -30,7 +31,7 @@ import { sqliteStorage } from '../../adapters/sqlite'
 import { toNodeHandler } from '../../src/node'
 import type { Storage } from '../../src/storage'
 import { createTelltale } from '../../src/telltale'
-import { watchedFingerprint } from '../helpers/fingerprint'
+import { type Fingerprint, watchedFingerprint } from '../helpers/fingerprint'
 import { loadSurfaces, rateLimitsOff, type SurfaceRef } from './surfaces'
 
 export type ServerSpec = (
@@ -122,6 +123,12 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
+/** A fingerprint as the parent compares it: a short hash per domain (the texts run to tens of KB). */
+const hashed = (fingerprint: Fingerprint): Fingerprint =>
+  Object.fromEntries(
+    Object.entries(fingerprint).map(([domain, text]) => [domain, createHash('sha256').update(text).digest('base64')]),
+  )
+
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' })
   res.end(JSON.stringify(body))
@@ -136,9 +143,8 @@ async function sideChannel(req: IncomingMessage, res: ServerResponse): Promise<v
         return send(res, 200, { count: await storage.events.count({ projectId, filter: {} }) })
       case '/__fuzz/state':
         return send(res, 200, {
-          count: await storage.events.count({ projectId: projects.fuzz, filter: {} }),
-          fuzz: await watched.read({ projectIds: [projects.fuzz], global: true }),
-          other: await watched.read({ projectIds: [projects.other] }),
+          fuzz: hashed(await watched.read({ projectIds: [projects.fuzz], global: true })),
+          other: hashed(await watched.read({ projectIds: [projects.other] })),
         })
       case '/__fuzz/events': {
         const { project: pid, ids } = JSON.parse(await readBody(req)) as { project: string; ids: string[] }
