@@ -6,6 +6,7 @@ import http from 'node:http'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { StoredEvent } from '../../src/storage'
+import type { Fingerprint } from '../helpers/fingerprint'
 import type { FuzzRequest } from './gen'
 import type { ReadyLine, ServerSpec } from './server'
 
@@ -28,6 +29,12 @@ export type Outcome =
 
 /** An event as the side channel returns it: the store's own record, as JSON. */
 export type SideEvent = StoredEvent
+
+export interface StoreState {
+  /** The fuzz project's records and the global ones. */
+  fuzz: Fingerprint
+  other: Fingerprint
+}
 
 interface Process {
   child: ChildProcess
@@ -55,6 +62,9 @@ export class FuzzServer {
   }
   get projects(): ReadyLine['projects'] {
     return this.current!.ready.projects
+  }
+  get surfaces(): string[] {
+    return this.current!.ready.surfaces
   }
   /** The last lines the current server wrote to stderr (crash reports). */
   get stderr(): string[] {
@@ -240,6 +250,11 @@ export class FuzzServer {
     if (outcome.status !== 200)
       throw new SideChannelError(`side channel ${path}: ${outcome.status} ${outcome.body.slice(0, 500)}`)
     return JSON.parse(outcome.body) as T
+  }
+
+  /** What the store holds per domain for each project (hashed). */
+  state(): Promise<StoreState> {
+    return this.side('GET', '/__fuzz/state')
   }
 
   async count(projectId: string): Promise<number> {

@@ -343,7 +343,7 @@ export const WRONG_TYPES: J[] = [
   nested(5),
 ]
 
-const CONTENT_TYPES = [
+export const CONTENT_TYPES = [
   'text/plain',
   'application/x-www-form-urlencoded',
   'application/json; charset=utf-16',
@@ -368,7 +368,7 @@ export class Enc {
 const enc = (text: string) => new Enc(text)
 type Param = [string | Enc, string | Enc]
 
-const RAW_HOSTILE = [
+export const RAW_HOSTILE = [
   enc('%00'),
   enc('%ED%A0%80'),
   enc('%ED%BF%BF'),
@@ -1237,7 +1237,7 @@ export const GARBAGE_AUTH = [
   'Bearer %00',
 ].map((h) => h.replace('\u0000', ''))
 
-function encodePart(part: string | Enc): string {
+export function encodePart(part: string | Enc): string {
   return part instanceof Enc ? part.text : encodeWtf8(part)
 }
 const encodeKey = encodePart

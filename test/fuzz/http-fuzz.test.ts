@@ -4,6 +4,9 @@
 //   FUZZ_SEED=1234        replay a run (the seed is printed with every failure)
 //   FUZZ_REQUESTS=2000    requests per adapter
 //   FUZZ_TIMEOUT_MS=5000  how long a request may take before it counts as a hang
+//   FUZZ_SURFACES=test/surfaces/echo/index.ts#echo
+//                         test-only surfaces served besides telltale's own (module#export, comma-separated;
+//                         empty for none): the generic pass fuzzes them from their definition
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -16,11 +19,14 @@ import { tempSqliteFile } from '../helpers/sqlite'
 import { formatReport, writeJsonReport } from './report'
 import { type RunResult, runFuzz } from './runner'
 import type { ServerSpec } from './server'
+import { surfaceRefs } from './surfaces'
 
 const SEED = seedFromEnv()
 const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 2000)
 const TIMEOUT_MS = Number(process.env.FUZZ_TIMEOUT_MS ?? 5000)
 const MAX_LISTED = 20
+/** By default the test-only echo surface: proof that a surface nobody wrote requests for is fuzzed. */
+const SURFACES = surfaceRefs(process.env.FUZZ_SURFACES ?? 'test/surfaces/echo/index.ts#echo')
 
 // Throws under CI=true when the URL is missing; locally Postgres is skipped with one line.
 const postgresUrl = postgresTestUrl()
@@ -32,7 +38,7 @@ const newKey = () => `tt_${[...randomBytes(43)].map((b) => BASE62[b % 62]).join(
 async function fuzz(label: string, spec: ServerSpec): Promise<RunResult> {
   const result = await runFuzz({
     label,
-    spec,
+    spec: { ...spec, surfaces: SURFACES },
     seed: SEED,
     requests: REQUESTS,
     timeoutMs: TIMEOUT_MS,

@@ -1,5 +1,5 @@
-// What the fuzzer expects of telltale: reply shapes per surface, what a write must store, and what
-// a query must answer given the events stored so far (the model).
+// What the fuzzer expects of telltale: what a write must store, and what a query must answer given
+// the events stored so far (the model). Error shapes come from the surfaces (shape.ts).
 import type { SideEvent } from './child'
 import { ROUTES } from './gen'
 
@@ -15,36 +15,6 @@ export const fluxIdToUuid = (id: string) => {
 
 export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value)
-
-/** The surface whose error shape a path gets (telltale's `surfaceOf`: only `/api/v1/` is Flux). */
-export function surfaceOfPath(path: string): 'flux' | 'laravel' {
-  const pathname = path.split('?')[0]
-  return pathname.startsWith('/api/v1/') ? 'flux' : 'laravel'
-}
-
-/** Why an error body is not in the surface's documented shape, or undefined when it is. */
-export function errorShapeProblem(path: string, body: unknown): string | undefined {
-  if (!isPlainObject(body)) return 'error body is not a JSON object'
-  const errorsOk = (errors: unknown) =>
-    errors === undefined ||
-    (isPlainObject(errors) &&
-      Object.values(errors).every((v) => Array.isArray(v) && v.every((m) => typeof m === 'string')))
-  if (surfaceOfPath(path) === 'flux') {
-    const error = body.error
-    if (!isPlainObject(error)) return 'Flux error body without an `error` object'
-    if (typeof error.code !== 'string' || error.code === '') return 'Flux error without a string `error.code`'
-    if (typeof error.message !== 'string' || error.message === '') return 'Flux error without a string `error.message`'
-    if (!errorsOk(error.errors)) return 'Flux `error.errors` is not {field: [string]}'
-    const extra = Object.keys(body).filter((k) => k !== 'error')
-    if (extra.length) return `Flux error body has extra keys ${extra.join(',')}`
-    return undefined
-  }
-  if (typeof body.message !== 'string' || body.message === '') return 'Status Blocks error without a string `message`'
-  if (!errorsOk(body.errors)) return 'Status Blocks `errors` is not {field: [string]}'
-  const extra = Object.keys(body).filter((k) => k !== 'message' && k !== 'errors')
-  if (extra.length) return `Status Blocks error body has extra keys ${extra.join(',')}`
-  return undefined
-}
 
 // ---------------------------------------------------------------------------------------------
 // Classifying values, so findings deduplicate by what triggered them

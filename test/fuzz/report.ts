@@ -55,6 +55,7 @@ export function formatReport(result: RunResult, max = 20): string {
       .sort()
       .map(([s, n]) => `${s}×${n}`)
       .join(' ')}; ${result.eventsStored} events stored`,
+    `generic pass: ${result.generic.requests} requests over ${result.generic.routes} routes${result.generic.onlyGeneric.length ? `, of which only it reaches ${result.generic.onlyGeneric.join(', ')}` : ''}`,
     `reply times (mean/max ms): ${Object.entries(result.timing)
       .sort()
       .map(([route, t]) => `${route} ${t.meanMs}/${t.maxMs}`)

@@ -2,14 +2,16 @@
 // model of what the project stores, shrinks the first request of each new failure, and finishes
 // with a full readback.
 
+import type { Surface } from '../../src/surfaces'
+import { changedDomains } from '../helpers/fingerprint'
 import { Rng } from '../helpers/prng'
-import { FuzzServer, type Outcome, SideChannelError, type SideEvent } from './child'
+import { FuzzServer, type Outcome, SideChannelError, type SideEvent, type StoreState } from './child'
 import { type FuzzRequest, type GenContext, plan, QUERY_ROUTES, ROUTES, WRITE_ROUTES } from './gen'
+import { describeRoutes, genericPlan, interleave, reaches } from './generic'
 import { type J, Obj, Raw, toJson } from './json'
 import {
   classifyString,
   describeDiff,
-  errorShapeProblem,
   FLUX_ID,
   fluxIdToUuid,
   fluxView,
@@ -26,6 +28,8 @@ import {
   UUID,
 } from './oracle'
 import type { ServerSpec } from './server'
+import { errorShapeProblem } from './shape'
+import { loadSurfaces } from './surfaces'
 
 export interface RunOptions {
   label: string
@@ -64,6 +68,8 @@ export interface RunResult {
   eventsStored: number
   /** Per route: requests, mean and slowest reply time (ms). */
   timing: Record<string, { n: number; meanMs: number; maxMs: number }>
+  /** The generic pass: requests, routes, and the routes no other request of the run reached. */
+  generic: { requests: number; routes: number; onlyGeneric: string[] }
 }
 
 /** A problem seen with one request. */
@@ -79,6 +85,8 @@ interface Finding {
 }
 
 const BATCH_LIMITS = { statusBlocks: 100, flux: 500 }
+/** The share of the requests that goes to the generic pass (generic.ts). */
+const GENERIC_SHARE = 0.15
 const SHRINK_BUDGET_PER_FAILURE = 50
 const SHRINK_BUDGET_TOTAL = 1200
 
@@ -106,6 +114,12 @@ class Fuzzer {
   private readonly timing: Record<string, { n: number; totalMs: number; maxMs: number }> = {}
   private sent = 0
   private shrinking = false
+  /** The surfaces the server serves (its own and FUZZ_SURFACES'), for error shapes and the generic pass. */
+  private surfaces: Surface[] = []
+  /** What the store held after the last checked request; undefined once a request went unchecked. */
+  private state: StoreState | undefined
+  /** The other project's records after seeding: no request may change them. */
+  private otherState: StoreState['other'] = {}
 
   constructor(private readonly options: RunOptions) {
     this.server = new FuzzServer(options.spec)
@@ -121,11 +135,20 @@ class Fuzzer {
 
   async run(): Promise<RunResult> {
     const started = performance.now()
+    this.surfaces = await loadSurfaces(this.options.spec.surfaces ?? [])
     await this.server.start()
+    const ids = this.surfaces.map((s) => s.id)
+    if (ids.join() !== this.server.surfaces.join())
+      throw new Error(`the server serves the surfaces ${this.server.surfaces.join()}, the fuzzer knows ${ids.join()}`)
     await this.seedOtherProject()
 
     const ctx: GenContext = { now: Date.now(), otherProjectId: this.server.projects.other, batchLimits: BATCH_LIMITS }
-    const requests = plan(new Rng(this.options.seed), ctx, this.options.requests)
+    const genericCount = Math.round(this.options.requests * GENERIC_SHARE)
+    const planned = plan(new Rng(this.options.seed), ctx, this.options.requests - genericCount)
+    const routes = describeRoutes(this.surfaces)
+    const generic = genericPlan(new Rng(this.options.seed ^ 0x5bd1e995), ctx, routes, planned, genericCount)
+    const requests = interleave(new Rng(this.options.seed ^ 0x27d4eb2f), planned, generic)
+    const onlyGeneric = routes.filter((route) => !planned.some((p) => reaches(route, p)))
     for (const [index, request] of requests.entries()) {
       const findings = await this.exec(request)
       for (const finding of findings) await this.record(finding, request, index)
@@ -146,6 +169,11 @@ class Fuzzer {
           { n: t.n, meanMs: Math.round((t.totalMs / t.n) * 10) / 10, maxMs: t.maxMs },
         ]),
       ),
+      generic: {
+        requests: generic.length,
+        routes: routes.length,
+        onlyGeneric: onlyGeneric.map((route) => `${route.method} ${route.path}`),
+      },
     }
   }
 
@@ -183,6 +211,7 @@ class Fuzzer {
     this.otherEvents = await this.server.dump(this.server.projects.other)
     if (this.otherEvents.length !== 3)
       throw new Error(`the other project holds ${this.otherEvents.length} events after seeding 3`)
+    this.otherState = (await this.server.state()).other
   }
 
   // -------------------------------------------------------------------------------------------
@@ -191,6 +220,10 @@ class Fuzzer {
   private async exec(request: FuzzRequest): Promise<Finding[]> {
     const findings: Finding[] = []
     const isWrite = request.method !== 'GET' && request.method !== 'OPTIONS'
+    // Writes, and every generic request: compared with the store's fingerprint before them.
+    const checked = isWrite || request.origin === 'generic'
+    // A server that stopped answering after the last reply is found by sending this request.
+    if (checked) this.state ??= await this.server.state().catch(() => undefined)
     const before = Date.now()
     let outcome: Outcome
     try {
@@ -203,7 +236,11 @@ class Fuzzer {
     const statusLabel = outcome.kind === 'reply' ? String(outcome.status) : outcome.kind
     this.statuses[statusLabel] = (this.statuses[statusLabel] ?? 0) + 1
     if (outcome.kind === 'reply') {
-      const route = request.route.includes('<other') ? 'other' : request.route
+      const route = request.route.includes('<other')
+        ? 'other'
+        : request.origin === 'generic'
+          ? 'generic'
+          : request.route
       this.timing[route] ??= { n: 0, totalMs: 0, maxMs: 0 }
       const t = this.timing[route]
       t.n++
@@ -232,6 +269,8 @@ class Fuzzer {
     }
     try {
       await this.checkReply(request, outcome, findings)
+      if (checked) await this.checkState(request, outcome, findings)
+      else this.state = undefined // a read may write (a metric's history): read the store again before the next check
       if (isWrite) await this.checkWrite(request, outcome, findings, [before, after])
     } catch (error) {
       if (!(error instanceof SideChannelError)) throw error
@@ -335,15 +374,15 @@ class Fuzzer {
       })
       return
     }
-    // A Flux batch whose every item was rejected answers 422 with the batch result (documented).
+    // A Flux batch whose every item was rejected answers 422 with the batch result (documented), also to a generic request.
     const batchResult =
-      route === ROUTES.fluxBatch &&
+      `${request.method} ${request.path.split('?')[0]}` === ROUTES.fluxBatch &&
       status === 422 &&
       isPlainObject(body) &&
       isPlainObject(body.data) &&
       body.data.accepted === 0
     if (status >= 400 && !batchResult) {
-      const problem = errorShapeProblem(request.path, body)
+      const problem = errorShapeProblem(this.surfaces, request.path, status, body)
       if (problem)
         findings.push({
           key: `${route} | ${status} | bad error shape: ${problem}`,
@@ -506,6 +545,35 @@ class Fuzzer {
       if (Math.abs(data.sum - sum) > 1e-6 * Math.max(1, Math.abs(sum)))
         add('stats: sum differs from the model', `got ${data.sum}, expected ≈ ${sum}`)
     }
+  }
+
+  /**
+   * Nothing written behind an error, in any domain (events are left to checkWrite, which says how
+   * many), and nothing of the other project changed by any request.
+   */
+  private async checkState(
+    request: FuzzRequest,
+    outcome: Extract<Outcome, { kind: 'reply' }>,
+    findings: Finding[],
+  ): Promise<void> {
+    const before = this.state
+    const after = await this.server.state()
+    this.state = after
+    if (!before) return
+    const add = (what: string, detail: string) =>
+      findings.push({
+        key: `${request.route} | ${outcome.status} | ${what}`,
+        status: String(outcome.status),
+        symptom: what,
+        detail,
+        shrinkable: true,
+      })
+    const other = changedDomains(before.other, after.other)
+    if (other.length > 0)
+      add(`TENANT ISOLATION: changed the other project's ${other.join(', ')}`, outcome.body.slice(0, 200))
+    const written = changedDomains(before.fuzz, after.fuzz).filter((domain) => domain !== 'events')
+    if (outcome.status >= 400 && written.length > 0)
+      add(`wrote ${written.join(', ')} behind an error`, outcome.body.slice(0, 200))
   }
 
   /** After a write: what was acknowledged is stored as sent, and nothing else was written. */
@@ -698,6 +766,7 @@ class Fuzzer {
 
   /** Rebuilds the model from the store (after a restart, or when counts disagree). */
   private async resync(): Promise<void> {
+    this.state = undefined
     const events = await this.server.dump(this.server.projects.fuzz)
     const ids = new Set(events.map((e) => e.id))
     for (const id of this.model.keys()) if (!ids.has(id)) this.model.delete(id)
@@ -947,6 +1016,13 @@ class Fuzzer {
       fail(
         'TENANT ISOLATION: fuzz writes changed the other project',
         `other project holds ${otherStored.length} events, expected ${this.otherEvents.length}`,
+        final(ROUTES.list, 'GET', '/api/v1/events', undefined, { kind: 'other' }),
+      )
+    const otherChanged = changedDomains(this.otherState, (await this.server.state()).other)
+    if (otherChanged.length > 0)
+      fail(
+        `TENANT ISOLATION: the other project's ${otherChanged.join(', ')} changed during the run`,
+        'its records after seeding differ from its records now (test/helpers/fingerprint.ts)',
         final(ROUTES.list, 'GET', '/api/v1/events', undefined, { kind: 'other' }),
       )
   }

@@ -4,16 +4,21 @@
 //
 // - storage by spec: a SQLite file, Postgres in a given schema, Redis under a key prefix, or kv
 //   (unstorage) over the fs driver in a directory;
-// - rate limits off (the fuzzer sends thousands of queries a minute), a scheduler that never fires;
+// - telltale's surfaces and the test-only ones the spec names (FUZZ_SURFACES), every rate limit of
+//   each off (the fuzzer sends thousands of queries a minute), a scheduler that never fires;
 // - two projects, `fuzz` and `other`, each with a read+write key chosen by the parent (so keys stay
 //   the same when the parent restarts the server on the same store);
-// - prints one line `ready {"port":..,"pid":..,"projects":{"fuzz":id,"other":id}}` on stdout;
+// - prints one line `ready {"port":..,"pid":..,"projects":{"fuzz":id,"other":id},"surfaces":[ids]}` on stdout;
 // - side channel under `/__fuzz/` (never reaches telltale), reading the store directly:
 //     GET  /__fuzz/count?project=<id>     → {"count": n}
+//     GET  /__fuzz/state                  → {"fuzz": Fingerprint, "other": Fingerprint}: what the store holds per
+//                                           domain (test/helpers/fingerprint.ts), hashed, for each project; global
+//                                           records with `fuzz`
 //     POST /__fuzz/events {project, ids}  → {"events": [StoredEvent | null, ...], "count": n}
 //     GET  /__fuzz/dump?project=<id>      → {"events": [StoredEvent, ...]} (every event of the project)
 //     GET  /__fuzz/errors                 → {"errors": [...]} what telltale logged as unexpected since the last call
 //     GET  /__fuzz/ping                   → {"ok": true} (answers only while the event loop is free)
+import { createHash } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createStorage } from 'unstorage'
@@ -26,6 +31,8 @@ import { sqliteStorage } from '../../adapters/sqlite'
 import { toNodeHandler } from '../../src/node'
 import type { Storage } from '../../src/storage'
 import { createTelltale } from '../../src/telltale'
+import { type Fingerprint, watchedFingerprint } from '../helpers/fingerprint'
+import { loadSurfaces, rateLimitsOff, type SurfaceRef } from './surfaces'
 
 export type ServerSpec = (
   | { adapter: 'sqlite'; file: string }
@@ -35,12 +42,16 @@ export type ServerSpec = (
 ) & {
   /** `tt_` + 43 base62 characters each. */
   keys: { fuzz: string; other: string }
+  /** Test-only surfaces served besides telltale's own. */
+  surfaces?: SurfaceRef[]
 }
 
 export interface ReadyLine {
   port: number
   pid: number
   projects: { fuzz: string; other: string }
+  /** The ids of the surfaces served. */
+  surfaces: string[]
 }
 
 const spec = JSON.parse(process.argv[2] ?? '') as ServerSpec
@@ -84,16 +95,14 @@ function openStorage(): Storage {
   }
 }
 const storage = openStorage()
+// Telltale gets the watched store: a fingerprint then reads again only the domains requests reached.
+const watched = watchedFingerprint(storage)
+const surfaces = await loadSurfaces(spec.surfaces ?? [])
 const telltale = createTelltale({
-  storage,
+  storage: watched.storage,
   scheduler: manualScheduler(),
-  limits: {
-    rateLimits: {
-      flux: { event: false, batch: false, query: false },
-      statusBlocks: { event: false, batch: false },
-      statusBlocksMetrics: { read: false, write: false, recalculate: false },
-    },
-  },
+  surfaces,
+  limits: { rateLimits: rateLimitsOff(surfaces) },
 })
 await telltale.ready()
 
@@ -114,6 +123,12 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
+/** A fingerprint as the parent compares it: a short hash per domain (the texts run to tens of KB). */
+const hashed = (fingerprint: Fingerprint): Fingerprint =>
+  Object.fromEntries(
+    Object.entries(fingerprint).map(([domain, text]) => [domain, createHash('sha256').update(text).digest('base64')]),
+  )
+
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' })
   res.end(JSON.stringify(body))
@@ -126,6 +141,11 @@ async function sideChannel(req: IncomingMessage, res: ServerResponse): Promise<v
     switch (url.pathname) {
       case '/__fuzz/count':
         return send(res, 200, { count: await storage.events.count({ projectId, filter: {} }) })
+      case '/__fuzz/state':
+        return send(res, 200, {
+          fuzz: hashed(await watched.read({ projectIds: [projects.fuzz], global: true })),
+          other: hashed(await watched.read({ projectIds: [projects.other] })),
+        })
       case '/__fuzz/events': {
         const { project: pid, ids } = JSON.parse(await readBody(req)) as { project: string; ids: string[] }
         const events = await Promise.all(
@@ -156,7 +176,7 @@ const server = createServer((req, res) => {
 server.keepAliveTimeout = 60_000
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address() as AddressInfo
-  const ready: ReadyLine = { port, pid: process.pid, projects }
+  const ready: ReadyLine = { port, pid: process.pid, projects, surfaces: surfaces.map((s) => s.id) }
   process.stdout.write(`ready ${JSON.stringify(ready)}\n`)
 })
 
