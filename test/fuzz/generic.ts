@@ -58,7 +58,11 @@ function attempt(call: () => unknown): void {
 
 /** What a route reads: found by calling its mappings on objects that record what is read of them. */
 export function describeRoute(surface: Surface, route: Route): RouteInfo {
-  const context = { auth: { projectId: 'fuzz', scopes: ['read' as const, 'write' as const] }, batchSize: 2 }
+  const context = {
+    auth: { projectId: 'fuzz', scopes: ['read' as const, 'write' as const], userId: 1 },
+    batchSize: 2,
+    clientAddress: '127.0.0.1',
+  }
   const info: RouteInfo = {
     surface: surface.id,
     method: route.method,

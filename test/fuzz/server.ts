@@ -101,7 +101,7 @@ const surfaces = await loadSurfaces(spec.surfaces ?? [])
 const telltale = createTelltale({
   storage: watched.storage,
   scheduler: manualScheduler(),
-  surfaces,
+  surfaceList: surfaces,
   limits: { rateLimits: rateLimitsOff(surfaces) },
 })
 await telltale.ready()

@@ -76,11 +76,19 @@ const DOMAINS: { [D in keyof Repositories]: DomainEntry<Repositories[D]> | null 
   },
   jobs: {
     read: perProject((storage, projectId) => storage.jobs.list({ projectId, keyPrefix: '' }), true),
-    reads: ['get', 'list'],
+    reads: ['get', 'list', 'getDue'],
   },
   // Counters only, and a rejected request is counted by design (a 422 spends the budget too); the
   // contract has no read to compare anyway.
   rateLimits: null,
+  users: {
+    read: perProject((storage, projectId) => storage.users.list({ projectId })),
+    reads: ['get', 'getByEmail', 'list'],
+  },
+  // A number taken by a create that then failed (a taken email) is a gap, allowed by the contract.
+  sequences: null,
+  // Made once when first needed (the token secret, on the first login, whichever way it ends).
+  settings: null,
 }
 
 const ALL = Object.keys(DOMAINS)
