@@ -177,8 +177,19 @@ describe('tokens', () => {
     })
     expect((await call('GET', '/api/auth/me', bob)).status).toBe(401)
     const viewer = await tokenOf('bob@example.com', 'bob password')
+    // Another instance over the same store has verified (and cached) the token before the delete.
+    const second = createTelltale({
+      storage: t.storage,
+      clock: t.clock,
+      scheduler: manualScheduler({ clock: t.clock }),
+    })
+    const viaSecond = () =>
+      second.fetch(new Request('http://localhost/api/auth/me', { headers: { authorization: `Bearer ${viewer}` } }))
+    expect((await viaSecond()).status).toBe(200)
     expect(await call('DELETE', '/api/users/2', admin)).toEqual({ status: 200, body: { success: true } })
     expect((await call('GET', '/api/auth/me', viewer)).status).toBe(401)
+    t.clock.advance(5_001)
+    expect((await viaSecond()).status).toBe(401)
   })
 })
 
