@@ -71,13 +71,13 @@ export function createRouteRunner(
       )
       const auth = route.public ? undefined : await authenticate(ctx, request, options.auth)
       if (auth) requireScope(auth, scope)
+      // Who rate limits count: the user, the API key or the host's session; on a public route the
+      // client address (an IPv6 client per /64). Buckets are per surface and rule.
+      const who = auth ? credentialOf(auth) : `address:${addressBucket(clientAddress)}`
+      const projectId = auth?.projectId ?? SYSTEM_PROJECT
       if (limit)
         headers = rateLimitHeaders(
-          await consumeRateLimit(ctx, {
-            projectId: auth?.projectId ?? SYSTEM_PROJECT,
-            bucket: bucketOf(surface, route, auth, clientAddress),
-            rule: limit,
-          }),
+          await consumeRateLimit(ctx, { projectId, bucket: `${surface.id}.${route.rateLimit}:${who}`, rule: limit }),
         )
       const routeContext: RouteContext = { auth, batchSize: ctx.limits.batchSize[surface.id] ?? 1, clientAddress }
       const wire = route.body
@@ -93,13 +93,14 @@ export function createRouteRunner(
         ...route.params?.(request.params()),
         projectId: auth?.projectId,
       })
-      const keyed = route.rateLimitBy && ctx.limits.rateLimits[surface.id]?.[route.rateLimitBy.rule]
-      if (keyed && route.rateLimitBy)
+      const keyed = route.rateLimitBy
+      const keyedRule = keyed && ctx.limits.rateLimits[surface.id]?.[keyed.rule]
+      if (keyed && keyedRule)
         headers = rateLimitHeaders(
           await consumeRateLimit(ctx, {
-            projectId: auth?.projectId ?? SYSTEM_PROJECT,
-            bucket: `${surface.id}.${route.rateLimitBy.rule}:${auth ? credentialOf(auth) : `address:${addressBucket(clientAddress)}`}:${route.rateLimitBy.by(input)}`,
-            rule: keyed,
+            projectId,
+            bucket: `${surface.id}.${keyed.rule}:${who}:${keyed.by(input)}`,
+            rule: keyedRule,
           }),
         )
       const output = await runParsed(ctx, route.operation, input)
@@ -114,13 +115,6 @@ export function createRouteRunner(
     }
   }
 }
-
-/**
- * Rate limits count per user, API key or host session, per surface and rule; a public route's
- * per client address (an IPv6 client per /64).
- */
-const bucketOf = (surface: Surface, route: Route, auth: AuthContext | undefined, clientAddress: string | undefined) =>
-  `${surface.id}.${route.rateLimit}:${auth ? credentialOf(auth) : `address:${addressBucket(clientAddress)}`}`
 
 /** Who is counted: the user, the API key, or the host's session (one bucket per project). */
 const credentialOf = (auth: AuthContext) =>
