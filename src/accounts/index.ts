@@ -13,5 +13,6 @@ export const accounts = defineDomain({
 })
 
 export { changePassword, getMe, login, ROLE_SCOPES, verifyUserBearer } from './session'
+export { looksLikeJwt } from './tokens'
 export { USER_CACHE_MS } from './user-cache'
 export { createUser, deleteUser, listUsers, type UserView, updateUser, userIdSchema } from './users'

@@ -1,4 +1,4 @@
-import { ROLE_SCOPES, verifyUserBearer } from '../accounts'
+import { looksLikeJwt, ROLE_SCOPES, verifyUserBearer } from '../accounts'
 import type { CoreContext } from '../core/context'
 import { TelltaleError } from '../core/errors'
 import { verifyApiKey } from '../keys'
@@ -30,6 +30,7 @@ export async function authenticate(
   // A user's token (StatusCore login) is a JWT; an API key starts with tt_.
   const user = credential ? await verifyUserBearer(ctx, credential) : undefined
   if (user) return { projectId: user.projectId, scopes: ROLE_SCOPES[user.role], userId: user.id, role: user.role }
+  if (credential && looksLikeJwt(credential)) throw new TelltaleError('unauthorized', 'Invalid or expired token.')
   const key = credential ? await verifyApiKey(ctx, credential) : undefined
   if (!key) throw new TelltaleError('unauthorized', 'Invalid API key.')
   return { projectId: key.projectId, scopes: key.scopes, keyId: key.id }

@@ -106,11 +106,14 @@ describe('tokens', () => {
         await other.fetch(
           new Request('http://localhost/api/auth/login', {
             method: 'POST',
+            headers: { 'content-type': 'application/json' },
             body: JSON.stringify({ email: 'ada@example.com', password: 'correct horse battery' }),
           }),
         ),
       )
     ).body.token
+    // A real token of the same user, signed with another secret.
+    expect(foreign).toMatch(/^eyJ/)
     for (const bad of [
       `${header}.${b64({ ...claims, role: 'admin', tv: claims.tv })}.${signature}`,
       `${b64({ alg: 'none', typ: 'JWT' })}.${payload}.`,
@@ -118,7 +121,10 @@ describe('tokens', () => {
       foreign,
       'eyJ.eyJ.x',
     ])
-      expect(await call('GET', '/api/auth/me', bad), bad).toEqual({ status: 401, body: { error: 'Invalid API key.' } })
+      expect(await call('GET', '/api/auth/me', bad), bad).toEqual({
+        status: 401,
+        body: { error: 'Invalid or expired token.' },
+      })
   })
 
   test('expire after limits.tokenTtlMs', async () => {
