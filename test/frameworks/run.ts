@@ -12,7 +12,7 @@
 // patch's TEXT is not on exactly one line, or when a marker is malformed or names no recipe.
 //
 // What the README does not show comes from fixtures/hosts/<host>/, committed: the host app's own
-// routes (POST /api/auth/login, GET /api/v1/users), Nuxt's nuxt.config.ts and app.vue. Its files
+// routes (POST /api/auth/logout, GET /api/v1/users), Nuxt's nuxt.config.ts and app.vue. Its files
 // are copied into the app as they are, except your-own-routes.txt: its lines replace the line
 // `// your own routes` of the README's blocks (indented as that line is).
 //
@@ -529,15 +529,16 @@ function checks(recipe: Recipe, base: string, run: 1 | 2, state: RunState): Reco
     })
   }
   if (recipe.hostRoutes) {
-    all['host route POST /api/auth/login still answers'] = async () => {
-      const res = await fetch(`${base}/api/auth/login`, {
+    // Under a prefix StatusCore serves (its login), a path telltale does not serve stays the host's.
+    all['host route POST /api/auth/logout still answers'] = async () => {
+      const res = await fetch(`${base}/api/auth/logout`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: '{"user":"ann"}',
         signal: timeout(),
       })
       const { status, body } = await reply(res)
-      expect(status === 200 && body?.host === 'login' && body?.user === 'ann', status, body)
+      expect(status === 200 && body?.host === 'logout' && body?.user === 'ann', status, body)
     }
     all['host route GET /api/v1/users still answers'] = async () => {
       const { status, body } = await reply(await fetch(`${base}/api/v1/users`, { signal: timeout() }))
