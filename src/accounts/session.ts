@@ -5,7 +5,7 @@ import { defineOperation } from '../core/operation'
 import type { Scope, User } from '../storage'
 import { dummyPasswordHash, hashPassword, verifyPassword } from './password'
 import { signingKey } from './secret'
-import { looksLikeJwt, signUserToken, verifyUserToken } from './tokens'
+import { signUserToken, verifyUserToken } from './tokens'
 import { cachedUser, forgetUser } from './user-cache'
 import { emailSchema, passwordSchema, requireUser, type UserView, viewOfUser } from './users'
 
@@ -78,13 +78,12 @@ function tokenFor(ctx: CoreContext, user: User): Promise<string> {
 }
 
 /**
- * The user a bearer token names, or `undefined` when it is not a valid token of a current user:
+ * The user a bearer token (JWT-shaped: `looksLikeJwt`) names, or `undefined` when it is not a valid token of a current user:
  * its signature, expiry and subject are checked, and the user must still exist with the token's
  * version (a password or role change, or a delete, ends older tokens). Role and tier come from
  * the store, never from the token.
  */
 export async function verifyUserBearer(ctx: CoreContext, credential: string): Promise<User | undefined> {
-  if (!looksLikeJwt(credential)) return undefined
   const claims = await verifyUserToken(await signingKey(ctx), credential, ctx.clock.now())
   if (!claims) return undefined
   const user = await cachedUser(ctx, claims.projectId, claims.userId)

@@ -77,7 +77,7 @@ export const createUser = defineOperation({
 
 /** Changes what is given. A new password or role ends the user's tokens made before. */
 export const updateUser = defineOperation({
-  input: z.object({ projectId: z.string(), id: userIdSchema, ...partial(fields) }),
+  input: z.object({ projectId: z.string(), id: userIdSchema, ...z.object(fields).partial().shape }),
   scope: 'admin',
   async run(ctx, { projectId, id, password, ...changes }): Promise<UserView> {
     const current = await requireUser(ctx, projectId, id)
@@ -123,10 +123,6 @@ const notFound = () => new TelltaleError('not_found', 'User not found.')
 
 function asConflict(error: unknown): never {
   throw error instanceof ConflictError ? new TelltaleError('conflict', 'The email has already been taken.') : error
-}
-
-function partial<T extends Record<string, z.ZodType>>(shape: T): { [K in keyof T]: z.ZodOptional<T[K]> } {
-  return Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, v.optional()])) as never
 }
 
 function definedOnly<T extends Record<string, unknown>>(value: T): Partial<T> {

@@ -28,9 +28,11 @@ export async function authenticate(
   const header = request.header('authorization') ?? ''
   const credential = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1]
   // A user's token (StatusCore login) is a JWT; an API key starts with tt_.
-  const user = credential ? await verifyUserBearer(ctx, credential) : undefined
-  if (user) return { projectId: user.projectId, scopes: ROLE_SCOPES[user.role], userId: user.id, role: user.role }
-  if (credential && looksLikeJwt(credential)) throw new TelltaleError('unauthorized', 'Invalid or expired token.')
+  if (credential && looksLikeJwt(credential)) {
+    const user = await verifyUserBearer(ctx, credential)
+    if (!user) throw new TelltaleError('unauthorized', 'Invalid or expired token.')
+    return { projectId: user.projectId, scopes: ROLE_SCOPES[user.role], userId: user.id, role: user.role }
+  }
   const key = credential ? await verifyApiKey(ctx, credential) : undefined
   if (!key) throw new TelltaleError('unauthorized', 'Invalid API key.')
   return { projectId: key.projectId, scopes: key.scopes, keyId: key.id }

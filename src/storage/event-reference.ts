@@ -76,17 +76,19 @@ export function exactSum(values: number[]): number | null {
   return Number.isFinite(scaled / SCALE) ? scaled / SCALE : null
 }
 
+/** The summary of no values: a count of 0 and nulls. */
+export const emptySummary = (percentiles: number[]): NumericSummary => ({
+  count: 0,
+  sum: null,
+  avg: null,
+  min: null,
+  max: null,
+  percentiles: Object.fromEntries(percentiles.map((p) => [p, null])),
+})
+
 export function summary(values: number[], percentiles: number[]): NumericSummary {
   const n = values.length
-  if (n === 0)
-    return {
-      count: 0,
-      sum: null,
-      avg: null,
-      min: null,
-      max: null,
-      percentiles: Object.fromEntries(percentiles.map((p) => [p, null])),
-    }
+  if (n === 0) return emptySummary(percentiles)
   let sum = 0
   let min = values[0]
   let max = values[0]

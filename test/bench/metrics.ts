@@ -19,15 +19,14 @@ import { postgresStorage } from '../../adapters/postgres'
 import { redisStorage } from '../../adapters/redis'
 import { sqliteStorage } from '../../adapters/sqlite'
 import { createFakeClock } from '../../src/core/clock'
-import type { CoreContext } from '../../src/core/context'
 import { uuidv7 } from '../../src/core/ids'
 import { runOperation } from '../../src/core/operation'
 import { countEvents } from '../../src/events'
-import { resolveLimits } from '../../src/limits'
 import { applyMetricTemplate, metricSet } from '../../src/metrics'
 import { addDays, dayRange, dayStart, localDay } from '../../src/metrics/calendar'
 import { computeSnapshots } from '../../src/metrics/history'
 import type { NewEvent, Storage } from '../../src/storage'
+import { bareContext } from '../helpers/context'
 import { dropRedisPrefix } from '../helpers/redis'
 import { PG_URL, postgresProblem } from './postgres'
 import { prng } from './queries/generate'
@@ -113,15 +112,7 @@ async function benchOne(target: Target): Promise<void> {
   await target.settle?.()
   const loadS = (performance.now() - loadStart) / 1000
   const clock = createFakeClock(TO + 60_000)
-  const ctx: CoreContext = {
-    storage,
-    clock,
-    limits: resolveLimits(),
-    hooks: { onEventsStored: [] },
-    network: {},
-    secret: undefined,
-    location: { id: 'default', name: 'default' },
-  }
+  const ctx = bareContext(storage, clock)
   await runOperation(ctx, applyMetricTemplate, { projectId: PROJECT_ID, template: 'saas' })
   const set = await metricSet(ctx, PROJECT_ID)
   const yesterday = addDays(localDay(clock.now(), TIME_ZONE), -1)

@@ -23,12 +23,11 @@ import pg from 'pg'
 import { postgresStorage } from '../../adapters/postgres'
 import { redisStorage } from '../../adapters/redis'
 import { sqliteStorage } from '../../adapters/sqlite'
-import { systemClock } from '../../src/core/clock'
 import type { CoreContext } from '../../src/core/context'
 import { runOperation } from '../../src/core/operation'
 import { countEvents, eventStats, listEvents } from '../../src/events'
-import { resolveLimits } from '../../src/limits'
 import type { Storage } from '../../src/storage'
+import { bareContext } from '../helpers/context'
 import { dropRedisPrefix } from '../helpers/redis'
 import { type Answers, postgresAnswers, type Stats, sqliteAnswers } from './queries/baselines'
 import {
@@ -162,15 +161,7 @@ async function benchBackend(name: string, backend: Backend, truth: Truth, s: Set
   const settled = await backend.settle()
   if (settled) console.log(`  ${settled}`)
   console.log(`  size: ${await backend.size()}`)
-  const ctx: CoreContext = {
-    storage: backend.storage,
-    clock: systemClock,
-    limits: resolveLimits(),
-    hooks: { onEventsStored: [] },
-    network: {},
-    secret: undefined,
-    location: { id: 'default', name: 'default' },
-  }
+  const ctx = bareContext(backend.storage)
   const tt = telltaleAnswers(ctx)
   const hw = backend.answers
 
@@ -366,15 +357,7 @@ async function benchRedis(s: Settings): Promise<boolean[]> {
     console.log(
       `  memory: redis used_memory +${after.used - before.used > 0 ? (after.used - before.used).toFixed(0) : '?'} MiB for these events (${(((after.used - before.used) * 2 ** 20) / s.events).toFixed(0)} B/event); redis-server RSS ${after.rss.toFixed(0)} MiB, peak used ${after.peak.toFixed(0)} MiB; this process peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
     )
-    const tt = telltaleAnswers({
-      storage,
-      clock: systemClock,
-      limits: resolveLimits(),
-      hooks: { onEventsStored: [] },
-      network: {},
-      secret: undefined,
-      location: { id: 'default', name: 'default' },
-    })
+    const tt = telltaleAnswers(bareContext(storage))
     await checkTelltale(tt, truth)
     console.log('  answers: equal to the ones computed from the generated events (as on SQLite and Postgres)')
     const [series, groups, stats, list] = await timeEach([tt.series, tt.groups, tt.stats, tt.list], s.warmups, s.runs)

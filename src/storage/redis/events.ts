@@ -6,7 +6,8 @@ import {
   prefixUpperBound,
   type Scalar,
 } from '../event-predicates'
-import type { EventField, EventFilter, EventRepository, NewEvent, NumericSummary, StoredEvent } from '../events'
+import { emptySummary } from '../event-reference'
+import type { EventField, EventFilter, EventRepository, NewEvent, StoredEvent } from '../events'
 import { kvKey } from '../kv'
 import { newestFirst, readAll, SCAN_BUDGET, SCAN_MS, summaryOf, sumOfLatest } from './chunks'
 import { INSERT_LUA } from './lua/insert'
@@ -268,14 +269,7 @@ export function redisEvents(
     },
 
     async summarize({ projectId, filter, field, percentiles }) {
-      const none: NumericSummary = {
-        count: 0,
-        sum: null,
-        avg: null,
-        min: null,
-        max: null,
-        percentiles: Object.fromEntries(percentiles.map((p) => [p, null])),
-      }
+      const none = emptySummary(percentiles)
       if (matchesNothing(filter) || (field.kind === 'property' && unaddressable(field.key))) return none
       const values: number[] = []
       await read(projectId, filter, { op: 'summarize', ...fieldSpec(field) }, (reply) => {

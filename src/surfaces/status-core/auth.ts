@@ -1,5 +1,6 @@
 import { changePassword, getMe, login, type UserView } from '../../accounts'
 import { TelltaleError } from '../../core/errors'
+import { emailKey } from '../../storage'
 import type { AuthContext } from '../define'
 import { defineRoute } from '../define'
 
@@ -33,7 +34,7 @@ export const loginRoute = defineRoute({
   operation: login,
   rateLimit: 'login',
   // Per email and address together: a stranger elsewhere cannot lock the user out.
-  rateLimitBy: { rule: 'loginEmail', by: (input) => input.email.trim().toLowerCase() },
+  rateLimitBy: { rule: 'loginEmail', by: (input) => emailKey(input.email) },
   body: (body) => ({ email: body.email, password: body.password }),
   reply: ({ user, token }) => ({ user: loginUser(user), token }),
 })
